@@ -1,0 +1,43 @@
+import seedrandom from "seedrandom";
+
+/** A seeded uniform [0,1) generator; the same seed always gives the same stream (used by protocols and sim). */
+export type Rng = () => number;
+
+export function makeRng(seed: number | string): Rng {
+  const prng = seedrandom(String(seed));
+  return () => prng.double();
+}
+
+/** Probabilities at temperature T from probabilities at T = 1: p^(1/T), renormalised. T = 0 gives the argmax (first on ties). */
+export function applyTemperature(probs: readonly number[], temperature: number): number[] {
+  if (temperature === 1) return normalise(probs);
+  if (temperature === 0) {
+    let best = 0;
+    for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
+    return probs.map((_, i) => (i === best ? 1 : 0));
+  }
+  // Work in log space so that small probabilities raised to large powers do not underflow to an all-zero vector.
+  const logs = probs.map((p) => (p > 0 ? Math.log(p) / temperature : -Infinity));
+  const max = Math.max(...logs);
+  if (max === -Infinity) return probs.map(() => 0);
+  return normalise(logs.map((l) => Math.exp(l - max)));
+}
+
+export function normalise(values: readonly number[]): number[] {
+  const sum = values.reduce((a, b) => a + b, 0);
+  return sum > 0 ? values.map((v) => v / sum) : values.map(() => 0);
+}
+
+/** Index drawn from a categorical distribution (need not be normalised) with one uniform draw. */
+export function drawIndex(probs: readonly number[], rng: Rng): number {
+  const total = probs.reduce((a, b) => a + b, 0);
+  let u = rng() * total;
+  let last = -1;
+  for (let i = 0; i < probs.length; i++) {
+    if (probs[i]! <= 0) continue;
+    last = i;
+    u -= probs[i]!;
+    if (u < 0) return i;
+  }
+  return last; // floating-point remainder: the last index with positive mass
+}

@@ -1,0 +1,63 @@
+// Shared data shapes of the result JSON contract (see ../shared/ARCHITECTURE.md). Everything here is plain data.
+
+/** P_task: answer strings (order kept) and their probabilities (validated: finite, ≥ 0, sum 1 within 1e-6). */
+export interface Target {
+  support: string[];
+  probs: number[];
+}
+
+/** One step of one run: P_token over the support (renormalised), raw mass outside it, the sample drawn. */
+export interface Step {
+  t: number;
+  ptoken: number[];
+  leak: number;
+  /** The answer drawn at this step; null when a free generation (batch protocol) produced text outside the support. */
+  sample: string | null;
+  /** Raw text the model produced for this step when it is not a support answer (batch protocol only). */
+  raw?: string;
+  /** Upper bound on probability mass not accounted for (pruned tokenisations, top-k truncation). 0 when exact. */
+  unknown?: number;
+}
+
+export interface Run {
+  seed: number;
+  steps: Step[];
+}
+
+export interface Metrics {
+  atvd: number;
+  marginal_tvd: number;
+  sample_tvd: number;
+  volatility: number;
+  concentration: number;
+  entropy_ratio: number | null;
+  e_score: number;
+  leak: number;
+  chi2: number;
+  chi2_p: number;
+  w1: number | null;
+}
+
+export type VerdictType = "D" | "E" | "collapsed" | "mixed" | "uncertain";
+
+export interface Verdict {
+  type: VerdictType;
+  reasons: string[];
+  ci: { atvd: [number, number]; volatility: [number, number] };
+}
+
+export type ProtocolName = "sequential" | "independent" | "batch";
+
+export interface Result {
+  version: 1;
+  model: string;
+  protocol: ProtocolName;
+  target: Target;
+  runs: Run[];
+  metrics: Metrics;
+  verdict: Verdict;
+  /** Settings that produced the run (temperature, steps, prompt hash...), for reloading and comparison. */
+  settings?: Record<string, unknown>;
+  /** Identifier under DIR/runs/<id>.json when stored. */
+  id?: string;
+}
