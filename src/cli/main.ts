@@ -1,0 +1,27 @@
+import { Command, CommanderError } from "commander";
+import { demoCommand } from "./demo.ts";
+import { metricsCommand } from "./metrics.ts";
+import { runCommand } from "./run.ts";
+import { exitCodeOf, reportError } from "./common.ts";
+
+const program = new Command("ptalign")
+  .description("Does a model's next-token probability follow the distribution the task asks for, step after step?")
+  .version("0.1.0")
+  .exitOverride()
+  .showHelpAfterError("(run with --help for usage)")
+  .addCommand(runCommand())
+  .addCommand(metricsCommand())
+  .addCommand(demoCommand());
+for (const cmd of program.commands) cmd.exitOverride();
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    // --help and --version end here too, with exit code 0; usage errors are bad input (2).
+    process.exitCode = err.exitCode === 0 ? 0 : 2;
+  } else {
+    reportError(err);
+    process.exitCode = exitCodeOf(err);
+  }
+}

@@ -1,0 +1,129 @@
+import { Command, Option } from "commander";
+import { isSimModel, openModel, closeModel } from "../backends/index.ts";
+import { describeDist, parseDist } from "../distributions/index.ts";
+import { InputError, RunError } from "../errors.ts";
+import { loadTemplate, renderPrompt } from "../protocols/index.ts";
+import { measure, summarise } from "../run.ts";
+import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
+import type { ProtocolName, Result, Run } from "../types.ts";
+import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
+
+interface RunFlags {
+  model: string;
+  target: string;
+  protocol: ProtocolName;
+  steps: number;
+  runs: number;
+  temperature: number;
+  seed: number;
+  out: string;
+  json?: boolean;
+  normalize?: boolean;
+  threads: number;
+  contextSize?: number;
+  raw?: boolean;
+  kv: "f32" | "f16";
+  prune: number;
+  promptFile?: string;
+  showPrompt?: boolean;
+  save: boolean;
+}
+
+export function runCommand(): Command {
+  return new Command("run")
+    .description("measure P_token against P_task step by step for one model and one target")
+    .requiredOption("-m, --model <spec>", "model: PATH.gguf, gguf:PATH, hf:USER/REPO[:QUANT], sim:d|e|collapsed[?name=value]")
+    .requiredOption("-t, --target <dist>", "P_task: {1:0.1,2:0.7,...}, uniform(1,10), binomial(10,0.5), poisson(5,max=15), geometric(0.3,max=10), zipf(1.1,20), extreme, flat")
+    .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(["sequential", "independent", "batch"]).default("sequential"))
+    .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), 50)
+    .option("-r, --runs <n>", "independent runs (for confidence intervals)", wholeNumber("--runs", 1), 5)
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", realNumber("--temperature", 0, 100), 1)
+    .option("--seed <s>", "seed of the first run (run r uses seed + r)", wholeNumber("--seed", 0), 1)
+    .option("-o, --out <dir>", "results directory the run is added to", DEFAULT_RESULTS_DIR)
+    .option("--no-save", "do not write the run to the results directory")
+    .option("--json", "print the result JSON on stdout")
+    .option("--normalize", "rescale target probabilities that do not sum to 1")
+    .option("--threads <n>", "CPU threads for the embedded engine", wholeNumber("--threads", 1), 1)
+    .option("--context-size <n>", "context window in tokens (default: min(4096, the model's))", wholeNumber("--context-size", 16))
+    .option("--raw", "do not apply the model's chat template")
+    .addOption(new Option("--kv <type>", "KV cache precision (f32 keeps P_token exact to ~1e-7)").choices(["f32", "f16"]).default("f32"))
+    .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
+    .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
+    .option("--show-prompt", "print the prompt as the model sees it, then stop")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ ptalign run --model ./qwen2.5-7b-instruct-q4_k_m.gguf --target extreme --steps 50 --runs 5 --json
+  $ ptalign run --model sim:d --target "{1:0.1,2:0.7,3:0.1,4:0.1}"
+  $ ptalign run --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M --target "uniform(1,6)" --protocol independent`,
+    )
+    .action(async (flags: RunFlags) => {
+      await runAction(flags);
+    });
+}
+
+async function runAction(flags: RunFlags): Promise<void> {
+  const target = parseDist(flags.target, { normalize: flags.normalize });
+  const template = await loadTemplate(flags.promptFile);
+  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune };
+  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv });
+  const runs: Run[] = [];
+  const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
+  const id = newRunId(flags.model);
+  let result: Result;
+  try {
+    if (flags.showPrompt) {
+      const prompt = renderPrompt(template, { distribution: describeDist(target), support: target.support, steps: flags.steps });
+      process.stdout.write(isSimModel(model) ? `${prompt.user}\n${prompt.prefill}\n` : `${model.renderPrompt(prompt)}\n`);
+      return;
+    }
+    result = await measure({ model: flags.model, target, protocol: flags.protocol, settings, template, runs, onStep: () => progress.tick() }, model);
+  } catch (err) {
+    progress.stop();
+    const kept = runs.reduce((n, r) => n + r.steps.length, 0);
+    if (kept > 0 && flags.save && err instanceof Error) {
+      // Keep what was computed: the finished steps go to <id>.partial.json, and the message says where.
+      const partial = { ...summarise(flags.model, flags.protocol, target, runs, { ...settings, partial: true }), id };
+      const file = await saveResult(flags.out, partial, true);
+      const Kind = err instanceof InputError ? InputError : RunError;
+      throw new Kind(`${err.message.split("\n")[0]} (the ${kept} steps computed before are kept in ${file})`);
+    }
+    throw err;
+  } finally {
+    progress.stop();
+    await closeModel(model);
+  }
+  result.id = id;
+  const file = flags.save ? await saveResult(flags.out, result) : undefined;
+  if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
+  else process.stdout.write(summaryText(result, file) + "\n");
+}
+
+export function summaryText(result: Result, file?: string): string {
+  const m = result.metrics;
+  const v = result.verdict;
+  const rows: [string, number | null, string][] = [
+    ["atvd", m.atvd, "mean_t TV(q_t, p): per-step misalignment"],
+    ["marginal_tvd", m.marginal_tvd, "TV(mean_t q_t, p): misalignment of the average step"],
+    ["volatility", m.volatility, "mean_t TV(q_t, q_t-1): step-to-step change"],
+    ["concentration", m.concentration, "mean_t max_i q_t(i)"],
+    ["entropy_ratio", m.entropy_ratio, "mean_t H(q_t) / H(p)"],
+    ["e_score", m.e_score, "1 - atvd"],
+    ["sample_tvd", m.sample_tvd, "TV(sample histogram, p)"],
+    ["chi2_p", m.chi2_p, `Pearson chi2 = ${fmt(m.chi2, 2)}`],
+    ["w1", m.w1, "Wasserstein-1 of samples vs p"],
+    ["leak", m.leak, "mass outside the support"],
+  ];
+  const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);
+  return [
+    `model     ${result.model}`,
+    `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps, temperature ${String(result.settings?.temperature ?? "")}`,
+    "",
+    table(["metric", "value", "meaning"], rows.map(([k, val, meaning]) => [k, fmt(val), meaning])),
+    "",
+    `verdict   ${v.type}  (atvd 95% CI ${fmt(v.ci.atvd[0])}–${fmt(v.ci.atvd[1])}, volatility ${fmt(v.ci.volatility[0])}–${fmt(v.ci.volatility[1])})`,
+    ...v.reasons.map((r) => `          ${r}`),
+    ...(file ? ["", `saved     ${file}`] : []),
+  ].join("\n");
+}

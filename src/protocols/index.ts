@@ -1,0 +1,3 @@
+export { runTokenProtocol, runSeed, type RunSettings, type StepListener } from "./tokens.ts";
+export { runSimProtocol } from "./sim.ts";
+export { DEFAULT_TEMPLATE, DELIMITER, SEPARATOR, PREFILL_MARKER, loadTemplate, renderPrompt, type PromptValues } from "./prompt.ts";

@@ -1,0 +1,28 @@
+import type { SimModel } from "../backends/sim.ts";
+import { applyTemperature, drawIndex, makeRng } from "../rng.ts";
+import type { ProtocolName, Run, Step, Target } from "../types.ts";
+import { runSeed, type RunSettings, type StepListener } from "./tokens.ts";
+
+/**
+ * The protocols for simulated models, which give P_token over the support directly. sequential and batch let the
+ * model see the samples drawn so far (its `history`); independent shows it none. The step's distribution is tempered
+ * like an engine's (T = 0: the most probable answer).
+ */
+export function runSimProtocol(model: SimModel, protocol: ProtocolName, target: Target, settings: RunSettings, onStep?: StepListener, runs: Run[] = []): Run[] {
+  for (let r = 0; r < settings.runs; r++) {
+    const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
+    runs.push(run);
+    const rng = makeRng(run.seed);
+    const history: number[] = [];
+    for (let t = 0; t < settings.steps; t++) {
+      const q = model.step(target, protocol === "independent" ? [] : history, rng);
+      const ptoken = applyTemperature(q.ptoken, settings.temperature);
+      const idx = drawIndex(ptoken, rng);
+      history.push(idx);
+      const step: Step = { t, ptoken, leak: q.leak, sample: target.support[idx]!, unknown: 0 };
+      run.steps.push(step);
+      onStep?.(r, step, run);
+    }
+  }
+  return runs;
+}

@@ -1,0 +1,142 @@
+import type { TokenBackend } from "../backends/types.ts";
+import { fromBytes } from "../backends/vocab.ts";
+import { RunError } from "../errors.ts";
+import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rng.ts";
+import { assertExpressible, optionTexts, scoreOptions, tempered } from "../scoring/index.ts";
+import type { ProtocolName, Run, Step, Target } from "../types.ts";
+import { DELIMITER, SEPARATOR } from "./prompt.ts";
+import type { PromptParts } from "../backends/types.ts";
+
+export interface RunSettings {
+  steps: number;
+  runs: number;
+  /** Sampling temperature; 0 = greedy (the most probable answer). */
+  temperature: number;
+  seed: number;
+  /** Trie paths below this probability are not expanded (their mass is reported as `unknown`). */
+  prune: number;
+  /** Longest free answer, in tokens, the batch protocol waits for before giving up on a step. */
+  maxAnswerTokens?: number;
+}
+
+/** Called after every finished step, so callers can show progress and keep partial results. */
+export type StepListener = (runIndex: number, step: Step, run: Run) => void;
+
+/** The seed of run r: consecutive from the base seed, so runs are reproducible one by one. */
+export const runSeed = (seed: number, r: number) => seed + r;
+
+export async function runTokenProtocol(
+  backend: TokenBackend,
+  protocol: ProtocolName,
+  target: Target,
+  prompt: PromptParts,
+  settings: RunSettings,
+  onStep?: StepListener,
+  runs: Run[] = [],
+): Promise<Run[]> {
+  const texts = optionTexts(target.support, SEPARATOR, DELIMITER);
+  assertExpressible(backend.vocab, target.support, texts);
+  const promptTokens = backend.encodePrompt(prompt);
+  for (let r = 0; r < settings.runs; r++) {
+    const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
+    runs.push(run);
+    const rng = makeRng(run.seed);
+    const stepFn = protocol === "batch" ? batchRun : scoredRun;
+    await stepFn({ backend, protocol, target, texts, promptTokens, settings, rng, run, onStep: (s) => onStep?.(r, s, run) });
+  }
+  return runs;
+}
+
+interface RunContext {
+  backend: TokenBackend;
+  protocol: ProtocolName;
+  target: Target;
+  texts: string[];
+  promptTokens: number[];
+  settings: RunSettings;
+  rng: Rng;
+  run: Run;
+  onStep: (step: Step) => void;
+}
+
+/** P_token over the support after `context`, at the run's temperature (T = 0 reads T = 1 and takes the argmax). */
+async function measure(c: RunContext, context: readonly number[], t: number, consumed = "") {
+  const T = c.settings.temperature;
+  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed });
+  const total = scored.raw.reduce((a, b) => a + b, 0);
+  if (total === 0) {
+    throw new RunError(`at step ${t} the model puts no probability on any answer (leak ${scored.leak.toFixed(3)}); check the prompt with --show-prompt or use --prompt-file`);
+  }
+  const ptoken = T === 0 ? applyTemperature(normalise(scored.raw), 0) : normalise(scored.raw);
+  return { scored, ptoken };
+}
+
+/**
+ * sequential: the context grows by each drawn answer, so step t sees the samples 0..t-1; the engine's cached
+ * prefix makes a step cost the answer's tokens, not the whole context.
+ * independent: every step starts again from the prompt alone (a fresh conversation per sample).
+ */
+async function scoredRun(c: RunContext): Promise<void> {
+  let context = c.promptTokens;
+  for (let t = 0; t < c.settings.steps; t++) {
+    const { scored, ptoken } = await measure(c, context, t);
+    const idx = drawIndex(ptoken, c.rng);
+    const step: Step = { t, ptoken, leak: scored.leak, sample: c.target.support[idx]!, unknown: scored.unknown };
+    c.run.steps.push(step);
+    c.onStep(step);
+    if (c.protocol === "sequential") context = [...context, ...scored.paths[idx]!];
+  }
+}
+
+/**
+ * batch: the model writes all its samples in one free generation (sampled token by token with the run's seed);
+ * at each answer position P_token is read before the model's own answer is generated and parsed.
+ */
+async function batchRun(c: RunContext): Promise<void> {
+  const maxTokens = c.settings.maxAnswerTokens ?? 24;
+  const T = c.settings.temperature;
+  const vocab = c.backend.vocab;
+  const context = [...c.promptTokens];
+  let carry = ""; // bytes already written past the last delimiter
+  for (let t = 0; t < c.settings.steps; t++) {
+    const { scored, ptoken } = await measure(c, context, t, carry);
+    let written = carry;
+    let ended = false;
+    for (let n = 0; !written.includes(DELIMITER); n++) {
+      if (n >= maxTokens) throw new RunError(`at step ${t} the model wrote ${JSON.stringify(fromBytes(written).slice(0, 60))} without a "${DELIMITER}" after ${maxTokens} tokens; the answer cannot be parsed (try --prompt-file with clearer instructions)`);
+      const dist = await c.backend.next(context);
+      const token = T === 0 ? argmax(dist.probs) : sampleToken(dist.probs, T, c.rng);
+      context.push(token);
+      if (c.backend.isEndOfGeneration(token)) {
+        ended = true;
+        break;
+      }
+      written += vocab.bytes(token);
+    }
+    const cut = written.indexOf(DELIMITER);
+    const answerBytes = cut >= 0 ? written.slice(0, cut) : written;
+    carry = cut >= 0 ? written.slice(cut + DELIMITER.length) : "";
+    const answer = fromBytes(answerBytes).trim();
+    const known = c.target.support.includes(answer);
+    const step: Step = { t, ptoken, leak: scored.leak, sample: known ? answer : null, unknown: scored.unknown };
+    if (!known) step.raw = fromBytes(answerBytes);
+    if (!(ended && answer === "")) {
+      c.run.steps.push(step);
+      c.onStep(step);
+    }
+    if (ended) return; // the model closed its answer: the run has as many steps as it wrote
+  }
+}
+
+function argmax(probs: ReadonlyMap<number, number>): number {
+  let best = -1;
+  let bestP = -1;
+  for (const [token, p] of probs) if (p > bestP) [best, bestP] = [token, p];
+  return best;
+}
+
+function sampleToken(probs: ReadonlyMap<number, number>, temperature: number, rng: Rng): number {
+  const prob = tempered({ probs, complete: true }, temperature);
+  const tokens = [...probs.keys()]; // the engine's order (by probability) is fixed for a given distribution
+  return tokens[drawIndex(tokens.map(prob), rng)]!;
+}

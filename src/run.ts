@@ -1,0 +1,58 @@
+import { closeModel, isSimModel, openModel, type LlamaOptions, type Model } from "./backends/index.ts";
+import { classify, type Thresholds } from "./classify/index.ts";
+import { describeDist } from "./distributions/index.ts";
+import { computeMetrics } from "./metrics/index.ts";
+import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
+import type { ProtocolName, Result, Run, Target } from "./types.ts";
+
+export interface RunRequest {
+  model: string;
+  target: Target;
+  protocol: ProtocolName;
+  settings: RunSettings;
+  /** Prompt template text (protocols/prompt.ts syntax); the default when omitted. */
+  template: string;
+  backend?: LlamaOptions;
+  thresholds?: Partial<Thresholds>;
+  onStep?: StepListener;
+  /** Filled step by step: after a failure it holds every step computed so far. */
+  runs?: Run[];
+}
+
+/** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
+export function summarise(model: string, protocol: ProtocolName, target: Target, runs: Run[], settings: Record<string, unknown>, thresholds?: Partial<Thresholds>, seed = 0): Result {
+  const complete = runs.filter((r) => r.steps.length > 0);
+  return {
+    version: 1,
+    model,
+    protocol,
+    target,
+    runs,
+    metrics: computeMetrics(target, complete),
+    verdict: classify(target, complete, { thresholds, seed }),
+    settings,
+  };
+}
+
+/** One model × one target × one protocol: open, measure every run, score, classify, close. */
+export async function measure(req: RunRequest, opened?: Model): Promise<Result> {
+  const runs = req.runs ?? [];
+  const model = opened ?? (await openModel(req.model, req.backend));
+  const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, steps: req.settings.steps });
+  const settings: Record<string, unknown> = { ...req.settings };
+  try {
+    if (isSimModel(model)) {
+      runSimProtocol(model, req.protocol, req.target, req.settings, req.onStep, runs);
+      settings.model_spec = model.spec;
+    } else {
+      const started = { ...model.stats };
+      await runTokenProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
+      settings.prompt = prompt;
+      settings.chat_template = model.templated;
+      settings.engine = { tokens_evaluated: model.stats.evaluated - started.evaluated, distributions: model.stats.requests - started.requests };
+    }
+  } finally {
+    if (!opened) await closeModel(model);
+  }
+  return summarise(req.model, req.protocol, req.target, runs, settings, req.thresholds, req.settings.seed);
+}

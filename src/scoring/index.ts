@@ -1,0 +1,3 @@
+export { scoreOptions, type Scored, type ScoreOptions } from "./score.ts";
+export { optionTexts, shortestSpelling, assertExpressible } from "./options.ts";
+export { tempered, type TokenProb } from "./temperature.ts";

@@ -1,0 +1,90 @@
+import type { TokenBackend } from "../backends/types.ts";
+import { shortestSpelling } from "./options.ts";
+import { tempered } from "./temperature.ts";
+
+export interface ScoreOptions {
+  /** Per-token sampling temperature (> 0). */
+  temperature: number;
+  /** A path whose probability falls below this is not expanded; its mass is reported in `unknown`. */
+  prune: number;
+  /** Bytes the context already holds beyond its last answer (a token that overran the previous delimiter). */
+  consumed?: string;
+}
+
+export interface Scored {
+  /** Chain-rule probability that the model writes each option's text next, summed over all its tokenisations. */
+  raw: number[];
+  /** Mass the model puts on text that is none of the options. */
+  leak: number;
+  /** Mass on paths pruned before they could be told apart (upper bound on the error of raw and leak). */
+  unknown: number;
+  /** Per option, the most probable token path that ends exactly at the end of its text (what gets appended). */
+  paths: (number[] | null)[];
+}
+
+interface Node {
+  tokens: number[];
+  consumed: string;
+  mass: number;
+}
+
+/**
+ * Exact probability of each option text after `context`. The tokenisations of all options form a trie over token
+ * paths; each trie node costs one engine evaluation, shared by every option that passes through it, and nodes are
+ * visited depth first so that the engine's cached prefix is reused between parent and child.
+ * A path accepts option i once its bytes start with option i's text (the last token may write past the delimiter).
+ */
+export async function scoreOptions(backend: TokenBackend, context: readonly number[], texts: readonly string[], opts: ScoreOptions): Promise<Scored> {
+  const vocab = backend.vocab;
+  const raw = texts.map(() => 0);
+  const bestMass = texts.map(() => 0);
+  const paths: (number[] | null)[] = texts.map(() => null);
+  let unknown = 0;
+  let covered = 0;
+
+  const stack: Node[] = [{ tokens: [], consumed: opts.consumed ?? "", mass: 1 }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    const dist = await backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
+    const prob = tempered(dist, opts.temperature);
+    const children: Node[] = [];
+    for (const token of candidates(vocab, texts, node.consumed)) {
+      const p = prob(token);
+      if (p === 0) continue;
+      const mass = node.mass * p;
+      const written = node.consumed + vocab.bytes(token);
+      const accepted = texts.findIndex((t) => written.startsWith(t));
+      if (accepted >= 0) {
+        raw[accepted] = raw[accepted]! + mass;
+        covered += mass;
+        if (written.length === texts[accepted]!.length && mass > bestMass[accepted]!) {
+          bestMass[accepted] = mass;
+          paths[accepted] = [...node.tokens, token];
+        }
+      } else if (mass >= opts.prune) {
+        children.push({ tokens: [...node.tokens, token], consumed: written, mass });
+      } else {
+        unknown += mass;
+        covered += mass;
+      }
+    }
+    // A child's mass is not counted here: it ends up accepted, pruned or leaked among its descendants.
+    // Children in reverse so that the stack pops them in vocabulary order (deterministic evaluation order).
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+  }
+  // Every unit of mass either ends on an option, is pruned, or leaves the options' texts (leak).
+  const leak = Math.max(0, 1 - covered);
+  return { raw, leak, unknown, paths: paths.map((p, i) => p ?? shortestSpelling(vocab, texts[i]!.slice((opts.consumed ?? "").length))) };
+}
+
+/** Tokens that keep the written bytes consistent with at least one option: a prefix of what remains, or running past its end. */
+function candidates(vocab: TokenBackend["vocab"], texts: readonly string[], consumed: string): number[] {
+  const out = new Set<number>();
+  for (const text of texts) {
+    if (!text.startsWith(consumed)) continue;
+    const rest = text.slice(consumed.length);
+    for (let k = 1; k <= rest.length; k++) for (const id of vocab.exact(rest.slice(0, k))) out.add(id);
+    for (const id of vocab.extending(rest)) out.add(id);
+  }
+  return [...out].sort((a, b) => a - b);
+}
