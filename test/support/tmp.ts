@@ -1,11 +1,13 @@
-import { mkdtemp, rm } from "node:fs/promises";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after } from "node:test";
 
-/** A fresh temp dir removed when the test file ends. */
+const made: string[] = [];
+process.once("exit", () => made.forEach((dir) => rmSync(dir, { recursive: true, force: true })));
+
+/** A fresh temp dir, removed when the test process exits (safe to call from hooks and tests alike). */
 export async function tempDir(prefix = "ptalign-test-"): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), prefix));
-  after(() => rm(dir, { recursive: true, force: true }));
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  made.push(dir);
   return dir;
 }

@@ -1,0 +1,274 @@
+// Bigram GGUF models: the next-token distribution depends only on the last token of the context, and is
+// chosen in advance. See docs/synth.md for the construction and why the logits are exactly the chosen
+// columns.
+//
+// Construction (llama architecture, F32, one block, one head of size d):
+//  - every token belongs to a "row class" c (its own row, or the default row, class 0);
+//    token_embd row of a token = one-hot e_c (magnitude 1);
+//  - blk.0.attn_output and blk.0.ffn_down are zero (so are q/k/v/gate/up), so the residual stream after
+//    the block is still e_c;
+//  - output_norm weight = sqrt(1/d + eps) in every entry, so RMSNorm(e_c) * weight = e_c again;
+//  - output.weight (n_vocab rows of d) holds at [v][c] the logit of token v under row class c, so the
+//    logits are column c: log p for listed tokens, -1e4 (softmax gives exactly 0 in float32) elsewhere.
+
+import { InputError } from "../errors.ts";
+import { encodeGguf, gguf, writeGguf, type GgufFile, type GgufValue } from "./gguf.ts";
+import { SPACE_MARK, spmTokenize, type SpmVocab } from "./spm.ts";
+
+export interface BigramSpec {
+  /**
+   * Normal (non-byte, non-special) vocabulary pieces in SentencePiece form: "▁" stands for a space, e.g.
+   * ["▁", "1", "2", ",", "▁1", "▁2", "▁1,"]. A multi-character piece must be reachable by merges whose
+   * every intermediate is a piece ("▁1," needs "▁1" or "1,"): `completePieces` adds what is missing.
+   */
+  pieces: string[];
+  /**
+   * Next-token probabilities after a token, keyed by the token's text: a piece, "<s>" for BOS, "</s>",
+   * "<unk>" or a byte token such as "<0x0A>". Values map token text -> probability and must sum to 1
+   * (within 1e-6). Listed tokens get exactly these probabilities (renormalised), all others exactly 0.
+   */
+  rows: Record<string, Record<string, number>>;
+  /** Row used after any token without its own row; default: uniform over all normal pieces. */
+  defaultRow?: Record<string, number>;
+  /** Optional Jinja chat template stored as tokenizer.chat_template. */
+  chatTemplate?: string;
+  /** general.name (default "ptalign-synth-bigram"). */
+  name?: string;
+  /**
+   * tokenizer.ggml.add_space_prefix: when true (real Llama/SentencePiece behaviour) the tokenizer
+   * prepends a space to a text at its start, so "1," tokenizes as "▁1,". Default false: the text is
+   * tokenized exactly as written (" 1," -> "▁1,", "1," -> "1,").
+   */
+  addSpacePrefix?: boolean;
+  /**
+   * false: the 256 byte tokens are marked unused, so the model cannot write a character that no piece holds (like a
+   * real vocabulary without byte fallback). Default true.
+   */
+  byteFallback?: boolean;
+  /** llama.context_length (default 4096). */
+  contextLength?: number;
+}
+
+export interface SynthInfo {
+  path: string;
+  /** Token text of every id (index = id): specials, byte tokens, then the pieces. */
+  vocab: string[];
+  /** Id of each token text (pieces, "<unk>", "<s>", "</s>", "<0xXX>"). */
+  ids: Record<string, number>;
+  /** Embedding width d (number of row classes incl. the default, rounded up to even, ≥ 2). */
+  nEmbd: number;
+  /** Whether the tokenizer prepends a space at the start of a text. */
+  addSpacePrefix: boolean;
+}
+
+/** Token type codes (llama.cpp enum llama_token_type). */
+export const TOKEN_TYPE = { normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6 } as const;
+
+export const UNK_ID = 0;
+export const BOS_ID = 1;
+export const EOS_ID = 2;
+/** Id of the first byte token <0x00>; <0xXX> has id BYTE_BASE + XX. */
+export const BYTE_BASE = 3;
+/** Id of the first piece. */
+export const PIECE_BASE = BYTE_BASE + 256;
+
+/** Logit given to tokens a row leaves out: exp(-1e4) underflows to exactly 0 in float32. */
+export const ZERO_LOGIT = -1e4;
+export const RMS_EPS = 1e-5;
+const SUM_TOLERANCE = 1e-6;
+
+export function byteTokenText(byte: number): string {
+  return `<0x${byte.toString(16).toUpperCase().padStart(2, "0")}>`;
+}
+
+const SPECIAL_TEXT = ["<unk>", "<s>", "</s>"];
+const BYTE_TEXT_RE = /^<0x[0-9A-F]{2}>$/;
+
+/** A built model: the GGUF contents plus the vocabulary facts. */
+export interface BuiltBigram {
+  file: GgufFile;
+  vocab: string[];
+  ids: Record<string, number>;
+  nEmbd: number;
+  addSpacePrefix: boolean;
+  /** Tokenizer view of the vocabulary (for spmTokenize). */
+  spm: SpmVocab;
+  /** Row class of each token id (0 = default row). */
+  classOf: Int32Array;
+  /** Each row class's non-zero probabilities (token id -> probability, renormalised to sum 1). */
+  classRows: ReadonlyArray<ReadonlyMap<number, number>>;
+}
+
+function validateRow(where: string, row: Record<string, number>, idOf: Map<string, number>): Map<number, number> {
+  const entries = Object.entries(row);
+  if (entries.length === 0) throw new InputError(`synth: ${where} is empty; give at least one token with probability > 0`);
+  let sum = 0;
+  const out = new Map<number, number>();
+  for (const [tok, p] of entries) {
+    const id = idOf.get(tok);
+    if (id === undefined) {
+      const hint = tok.includes(" ") ? ` (write spaces as "${SPACE_MARK}")` : "";
+      throw new InputError(`synth: ${where} names unknown token ${JSON.stringify(tok)}${hint}; add it to pieces or remove it from the row`);
+    }
+    if (typeof p !== "number" || !Number.isFinite(p) || p < 0) {
+      throw new InputError(`synth: ${where} gives ${JSON.stringify(tok)} probability ${String(p)}; probabilities must be finite and ≥ 0`);
+    }
+    sum += p;
+    if (p > 0) out.set(id, p);
+  }
+  if (Math.abs(sum - 1) > SUM_TOLERANCE) {
+    throw new InputError(`synth: ${where} sums to ${sum}, not 1 (tolerance ${SUM_TOLERANCE}); fix the probabilities`);
+  }
+  return out;
+}
+
+/** Build the GGUF contents of a bigram model (validates the spec; throws InputError with the reason). */
+export function buildBigramModel(spec: BigramSpec): BuiltBigram {
+  if (!Array.isArray(spec.pieces) || spec.pieces.length === 0) throw new InputError("synth: pieces must be a non-empty array of strings");
+
+  // --- vocabulary
+  const vocab: string[] = [...SPECIAL_TEXT];
+  for (let b = 0; b < 256; b++) vocab.push(byteTokenText(b));
+  const byteType = spec.byteFallback === false ? TOKEN_TYPE.unused : TOKEN_TYPE.byte;
+  const types: number[] = [TOKEN_TYPE.unknown, TOKEN_TYPE.control, TOKEN_TYPE.control, ...new Array<number>(256).fill(byteType)];
+  const idOf = new Map<string, number>();
+  vocab.forEach((t, i) => idOf.set(t, i));
+  for (const p of spec.pieces) {
+    if (typeof p !== "string" || p === "") throw new InputError(`synth: piece ${JSON.stringify(p)} is not a non-empty string`);
+    if (p.includes(" ")) throw new InputError(`synth: piece ${JSON.stringify(p)} contains a space; write spaces as "${SPACE_MARK}" (e.g. "${p.replaceAll(" ", SPACE_MARK)}")`);
+    if (SPECIAL_TEXT.includes(p) || BYTE_TEXT_RE.test(p)) throw new InputError(`synth: piece ${JSON.stringify(p)} collides with a special or byte token`);
+    if (idOf.has(p)) throw new InputError(`synth: piece ${JSON.stringify(p)} is listed twice`);
+    idOf.set(p, vocab.length);
+    vocab.push(p);
+    types.push(TOKEN_TYPE.normal);
+  }
+  // Scores: the piece's length in characters, so the tokenizer merges towards longer pieces first
+  // (specials and byte tokens: 0; they never take part in merges).
+  const scores = new Float32Array(vocab.length);
+  for (let i = PIECE_BASE; i < vocab.length; i++) scores[i] = Array.from(vocab[i] as string).length;
+  const byteIds = Array.from({ length: 256 }, (_, b) => BYTE_BASE + b);
+  const spm: SpmVocab = { ids: idOf, scores, byteIds };
+
+  // Every piece must be producible: tokenizing the piece's own text must give that piece.
+  const unreachable: string[] = [];
+  for (let i = PIECE_BASE; i < vocab.length; i++) {
+    const toks = spmTokenize(spm, (vocab[i] as string).replaceAll(SPACE_MARK, " "), false);
+    if (toks.length !== 1 || toks[0] !== i) unreachable.push(vocab[i] as string);
+  }
+  if (unreachable.length > 0) {
+    throw new InputError(
+      `synth: the tokenizer can never produce ${unreachable.map((p) => JSON.stringify(p)).join(", ")}: ` +
+        `every intermediate merge must be a piece (e.g. "▁1," needs "▁1" or "1,"); pass pieces through completePieces()`,
+    );
+  }
+
+  // --- rows: class 0 = default row, class k = k-th own row
+  const nPieces = vocab.length - PIECE_BASE;
+  const defaultRow: Map<number, number> = spec.defaultRow
+    ? validateRow("defaultRow", spec.defaultRow, idOf)
+    : new Map(Array.from({ length: nPieces }, (_, i) => [PIECE_BASE + i, 1 / nPieces] as [number, number]));
+  const classRows: Map<number, number>[] = [defaultRow];
+  const classOf = new Int32Array(vocab.length); // 0 = default
+  for (const [tok, row] of Object.entries(spec.rows ?? {})) {
+    const id = idOf.get(tok);
+    if (id === undefined) throw new InputError(`synth: rows has a row for unknown token ${JSON.stringify(tok)}; add it to pieces or remove the row`);
+    classOf[id] = classRows.length;
+    classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
+  }
+  const nClasses = classRows.length;
+  const d = Math.max(2, nClasses + (nClasses % 2));
+  const nVocab = vocab.length;
+
+  // --- tensors
+  const tokEmbd = new Float32Array(d * nVocab); // [d, n_vocab]: n_vocab rows of d
+  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + (classOf[v] as number)] = 1;
+  const output = new Float32Array(d * nVocab).fill(0); // [d, n_vocab]: row v holds token v's logit per class
+  const normalised = classRows.map((row) => {
+    let sum = 0;
+    for (const p of row.values()) sum += p;
+    return new Map([...row].map(([v, p]) => [v, p / sum] as [number, number]));
+  });
+  normalised.forEach((row, c) => {
+    for (let v = 0; v < nVocab; v++) {
+      const p = row.get(v);
+      output[v * d + c] = p === undefined ? ZERO_LOGIT : Math.log(p);
+    }
+  });
+  const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
+  const normScale = Math.sqrt(1 / d + eps);
+  const ones = new Float32Array(d).fill(1);
+  const nFf = 2;
+  const zeros = (n: number): Float32Array => new Float32Array(n);
+  const tensors = [
+    { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
+    { name: "blk.0.attn_norm.weight", dims: [d], data: ones },
+    { name: "blk.0.attn_q.weight", dims: [d, d], data: zeros(d * d) },
+    { name: "blk.0.attn_k.weight", dims: [d, d], data: zeros(d * d) },
+    { name: "blk.0.attn_v.weight", dims: [d, d], data: zeros(d * d) },
+    { name: "blk.0.attn_output.weight", dims: [d, d], data: zeros(d * d) },
+    { name: "blk.0.ffn_norm.weight", dims: [d], data: ones },
+    { name: "blk.0.ffn_gate.weight", dims: [d, nFf], data: zeros(d * nFf) },
+    { name: "blk.0.ffn_up.weight", dims: [d, nFf], data: zeros(d * nFf) },
+    { name: "blk.0.ffn_down.weight", dims: [nFf, d], data: zeros(nFf * d) },
+    { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
+    { name: "output.weight", dims: [d, nVocab], data: output },
+  ];
+
+  const addSpacePrefix = spec.addSpacePrefix ?? false;
+  const metadata: Array<[string, GgufValue]> = [
+    ["general.architecture", gguf.str("llama")],
+    ["general.name", gguf.str(spec.name ?? "ptalign-synth-bigram")],
+    ["general.alignment", gguf.u32(32)],
+    ["general.file_type", gguf.u32(0)], // ALL_F32
+    ["llama.context_length", gguf.u32(spec.contextLength ?? 4096)],
+    ["llama.embedding_length", gguf.u32(d)],
+    ["llama.block_count", gguf.u32(1)],
+    ["llama.feed_forward_length", gguf.u32(nFf)],
+    ["llama.attention.head_count", gguf.u32(1)],
+    ["llama.attention.head_count_kv", gguf.u32(1)],
+    ["llama.rope.dimension_count", gguf.u32(d)],
+    ["llama.attention.layer_norm_rms_epsilon", gguf.f32(RMS_EPS)],
+    ["llama.vocab_size", gguf.u32(nVocab)],
+    ["tokenizer.ggml.model", gguf.str("llama")],
+    ["tokenizer.ggml.tokens", gguf.strs(vocab)],
+    ["tokenizer.ggml.scores", gguf.f32s(scores)],
+    ["tokenizer.ggml.token_type", gguf.i32s(types)],
+    ["tokenizer.ggml.bos_token_id", gguf.u32(BOS_ID)],
+    ["tokenizer.ggml.eos_token_id", gguf.u32(EOS_ID)],
+    ["tokenizer.ggml.unknown_token_id", gguf.u32(UNK_ID)],
+    ["tokenizer.ggml.add_bos_token", gguf.bool(true)],
+    ["tokenizer.ggml.add_eos_token", gguf.bool(false)],
+    ["tokenizer.ggml.add_space_prefix", gguf.bool(addSpacePrefix)],
+  ];
+  if (spec.chatTemplate !== undefined) metadata.push(["tokenizer.chat_template", gguf.str(spec.chatTemplate)]);
+
+  return { file: { metadata, tensors, alignment: 32 }, vocab, ids: Object.fromEntries(idOf), nEmbd: d, addSpacePrefix, spm, classOf, classRows: normalised };
+}
+
+/** The GGUF bytes of a bigram model. */
+export function encodeBigramModel(spec: BigramSpec): Buffer {
+  return encodeGguf(buildBigramModel(spec).file);
+}
+
+/** Write a bigram model to `path` (validates the spec first; throws InputError on a bad spec). */
+export async function writeBigramModel(path: string, spec: BigramSpec): Promise<SynthInfo> {
+  const built = buildBigramModel(spec);
+  await writeGguf(path, built.file);
+  return { path, vocab: built.vocab, ids: built.ids, nEmbd: built.nEmbd, addSpacePrefix: built.addSpacePrefix };
+}
+
+/**
+ * The exact next-token distribution after token `id` (float64, token id -> probability; ids not in the
+ * map have probability 0). This is what the engine should report, up to float32 rounding.
+ */
+export function nextTokenProbabilities(model: BigramSpec | BuiltBigram, id: number): ReadonlyMap<number, number> {
+  const built = "file" in model ? model : buildBigramModel(model);
+  if (!Number.isInteger(id) || id < 0 || id >= built.vocab.length) throw new RangeError(`synth: token id ${id} is outside the vocabulary`);
+  return built.classRows[built.classOf[id] as number] as ReadonlyMap<number, number>;
+}
+
+/** Predict llama.cpp's token ids for `text` under a spec's vocabulary (no BOS), without loading the engine. */
+export function tokenizeWithSpec(spec: BigramSpec | BuiltBigram, text: string): number[] {
+  const built = "file" in spec ? spec : buildBigramModel(spec);
+  return spmTokenize(built.spm, text, built.addSpacePrefix);
+}

@@ -1,0 +1,4 @@
+export * from "./gguf.ts";
+export * from "./spm.ts";
+export * from "./bigram.ts";
+export * from "./specs.ts";
