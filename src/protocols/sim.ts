@@ -8,7 +8,7 @@ import { runSeed, type RunSettings, type StepListener } from "./tokens.ts";
  * model see the samples drawn so far (its `history`); independent shows it none. The step's distribution is tempered
  * like an engine's (T = 0: the most probable answer).
  */
-export function runSimProtocol(model: SimModel, protocol: ProtocolName, target: Target, settings: RunSettings, onStep?: StepListener, runs: Run[] = []): Run[] {
+export function runSimProtocol(model: Pick<SimModel, "step">, protocol: ProtocolName, target: Target, settings: RunSettings, onStep?: StepListener, runs: Run[] = []): Run[] {
   for (let r = 0; r < settings.runs; r++) {
     const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
     runs.push(run);

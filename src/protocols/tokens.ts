@@ -17,6 +17,8 @@ export interface RunSettings {
   prune: number;
   /** Longest free answer, in tokens, the batch protocol waits for before giving up on a step. */
   maxAnswerTokens?: number;
+  /** false: forget the engine's cached prefix before every step (the benchmark's baseline). Default true. */
+  reusePrefix?: boolean;
 }
 
 /** Called after every finished step, so callers can show progress and keep partial results. */
@@ -79,6 +81,7 @@ async function measure(c: RunContext, context: readonly number[], t: number, con
 async function scoredRun(c: RunContext): Promise<void> {
   let context = c.promptTokens;
   for (let t = 0; t < c.settings.steps; t++) {
+    if (c.settings.reusePrefix === false) await c.backend.reset();
     const { scored, ptoken } = await measure(c, context, t);
     const idx = drawIndex(ptoken, c.rng);
     const step: Step = { t, ptoken, leak: scored.leak, sample: c.target.support[idx]!, unknown: scored.unknown };

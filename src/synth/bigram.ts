@@ -45,6 +45,11 @@ export interface BigramSpec {
    * real vocabulary without byte fallback). Default true.
    */
   byteFallback?: boolean;
+  /**
+   * Make each token cost like a bigger model (for benchmarks): embedding width (default: the number of rows), blocks
+   * (default 1) and feed-forward size (default 2). The logits stay exactly the chosen rows.
+   */
+  compute?: { width?: number; layers?: number; feedForward?: number };
   /** llama.context_length (default 4096). */
   contextLength?: number;
 }
@@ -176,7 +181,11 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
   }
   const nClasses = classRows.length;
-  const d = Math.max(2, nClasses + (nClasses % 2));
+  // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
+  const wide = Math.max(nClasses, spec.compute?.width ?? 0);
+  const d = Math.max(2, wide + (wide % 2));
+  const nLayers = spec.compute?.layers ?? 1;
+  const nFf = spec.compute?.feedForward ?? 2;
   const nVocab = vocab.length;
 
   // --- tensors
@@ -197,19 +206,20 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
   const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
   const normScale = Math.sqrt(1 / d + eps);
   const ones = new Float32Array(d).fill(1);
-  const nFf = 2;
   const zeros = (n: number): Float32Array => new Float32Array(n);
   const tensors = [
     { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
-    { name: "blk.0.attn_norm.weight", dims: [d], data: ones },
-    { name: "blk.0.attn_q.weight", dims: [d, d], data: zeros(d * d) },
-    { name: "blk.0.attn_k.weight", dims: [d, d], data: zeros(d * d) },
-    { name: "blk.0.attn_v.weight", dims: [d, d], data: zeros(d * d) },
-    { name: "blk.0.attn_output.weight", dims: [d, d], data: zeros(d * d) },
-    { name: "blk.0.ffn_norm.weight", dims: [d], data: ones },
-    { name: "blk.0.ffn_gate.weight", dims: [d, nFf], data: zeros(d * nFf) },
-    { name: "blk.0.ffn_up.weight", dims: [d, nFf], data: zeros(d * nFf) },
-    { name: "blk.0.ffn_down.weight", dims: [nFf, d], data: zeros(nFf * d) },
+    ...Array.from({ length: nLayers }, (_, i) => [
+      { name: `blk.${i}.attn_norm.weight`, dims: [d], data: ones },
+      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_v.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.ffn_norm.weight`, dims: [d], data: ones },
+      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: zeros(d * nFf) },
+      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: zeros(d * nFf) },
+      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: zeros(nFf * d) },
+    ]).flat(),
     { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
     { name: "output.weight", dims: [d, nVocab], data: output },
   ];
@@ -222,7 +232,7 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     ["general.file_type", gguf.u32(0)], // ALL_F32
     ["llama.context_length", gguf.u32(spec.contextLength ?? 4096)],
     ["llama.embedding_length", gguf.u32(d)],
-    ["llama.block_count", gguf.u32(1)],
+    ["llama.block_count", gguf.u32(nLayers)],
     ["llama.feed_forward_length", gguf.u32(nFf)],
     ["llama.attention.head_count", gguf.u32(1)],
     ["llama.attention.head_count_kv", gguf.u32(1)],
