@@ -37,7 +37,7 @@ function sharedLlama(): Promise<Llama> {
 export async function resolveGgufPath(spec: string, modelsDir?: string): Promise<string> {
   if (spec.startsWith("hf:")) {
     try {
-      return await resolveModelFile(spec, { directory: modelsDir, cli: false, verify: false });
+      return await resolveModelFile(spec, { directory: modelsDir, cli: false, verify: false, onProgress: downloadProgress(spec) });
     } catch (err) {
       const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
       throw new RunError(`could not fetch ${spec} (${why}); hf: models need network access the first time, or download the .gguf yourself and pass its path`);
@@ -46,6 +46,18 @@ export async function resolveGgufPath(spec: string, modelsDir?: string): Promise
   const path = spec.startsWith("gguf:") ? spec.slice(5) : spec;
   await assertGguf(path);
   return path;
+}
+
+/** First downloads can take minutes: say how far along they are on stderr (a terminal only, at most once a second). */
+function downloadProgress(spec: string) {
+  let last = 0;
+  return ({ totalSize, downloadedSize }: { totalSize: number; downloadedSize: number }) => {
+    if (!process.stderr.isTTY || Date.now() - last < 1000) return;
+    last = Date.now();
+    const mb = (n: number) => (n / 1e6).toFixed(0);
+    process.stderr.write(`\rdownloading ${spec}: ${mb(downloadedSize)}/${mb(totalSize)} MB`);
+    if (downloadedSize >= totalSize) process.stderr.write("\n");
+  };
 }
 
 async function assertGguf(path: string): Promise<void> {

@@ -6,7 +6,7 @@ import { parseDist } from "../distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../protocols/index.ts";
 import { measure } from "../run.ts";
 import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
-import { demoSpecs, writeBigramModel } from "../synth/index.ts";
+import { writeDemoModels } from "../synth/index.ts";
 import type { Result } from "../types.ts";
 import { fmt, Progress, table, wholeNumber } from "./common.ts";
 
@@ -40,13 +40,8 @@ export function demoCommand(): Command {
 export async function runDemo(flags: DemoFlags): Promise<Result[]> {
   const dir = await mkdtemp(join(tmpdir(), "ptalign-demo-"));
   try {
-    const specs = demoSpecs();
-    const models = ["sim:e", "sim:d", "sim:collapsed"];
-    for (const [name, spec] of Object.entries(specs)) {
-      const path = join(dir, `synth-${name}.gguf`);
-      await writeBigramModel(path, spec);
-      models.push(path);
-    }
+    const synth = await writeDemoModels(dir);
+    const models = ["sim:e", "sim:d", "sim:collapsed", synth.e.path, synth.d.path, synth.collapsed.path];
     const target = parseDist("extreme");
     const settings = { steps: flags.steps, runs: flags.runs, temperature: 1, seed: flags.seed, prune: 1e-7 };
     const progress = new Progress(models.length * flags.steps * flags.runs, "demo", Boolean(flags.json));

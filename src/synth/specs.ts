@@ -83,9 +83,9 @@ export function collapsedSpec(support: readonly string[] = EXTREME_TARGET.suppor
   return eLikeSpec({ support: [...support], probs: support.map((_, i) => (i === answer ? peak : rest)) }, "ptalign-synth-collapsed");
 }
 
-/** The built-in models of `ptalign demo`, all over the `extreme` support 1..4. */
+/** The built-in models of `ptalign demo`, all over the `extreme` support 1..4 (collapsed on "1", a minority answer). */
 export function demoSpecs(): { e: BigramSpec; d: BigramSpec; collapsed: BigramSpec } {
-  return { e: eLikeSpec(), d: dLikeSpec(), collapsed: collapsedSpec() };
+  return { e: eLikeSpec(), d: dLikeSpec(), collapsed: collapsedSpec(EXTREME_TARGET.support, 0) };
 }
 
 /** Write the demo models into `dir` as synth-e.gguf, synth-d.gguf and synth-collapsed.gguf. */
