@@ -32,7 +32,7 @@ export function demoCommand(): Command {
     .action(async (flags: DemoFlags) => {
       const results = await runDemo(flags);
       if (flags.json) process.stdout.write(JSON.stringify(results) + "\n");
-      else process.stdout.write(demoTable(results) + "\n");
+      else process.stdout.write(demoTable(results) + (flags.save ? `\n\n${results.length} runs added to ${flags.out}/runs\n` : "\n"));
     });
 }
 
