@@ -8,6 +8,15 @@ export * from "./classify/index.ts";
 export * from "./backends/index.ts";
 export * from "./scoring/index.ts";
 export * from "./protocols/index.ts";
-export { measure, summarise, type RunRequest } from "./run.ts";
+export { measure, collectRuns, summarise, type RunRequest } from "./run.ts";
 export { saveResult, loadResults, newRunId, DEFAULT_RESULTS_DIR } from "./store/results.ts";
+export { RequestCache, cacheKey, defaultCacheDir } from "./store/cache.ts";
+export { Store, recordToResult, type RunRecord, type RunStatus } from "./store/db.ts";
+export { parseStudy, loadStudy, type Study } from "./study/spec.ts";
+export { cellsOf, cellHash, type Cell } from "./study/matrix.ts";
+export { runStudy, planOf, type CellOutcome, type StudyHooks } from "./study/run.ts";
+export { loadStored, type StoredRun } from "./report/load.ts";
+export { exportLines, type ExportFormat, type ExportLevel } from "./report/export.ts";
+// buildReport (src/report/html.ts) and startViewer (src/report/server.ts) load vega: import them from their modules.
 export * from "./synth/index.ts";
+export * from "./tasks/index.ts";

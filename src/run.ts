@@ -1,8 +1,10 @@
-import { closeModel, isSimModel, openModel, type LlamaOptions, type Model } from "./backends/index.ts";
+import { closeModel, isSimModel, isTextBackend, openModel, type ModelOptions, type Model } from "./backends/index.ts";
 import { classify, type Thresholds } from "./classify/index.ts";
 import { describeDist } from "./distributions/index.ts";
 import { computeMetrics } from "./metrics/index.ts";
 import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
+import { runTextProtocol } from "./protocols/text.ts";
+import { boundVerdict } from "./scoring/remoteBound.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
 
 export interface RunRequest {
@@ -12,7 +14,7 @@ export interface RunRequest {
   settings: RunSettings;
   /** Prompt template text (protocols/prompt.ts syntax); the default when omitted. */
   template: string;
-  backend?: LlamaOptions;
+  backend?: ModelOptions;
   thresholds?: Partial<Thresholds>;
   onStep?: StepListener;
   /** Filled step by step: after a failure it holds every step computed so far. */
@@ -22,20 +24,28 @@ export interface RunRequest {
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
 export function summarise(model: string, protocol: ProtocolName, target: Target, runs: Run[], settings: Record<string, unknown>, thresholds?: Partial<Thresholds>, seed = 0): Result {
   const complete = runs.filter((r) => r.steps.length > 0);
+  const metrics = computeMetrics(target, complete);
   return {
     version: 1,
     model,
     protocol,
     target,
     runs,
-    metrics: computeMetrics(target, complete),
-    verdict: classify(target, complete, { thresholds, seed }),
+    metrics,
+    // Top-k scoring (remote servers) leaves mass unknown: the verdict is "uncertain" when that could change it.
+    verdict: boundVerdict(classify(target, complete, { thresholds, seed }), metrics, complete, thresholds),
     settings,
   };
 }
 
 /** One model × one target × one protocol: open, measure every run, score, classify, close. */
 export async function measure(req: RunRequest, opened?: Model): Promise<Result> {
+  const { runs, settings } = await collectRuns(req, opened);
+  return summarise(req.model, req.protocol, req.target, runs, settings, req.thresholds, req.settings.seed);
+}
+
+/** measure() without the summary: the runs (steps) and the settings that produced them (study cells use it per run). */
+export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ runs: Run[]; settings: Record<string, unknown> }> {
   const runs = req.runs ?? [];
   const model = opened ?? (await openModel(req.model, req.backend));
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, steps: req.settings.steps });
@@ -44,15 +54,21 @@ export async function measure(req: RunRequest, opened?: Model): Promise<Result> 
     if (isSimModel(model)) {
       runSimProtocol(model, req.protocol, req.target, req.settings, req.onStep, runs);
       settings.model_spec = model.spec;
+    } else if (isTextBackend(model)) {
+      await runTextProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
+      settings.prompt = prompt;
+      settings.chat_template = model.templated;
+      settings.remote = model.describe();
     } else {
       const started = { ...model.stats };
       await runTokenProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
       settings.prompt = prompt;
       settings.chat_template = model.templated;
       settings.engine = { tokens_evaluated: model.stats.evaluated - started.evaluated, distributions: model.stats.requests - started.requests };
+      if (model.describe) settings.remote = model.describe();
     }
   } finally {
     if (!opened) await closeModel(model);
   }
-  return summarise(req.model, req.protocol, req.target, runs, settings, req.thresholds, req.settings.seed);
+  return { runs, settings };
 }

@@ -17,6 +17,8 @@ export interface Step {
   raw?: string;
   /** Upper bound on probability mass not accounted for (pruned tokenisations, top-k truncation). 0 when exact. */
   unknown?: number;
+  /** Answers the server's top-k log-probabilities did not show at this step (remote top-k scoring only). */
+  outside?: string[];
 }
 
 export interface Run {

@@ -45,10 +45,47 @@ export interface TokenBackend {
   encodePrompt(prompt: PromptParts): number[];
   /** Human-readable text of the prompt as the engine sees it (for --show-prompt). */
   renderPrompt(prompt: PromptParts): string;
+  /** Engines that tokenise remotely do it here, before encodePrompt / renderPrompt are called for this prompt. */
+  prepare?(prompt: PromptParts): Promise<void>;
+  /** Remote engines: settings worth recording in the result (server, scoring path; never secrets). */
+  describe?(): Record<string, unknown>;
+  /** The engine serves several requests at once (a remote server): independent runs may be measured in parallel. */
+  readonly parallel?: boolean;
   isEndOfGeneration(token: number): boolean;
   /** The full next-token distribution after `context`. Implementations reuse whatever prefix they already evaluated. */
   next(context: readonly number[]): Promise<TokenDistribution>;
   /** Forget cached prefixes (used by the benchmark to measure the cost without reuse). */
   reset(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Option probabilities read at the text level by a remote server (echo scoring or top-k log-probabilities). */
+export interface TextScored {
+  /** Probability that the model writes each option's text next (0 for an option no visible path reached). */
+  raw: number[];
+  /** Visible mass on text that is none of the options. */
+  leak: number;
+  /** Mass the server did not show (outside its top-k): an upper bound on what raw and leak may be missing. */
+  unknown: number;
+  /** Indices of the options no visible path reached (outside the top-k). */
+  outside: number[];
+}
+
+/**
+ * A remote model scored at the text level: the server tokenises the text itself, so scoring asks "how probable is
+ * this option text after this context" rather than walking token ids (see docs/backends.md).
+ */
+export interface TextBackend {
+  readonly kind: "text";
+  readonly name: string;
+  /** "echo": exact for the server's tokenisation of each option; "top-k": truncated, with `unknown` as the bound. */
+  readonly scoring: "echo" | "top-k";
+  readonly templated: boolean;
+  readonly stats: EngineStats;
+  renderPrompt(prompt: PromptParts): string;
+  /** P of each option text (bytes) right after the prompt followed by `written` (bytes of the answers so far). */
+  score(prompt: PromptParts, written: string, texts: readonly string[], opts: { prune: number }): Promise<TextScored>;
+  /** Settings worth recording in the result (no secrets, nothing that depends on the cache). */
+  describe(): Record<string, unknown>;
   close(): Promise<void>;
 }

@@ -9,6 +9,8 @@ import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
 import { writeDemoModels } from "../synth/index.ts";
 import type { Result } from "../types.ts";
 import { fmt, Progress, table, wholeNumber } from "./common.ts";
+import { taskDemoTable } from "./task.ts";
+import { runTaskDemo } from "../tasks/demo.ts";
 
 interface DemoFlags {
   steps: number;
@@ -32,7 +34,11 @@ export function demoCommand(): Command {
     .action(async (flags: DemoFlags) => {
       const results = await runDemo(flags);
       if (flags.json) process.stdout.write(JSON.stringify(results) + "\n");
-      else process.stdout.write(demoTable(results) + (flags.save ? `\n\n${results.length} runs added to ${flags.out}/runs\n` : "\n"));
+      else {
+        process.stdout.write(demoTable(results) + "\n\n");
+        // The downstream tasks on built-in models (docs/tasks.md): a compact view, not stored.
+        process.stdout.write(taskDemoTable(await runTaskDemo(flags.seed)) + (flags.save ? `\n\n${results.length} runs added to ${flags.out}/runs\n` : "\n"));
+      }
     });
 }
 

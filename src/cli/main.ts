@@ -2,6 +2,12 @@ import { Command, CommanderError } from "commander";
 import { demoCommand } from "./demo.ts";
 import { metricsCommand } from "./metrics.ts";
 import { runCommand } from "./run.ts";
+import { batchCommand } from "./batch.ts";
+import { lsCommand } from "./ls.ts";
+import { exportCommand } from "./export.ts";
+import { reportCommand } from "./report.ts";
+import { viewCommand } from "./view.ts";
+import { taskCommand } from "./task.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 
 const program = new Command("ptalign")
@@ -10,8 +16,14 @@ const program = new Command("ptalign")
   .exitOverride()
   .showHelpAfterError("(run with --help for usage)")
   .addCommand(runCommand())
+  .addCommand(batchCommand())
   .addCommand(metricsCommand())
-  .addCommand(demoCommand());
+  .addCommand(demoCommand())
+  .addCommand(lsCommand())
+  .addCommand(exportCommand())
+  .addCommand(reportCommand())
+  .addCommand(viewCommand())
+  .addCommand(taskCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 try {

@@ -5,12 +5,16 @@ import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
 import { measure, summarise } from "../run.ts";
 import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
+import { openRecorder } from "../store/recorder.ts";
+import { studyAction } from "./study.ts";
 import type { ProtocolName, Result, Run } from "../types.ts";
 import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
+import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
 
-interface RunFlags {
-  model: string;
-  target: string;
+interface RunFlags extends RemoteFlags {
+  model?: string;
+  target?: string;
+  dryRun?: boolean;
   protocol: ProtocolName;
   steps: number;
   runs: number;
@@ -30,10 +34,12 @@ interface RunFlags {
 }
 
 export function runCommand(): Command {
-  return new Command("run")
+  return addRemoteOptions(
+    new Command("run")
     .description("measure P_token against P_task step by step for one model and one target")
-    .requiredOption("-m, --model <spec>", "model: PATH.gguf, gguf:PATH, hf:USER/REPO[:QUANT], sim:d|e|collapsed[?name=value]")
-    .requiredOption("-t, --target <dist>", "P_task: {1:0.1,2:0.7,...}, uniform(1,10), binomial(10,0.5), poisson(5,max=15), geometric(0.3,max=10), zipf(1.1,20), extreme, flat")
+    .argument("[study]", "a study file (YAML, docs/study.md): runs its matrix of models × targets × protocols × temperatures × seeds")
+    .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH, hf:USER/REPO[:QUANT], sim:d|e|collapsed[?name=value]")
+    .option("-t, --target <dist>", "P_task: {1:0.1,2:0.7,...}, uniform(1,10), binomial(10,0.5), poisson(5,max=15), geometric(0.3,max=10), zipf(1.1,20), extreme, flat")
     .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(["sequential", "independent", "batch"]).default("sequential"))
     .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), 50)
     .option("-r, --runs <n>", "independent runs (for confidence intervals)", wholeNumber("--runs", 1), 5)
@@ -50,6 +56,7 @@ export function runCommand(): Command {
     .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
     .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
+    .option("--dry-run", "with a study file: print the matrix and the number of model calls, run nothing")
     .addHelpText(
       "after",
       `
@@ -58,29 +65,46 @@ Examples:
   $ ptalign run --model sim:d --target "{1:0.1,2:0.7,3:0.1,4:0.1}"
   $ ptalign run --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M --target "uniform(1,6)" --protocol independent`,
     )
-    .action(async (flags: RunFlags) => {
-      await runAction(flags);
-    });
+    .action(async (study: string | undefined, flags: RunFlags) => {
+      if (study !== undefined) {
+        if (flags.model !== undefined || flags.target !== undefined) throw new InputError("give either a study file or --model and --target, not both");
+        await studyAction(study, flags);
+        return;
+      }
+      if (flags.dryRun) throw new InputError("--dry-run needs a study file: ptalign run study.yaml --dry-run");
+      if (flags.model === undefined || flags.target === undefined) {
+        throw new InputError(`run needs ${flags.model === undefined ? "--model" : "--target"} (ptalign run --model SPEC --target DIST), or a study file (ptalign run study.yaml)`);
+      }
+      await runAction(flags as RunFlags & { model: string; target: string });
+    }),
+  );
 }
 
-async function runAction(flags: RunFlags): Promise<void> {
+async function runAction(flags: RunFlags & { model: string; target: string }): Promise<void> {
   const target = parseDist(flags.target, { normalize: flags.normalize });
   const template = await loadTemplate(flags.promptFile);
   const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune };
-  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv });
+  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   const id = newRunId(flags.model);
+  // Every step goes to the store DIR/ptalign.db as it is computed; saveResult completes the run there.
+  const recorder = flags.showPrompt ? undefined : openRecorder(flags.save ? flags.out : undefined, { id, model: flags.model, protocol: flags.protocol, target, settings });
   let result: Result;
   try {
     if (flags.showPrompt) {
       const prompt = renderPrompt(template, { distribution: describeDist(target), support: target.support, steps: flags.steps });
+      if (!isSimModel(model) && model.kind === "tokens") await model.prepare?.(prompt);
       process.stdout.write(isSimModel(model) ? `${prompt.user}\n${prompt.prefill}\n` : `${model.renderPrompt(prompt)}\n`);
       return;
     }
-    result = await measure({ model: flags.model, target, protocol: flags.protocol, settings, template, runs, onStep: () => progress.tick() }, model);
+    result = await measure({ model: flags.model, target, protocol: flags.protocol, settings, template, runs, onStep: (r, step, run) => {
+      progress.tick();
+      recorder?.onStep(r, step, run);
+    } }, model);
   } catch (err) {
     progress.stop();
+    recorder?.fail(err instanceof Error ? err.message : String(err));
     const kept = runs.reduce((n, r) => n + r.steps.length, 0);
     if (kept > 0 && flags.save && err instanceof Error) {
       // Keep what was computed: the finished steps go to <id>.partial.json, and the message says where.
@@ -92,6 +116,7 @@ async function runAction(flags: RunFlags): Promise<void> {
     throw err;
   } finally {
     progress.stop();
+    recorder?.close();
     await closeModel(model);
   }
   result.id = id;

@@ -1,6 +1,6 @@
 import type { TokenBackend } from "../backends/types.ts";
 import { fromBytes } from "../backends/vocab.ts";
-import { RunError } from "../errors.ts";
+import { InputError, RunError } from "../errors.ts";
 import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rng.ts";
 import { assertExpressible, optionTexts, scoreOptions, tempered } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
@@ -38,14 +38,26 @@ export async function runTokenProtocol(
 ): Promise<Run[]> {
   const texts = optionTexts(target.support, SEPARATOR, DELIMITER);
   assertExpressible(backend.vocab, target.support, texts);
+  if (backend.parallel && protocol === "batch") throw new InputError(`the batch protocol needs free generation token by token; with openai: models use --protocol sequential or independent`);
+  await backend.prepare?.(prompt);
   const promptTokens = backend.encodePrompt(prompt);
-  for (let r = 0; r < settings.runs; r++) {
+  const stepFn = protocol === "batch" ? batchRun : scoredRun;
+  const stop = { failed: false };
+  const start = (r: number) => {
     const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
     runs.push(run);
-    const rng = makeRng(run.seed);
-    const stepFn = protocol === "batch" ? batchRun : scoredRun;
-    await stepFn({ backend, protocol, target, texts, promptTokens, settings, rng, run, onStep: (s) => onStep?.(r, s, run) });
+    return { run, go: () => stepFn({ backend, protocol, target, texts, promptTokens, settings, rng: makeRng(run.seed), run, stop, onStep: (s) => onStep?.(r, s, run) }) };
+  };
+  if (!backend.parallel) {
+    for (let r = 0; r < settings.runs; r++) await start(r).go();
+    return runs;
   }
+  // A remote engine serves several requests at once: runs go in parallel (their steps stay in order), and when one
+  // fails the others stop before their next step, so no step is left half done.
+  const started = Array.from({ length: settings.runs }, (_, r) => start(r));
+  const settled = await Promise.allSettled(started.map((s) => s.go().catch((err: unknown) => ((stop.failed = true), Promise.reject(err)))));
+  const error = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
+  if (error) throw error.reason;
   return runs;
 }
 
@@ -58,6 +70,8 @@ interface RunContext {
   settings: RunSettings;
   rng: Rng;
   run: Run;
+  /** Set when a parallel run failed: the others finish the step they are on and stop. */
+  stop: { failed: boolean };
   onStep: (step: Step) => void;
 }
 
@@ -80,7 +94,7 @@ async function measure(c: RunContext, context: readonly number[], t: number, con
  */
 async function scoredRun(c: RunContext): Promise<void> {
   let context = c.promptTokens;
-  for (let t = 0; t < c.settings.steps; t++) {
+  for (let t = 0; t < c.settings.steps && !c.stop.failed; t++) {
     if (c.settings.reusePrefix === false) await c.backend.reset();
     const { scored, ptoken } = await measure(c, context, t);
     const idx = drawIndex(ptoken, c.rng);

@@ -31,7 +31,8 @@ interface Node {
 /**
  * Exact probability of each option text after `context`. The tokenisations of all options form a trie over token
  * paths; each trie node costs one engine evaluation, shared by every option that passes through it, and nodes are
- * visited depth first so that the engine's cached prefix is reused between parent and child.
+ * visited depth first so that the engine's cached prefix is reused between parent and child (a remote engine, which
+ * serves requests in parallel, gets a level of the trie at a time instead).
  * A path accepts option i once its bytes start with option i's text (the last token may write past the delimiter).
  */
 export async function scoreOptions(backend: TokenBackend, context: readonly number[], texts: readonly string[], opts: ScoreOptions): Promise<Scored> {
@@ -42,10 +43,7 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
   let unknown = 0;
   let covered = 0;
 
-  const stack: Node[] = [{ tokens: [], consumed: opts.consumed ?? "", mass: 1 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    const dist = await backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
+  const expand = (node: Node, dist: Awaited<ReturnType<TokenBackend["next"]>>): Node[] => {
     const prob = tempered(dist, opts.temperature);
     const children: Node[] = [];
     for (const token of candidates(vocab, texts, node.consumed)) {
@@ -69,8 +67,27 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
       }
     }
     // A child's mass is not counted here: it ends up accepted, pruned or leaked among its descendants.
-    // Children in reverse so that the stack pops them in vocabulary order (deterministic evaluation order).
-    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    return children;
+  };
+  const evaluate = (node: Node) => backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
+  const root: Node = { tokens: [], consumed: opts.consumed ?? "", mass: 1 };
+
+  if (backend.parallel) {
+    // A remote engine serves many requests at once: evaluate the trie a level at a time, the nodes of a level together
+    // (a step costs one round trip per trie level instead of one per node). Levels are expanded in vocabulary order.
+    let level: Node[] = [root];
+    while (level.length > 0) {
+      const dists = await Promise.all(level.map(evaluate));
+      level = level.flatMap((node, i) => expand(node, dists[i]!));
+    }
+  } else {
+    const stack: Node[] = [root];
+    while (stack.length > 0) {
+      const node = stack.pop()!;
+      const children = expand(node, await evaluate(node));
+      // Children in reverse so that the stack pops them in vocabulary order (deterministic evaluation order).
+      for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
+    }
   }
   // Every unit of mass either ends on an option, is pruned, or leaves the options' texts (leak).
   const leak = Math.max(0, 1 - covered);

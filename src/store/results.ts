@@ -2,6 +2,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../types.ts";
+import { Store } from "./db.ts";
 
 export const DEFAULT_RESULTS_DIR = "ptalign-results";
 
@@ -12,8 +13,24 @@ export function newRunId(model: string, now = new Date()): string {
   return `${stamp}-${slug}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Writes DIR/runs/<id>.json (or <id>.partial.json for a run that stopped early) atomically: a reader never sees half a file. */
+/** Writes DIR/runs/<id>.json (or <id>.partial.json for a run that stopped early) atomically, so a reader never sees half a file, and the run into the store DIR/ptalign.db. */
 export async function saveResult(dir: string, result: Result, partial = false): Promise<string> {
+  const file = await writeResultFile(dir, result, partial);
+  if (result.id) {
+    // The SQLite store holds every run too (ls, export, report, view read it); a run recorded step by step is
+    // completed here, one saved whole (demo) is added.
+    const store = Store.open(dir);
+    try {
+      store.putResult(result as Result & { id: string });
+    } finally {
+      store.close();
+    }
+  }
+  return file;
+}
+
+/** DIR/runs/<id>.json alone (the store already holds the run), written atomically. */
+export async function writeResultFile(dir: string, result: Result, partial = false): Promise<string> {
   const runsDir = join(dir, "runs");
   await mkdir(runsDir, { recursive: true });
   const file = join(runsDir, `${result.id}${partial ? ".partial" : ""}.json`);

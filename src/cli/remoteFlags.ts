@@ -1,0 +1,57 @@
+// Flags of openai: models (docs/backends.md), shared by every command that opens a model.
+import { Option, type Command } from "commander";
+import type { OpenAIOptions, ScoringMode } from "../backends/openai.ts";
+import { realNumber, wholeNumber } from "./common.ts";
+
+export interface RemoteFlags {
+  baseUrl?: string;
+  apiKeyEnv?: string;
+  chat?: boolean;
+  scoring: ScoringMode;
+  topLogprobs?: number;
+  concurrency: number;
+  rpm?: number;
+  timeout: number;
+  retries: number;
+  cache: boolean;
+  cacheDir?: string;
+}
+
+const GROUP = "openai: models (docs/backends.md):";
+
+/** Adds the remote flags under their own heading in --help. */
+export function addRemoteOptions(cmd: Command): Command {
+  const opts = [
+    new Option("--base-url <url>", "the server's OpenAI-compatible URL, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL)"),
+    new Option("--api-key-env <name>", "environment variable holding the API key (default OPENAI_API_KEY; keys are never taken from flags)"),
+    new Option("--chat", "use chat completions (the server applies the model's chat template)"),
+    new Option("--scoring <mode>", "how P_token is read: tokens (llama-server), echo (vLLM), top-k (others); auto asks GET /models").choices(["auto", "tokens", "echo", "top-k"]).default("auto"),
+    new Option("--top-logprobs <k>", "k for top-k scoring (default 20 with --chat, 5 otherwise)").argParser(wholeNumber("--top-logprobs", 1)),
+    new Option("--concurrency <n>", "requests in flight at once").argParser(wholeNumber("--concurrency", 1)).default(8),
+    new Option("--rpm <n>", "at most this many requests per minute").argParser(realNumber("--rpm", 1e-6)),
+    new Option("--timeout <seconds>", "per-request timeout").argParser(realNumber("--timeout", 0.001)).default(120),
+    new Option("--retries <n>", "retries of a request on 429, 5xx, timeouts and connection resets").argParser(wholeNumber("--retries", 0)).default(6),
+    new Option("--no-cache", "do not read or write the request cache"),
+    new Option("--cache-dir <dir>", "request cache directory (default $PTALIGN_CACHE_DIR or ~/.cache/ptalign/requests)"),
+  ];
+  for (const o of opts) cmd.addOption(o.helpGroup(GROUP));
+  return cmd;
+}
+
+export function remoteOptions(flags: RemoteFlags): OpenAIOptions {
+  const backoff = Number(process.env.PTALIGN_RETRY_BASE_MS);
+  return {
+    baseUrl: flags.baseUrl,
+    apiKeyEnv: flags.apiKeyEnv,
+    chat: flags.chat,
+    scoring: flags.scoring,
+    topLogprobs: flags.topLogprobs,
+    concurrency: flags.concurrency,
+    rpm: flags.rpm,
+    timeoutMs: flags.timeout * 1000,
+    retries: flags.retries,
+    ...(Number.isFinite(backoff) && backoff >= 0 && process.env.PTALIGN_RETRY_BASE_MS ? { backoffMs: backoff } : {}),
+    cache: flags.cache,
+    cacheDir: flags.cacheDir,
+  };
+}

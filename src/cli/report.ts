@@ -1,0 +1,24 @@
+// `ptalign report DIR --out report.html`: one self-contained HTML file (no network needed to open it).
+import { writeFile, rename } from "node:fs/promises";
+import { Command } from "commander";
+import { assertResultsDir, loadStored } from "../report/load.ts";
+import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+
+export function reportCommand(): Command {
+  return new Command("report")
+    .description("write one self-contained HTML report (charts per model and target, the D/E map, a sortable comparison table)")
+    .argument("[dir]", "results directory", DEFAULT_RESULTS_DIR)
+    .option("-o, --out <file>", "HTML file to write", "report.html")
+    .addHelpText("after", "\nExample:\n  $ ptalign report ./ptalign-results --out report.html")
+    .action(async (dir: string, flags: { out: string }) => {
+      assertResultsDir(dir);
+      const runs = await loadStored(dir);
+      // vega and vega-lite load only for this command (they would slow every other command's start-up).
+      const { buildReport } = await import("../report/html.ts");
+      const html = await buildReport(runs, { source: dir });
+      const tmp = `${flags.out}.${process.pid}.tmp`;
+      await writeFile(tmp, html);
+      await rename(tmp, flags.out);
+      process.stdout.write(`wrote ${flags.out} (${runs.length} measurement${runs.length === 1 ? "" : "s"}, ${(html.length / 1024).toFixed(0)} KB)\n`);
+    });
+}

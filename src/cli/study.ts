@@ -1,0 +1,148 @@
+// `ptalign run STUDY.yaml`: the study matrix, with a dry run, one progress bar and a summary table.
+import { SingleBar } from "cli-progress";
+import { RunError } from "../errors.ts";
+import { Store } from "../store/db.ts";
+import { callsOf, type Cell } from "../study/matrix.ts";
+import { loadStudy } from "../study/spec.ts";
+import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
+import { fmt, table } from "./common.ts";
+import { remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
+
+export interface StudyFlags extends Partial<RemoteFlags> {
+  out: string;
+  json?: boolean;
+  dryRun?: boolean;
+}
+
+const cellLabel = (c: Cell) => `${c.model.spec} × ${c.target.label}`;
+
+export async function studyAction(file: string, flags: StudyFlags): Promise<void> {
+  const study = await loadStudy(file);
+  // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
+  if (flags.scoring !== undefined) study.remote = remoteOptions(flags as RemoteFlags);
+  if (flags.dryRun) {
+    const store = Store.openExisting(flags.out);
+    try {
+      const plan = planOf(study, store);
+      if (flags.json) {
+        process.stdout.write(JSON.stringify({ study: study.name, cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
+        return;
+      }
+      process.stdout.write(dryRunText(study.name, plan, flags.out) + "\n");
+    } finally {
+      store?.close();
+    }
+    return;
+  }
+
+  const bar = new StudyBar(study.name, Boolean(flags.json));
+  let outcomes: CellOutcome[];
+  try {
+    outcomes = await runStudy(study, flags.out, {
+      onPlan: (steps) => bar.start(steps),
+      onCellStart: (cell) => bar.current(cellLabel(cell)),
+      onStep: () => bar.tick(),
+      onCellEnd: (o) => {
+        if (o.status === "failed") bar.log(`ptalign: cell ${o.cell.index} (${cellLabel(o.cell)}, ${o.cell.protocol}, T=${o.cell.temperature}, seed ${o.cell.seed}) failed: ${o.error}\n`);
+      },
+    });
+  } finally {
+    bar.stop();
+  }
+  if (flags.json) {
+    process.stdout.write(JSON.stringify({ study: study.name, out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
+  } else {
+    process.stdout.write(outcomesText(outcomes, flags.out) + "\n");
+  }
+  const failed = outcomes.filter((o) => o.status === "failed");
+  if (failed.length > 0) {
+    throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${flags.out} — fix the cause and run the study again to finish it`);
+  }
+}
+
+function cellJson(c: Cell) {
+  return { cell: c.index, hash: c.hash, model: c.model.spec, target: c.target.label, protocol: c.protocol, temperature: c.temperature, seed: c.seed, steps: c.steps, runs: c.runs };
+}
+
+function outcomeJson(o: CellOutcome) {
+  return { ...cellJson(o.cell), id: o.id, status: o.status, ...(o.error ? { error: o.error } : {}), ...(o.result ? { metrics: o.result.metrics, verdict: o.result.verdict } : {}) };
+}
+
+function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string): string {
+  const rows = plan.map((p) => [
+    String(p.cell.index),
+    p.cell.model.spec,
+    p.cell.target.label,
+    p.cell.protocol,
+    String(p.cell.temperature),
+    String(p.cell.seed),
+    `${p.cell.runs}×${p.cell.steps}`,
+    String(callsOf(p.cell)),
+    p.state === "partial" ? `partial (${p.keptRuns}/${p.cell.runs} runs)` : p.state,
+  ]);
+  const total = plan.reduce((n, p) => n + callsOf(p.cell), 0);
+  const left = plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0);
+  const hasBatch = plan.some((p) => p.cell.protocol === "batch");
+  return [
+    `study ${name}: ${plan.length} cells`,
+    "",
+    table(["#", "model", "target", "protocol", "T", "seed", "runs×steps", "calls", "in store"], rows),
+    "",
+    `${total} model calls in all (one P_token read per step${hasBatch ? "; the batch protocol also generates its answers' tokens" : ""}); ${left} still to make with --out ${out}`,
+  ].join("\n");
+}
+
+function outcomesText(outcomes: CellOutcome[], out: string): string {
+  const rows = outcomes.map((o) => {
+    const m = o.result?.metrics;
+    const v = o.result?.verdict;
+    return [String(o.cell.index), o.cell.model.spec, o.cell.target.label, o.cell.protocol, String(o.cell.temperature), String(o.cell.seed), o.status, fmt(m?.atvd), fmt(m?.volatility), fmt(m?.concentration), v?.type ?? "—"];
+  });
+  const n = (s: string) => outcomes.filter((o) => o.status === s).length;
+  return [
+    table(["#", "model", "target", "protocol", "T", "seed", "status", "atvd", "volatility", "concentration", "verdict"], rows),
+    "",
+    `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (ptalign report ${out} --out report.html)`,
+  ].join("\n");
+}
+
+/** One bar for the whole study on stderr (ETA, current model × target); silent when not a TTY, under CI or with --json. */
+class StudyBar {
+  private bar: SingleBar | undefined;
+  private readonly enabled: boolean;
+  private label = "";
+
+  constructor(private readonly name: string, json: boolean) {
+    this.enabled = Boolean(process.stderr.isTTY) && !process.env.CI && !json;
+  }
+
+  start(total: number): void {
+    if (!this.enabled || total === 0) return;
+    this.bar = new SingleBar({ format: `${this.name} [{bar}] {value}/{total} steps | ETA {eta_formatted} | {cell}`, stream: process.stderr, hideCursor: true, clearOnComplete: true, etaBuffer: 50 });
+    this.bar.start(total, 0, { cell: "" });
+  }
+
+  current(label: string): void {
+    this.label = label;
+    this.bar?.update({ cell: label.length > 60 ? `${label.slice(0, 57)}...` : label });
+  }
+
+  tick(): void {
+    this.bar?.increment(1, { cell: this.label.length > 60 ? `${this.label.slice(0, 57)}...` : this.label });
+  }
+
+  log(line: string): void {
+    if (this.bar) {
+      this.bar.stop();
+      process.stderr.write(line);
+      const bar = this.bar;
+      const value = (bar as unknown as { value: number }).value;
+      const total = bar.getTotal();
+      bar.start(total, value, { cell: this.label });
+    } else process.stderr.write(line);
+  }
+
+  stop(): void {
+    this.bar?.stop();
+  }
+}

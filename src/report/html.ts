@@ -1,0 +1,228 @@
+// The report: one self-contained HTML page (inline CSS, inline SVG charts, a few lines of inline script for sorting
+// and, in `view`, live refresh). Every string that comes from a model, a prompt or a file goes through esc().
+
+import { createHash } from "node:crypto";
+import { DEFAULT_THRESHOLDS, type Thresholds } from "../classify/index.ts";
+import type { Result } from "../types.ts";
+import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
+import { targetLabel, type StoredRun } from "./load.ts";
+
+/** HTML-escapes text for element content and quoted attribute values. */
+export function esc(value: unknown): string {
+  return String(value ?? "").replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+export interface ReportOptions {
+  /** Shown in the title (usually the results directory). */
+  source: string;
+  thresholds?: Thresholds;
+  /** `view`: poll this URL and reload when what it returns changes. */
+  live?: { versionUrl: string; version: string };
+  now?: Date;
+}
+
+const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(d));
+
+function runSettings(r: Result) {
+  const s = r.settings ?? {};
+  return { temperature: s.temperature as number | undefined, seed: s.seed as number | undefined, steps: s.steps as number | undefined, runs: s.runs as number | undefined };
+}
+
+const anchor = (r: StoredRun) => `run-${r.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
+
+export async function buildReport(all: StoredRun[], opts: ReportOptions): Promise<string> {
+  const th = opts.thresholds ?? DEFAULT_THRESHOLDS;
+  const runs = all.filter((r) => r.runs.some((x) => x.steps.length > 0) || r.status === "failed");
+  const measured = runs.filter((r) => r.metrics && r.verdict);
+  const multiTarget = new Set(measured.map((r) => targetLabel(r))).size > 1;
+  const points: MapPoint[] = measured.map((r) => ({
+    label: `${r.model} · ${targetLabel(r)} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
+    model: multiTarget ? r.model : r.model,
+    target: targetLabel(r),
+    verdict: r.status === "done" ? r.verdict!.type : "running",
+    atvd: r.metrics!.atvd,
+    volatility: r.metrics!.volatility,
+    atvd_lo: r.verdict!.ci.atvd[0],
+    atvd_hi: r.verdict!.ci.atvd[1],
+    vol_lo: r.verdict!.ci.volatility[0],
+    vol_hi: r.verdict!.ci.volatility[1],
+  }));
+  const scatter = points.length > 0 ? await renderSvg(scatterSpec(points, th)) : "";
+
+  const sections: string[] = [];
+  for (const r of runs) sections.push(await runSection(r));
+
+  const done = runs.filter((r) => r.status === "done").length;
+  const running = runs.filter((r) => r.status === "running").length;
+  const failed = runs.filter((r) => r.status === "failed").length;
+  const now = (opts.now ?? new Date()).toISOString().replace("T", " ").slice(0, 19);
+  // The page's one script is allowed by its hash: an injected inline handler or <script> could not run even if
+  // something escaped esc().
+  const script = SORT_JS + (opts.live ? liveJs(opts.live) : "");
+  const hash = createHash("sha256").update(script).digest("base64");
+  return `<!DOCTYPE html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; img-src data:; style-src 'unsafe-inline'; script-src 'sha256-${hash}'${opts.live ? "; connect-src 'self'" : ""}">
+<title>ptalign report — ${esc(opts.source)}</title>
+<style>${CSS}</style>
+</head>
+<body>
+<header>
+<h1>ptalign report</h1>
+<p class="meta">${esc(opts.source)} · ${runs.length} measurement${runs.length === 1 ? "" : "s"} (${done} done${running ? `, ${running} running` : ""}${failed ? `, ${failed} failed` : ""}) · generated ${esc(now)} UTC${opts.live ? ' · <span id="live">live: refreshes while a study runs</span>' : ""}</p>
+<p class="meta">Per step, P_token (q_t) is compared with P_task (p): <b>atvd</b> = mean_t TV(q_t, p), <b>volatility</b> = mean_t TV(q_t, q_t−1). E: atvd ≤ ${th.e_atvd} and volatility ≤ ${th.e_volatility}; D: concentration ≥ ${th.d_concentration} and volatility ≥ ${th.d_volatility}; collapsed: concentration ≥ ${th.d_concentration}, volatility &lt; ${th.d_volatility}, marginal_tvd ≥ ${th.collapsed_marginal}; otherwise mixed; uncertain when a 95% interval crosses the deciding threshold.</p>
+</header>
+${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
+${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
+${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs)}</div></section>` : ""}
+${sections.join("\n")}
+<script>${script}</script>
+</body>
+</html>
+`;
+}
+
+function verdictBadge(r: StoredRun): string {
+  if (r.status === "failed") return `<span class="badge failed">failed</span>`;
+  if (!r.verdict) return `<span class="badge running">running</span>`;
+  const type = r.status === "running" ? "running" : r.verdict.type;
+  const text = r.status === "running" ? `running (so far ${r.verdict.type})` : r.verdict.type;
+  return `<span class="badge" style="background:${VERDICT_COLORS[type] ?? "#777"}">${esc(text)}</span>`;
+}
+
+function comparisonTable(runs: StoredRun[]): string {
+  const head = ["model", "target", "protocol", "T", "seed", "runs × steps", "verdict", "atvd [95% CI]", "volatility [95% CI]", "concentration", "marginal_tvd", "e_score", "sample_tvd", "chi2_p", "leak", "status"];
+  const cell = (text: string, sort: string | number | null | undefined, cls = "") => `<td${cls ? ` class="${cls}"` : ""} data-v="${esc(sort ?? "")}">${text}</td>`;
+  const rows = runs.map((r) => {
+    const m = r.metrics;
+    const ci = r.verdict?.ci;
+    const s = runSettings(r);
+    const steps = r.runs.reduce((n, x) => Math.max(n, x.steps.length), 0);
+    return `<tr>${[
+      cell(`<a href="#${anchor(r)}">${esc(r.model)}</a>`, r.model),
+      cell(esc(targetLabel(r)), targetLabel(r)),
+      cell(esc(r.protocol), r.protocol),
+      cell(esc(s.temperature ?? "—"), s.temperature, "n"),
+      cell(esc(s.seed ?? "—"), s.seed, "n"),
+      cell(`${r.runs.length} × ${steps}`, r.runs.length * steps, "n"),
+      cell(verdictBadge(r), r.status === "done" ? (r.verdict?.type ?? "") : r.status),
+      cell(m ? `${num(m.atvd)} <small>[${num(ci?.atvd[0])}, ${num(ci?.atvd[1])}]</small>` : "—", m?.atvd, "n"),
+      cell(m ? `${num(m.volatility)} <small>[${num(ci?.volatility[0])}, ${num(ci?.volatility[1])}]</small>` : "—", m?.volatility, "n"),
+      cell(num(m?.concentration), m?.concentration, "n"),
+      cell(num(m?.marginal_tvd), m?.marginal_tvd, "n"),
+      cell(num(m?.e_score), m?.e_score, "n"),
+      cell(num(m?.sample_tvd), m?.sample_tvd, "n"),
+      cell(num(m?.chi2_p), m?.chi2_p, "n"),
+      cell(num(m?.leak, 4), m?.leak, "n"),
+      cell(esc(r.status), r.status),
+    ].join("")}</tr>`;
+  });
+  return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th data-col="${i}" tabindex="0">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
+}
+
+async function runSection(r: StoredRun): Promise<string> {
+  const s = runSettings(r);
+  const title = `${esc(r.model)} <span class="on">on</span> ${esc(targetLabel(r))}`;
+  const sub = `${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
+  const hasSteps = r.runs.some((x) => x.steps.length > 0);
+  const charts = hasSteps
+    ? `<div class="charts">
+<div class="chart" data-chart="heatmap">${await renderSvg(heatmapSpec(r))}</div>
+<div class="chart" data-chart="tv">${await renderSvg(tvSpec(r))}</div>
+<div class="chart" data-chart="histogram">${await renderSvg(histogramSpec(r))}</div>
+</div>`
+    : "";
+  const offSupport = r.runs.flatMap((run, i) => run.steps.filter((st) => st.raw !== undefined).map((st) => ({ run: i + 1, t: st.t, raw: st.raw! })));
+  const raw = offSupport.length
+    ? `<details class="raw"><summary>${offSupport.length} answer${offSupport.length === 1 ? "" : "s"} outside the support (model output, shown as text)</summary><ul>${offSupport
+        .slice(0, 200)
+        .map((o) => `<li>run ${o.run}, step ${o.t}: <code>${esc(o.raw)}</code></li>`)
+        .join("")}</ul></details>`
+    : "";
+  const prompt = promptText(r);
+  const reasons = r.verdict?.reasons.length ? `<ul class="reasons">${r.verdict.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : "";
+  const error = r.error ? `<p class="error">${esc(r.error)}</p>` : "";
+  return `<section class="run" id="${anchor(r)}">
+<h2>${title} ${verdictBadge(r)}</h2>
+<p class="meta">${sub}</p>
+${error}${charts}${reasons}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
+</section>`;
+}
+
+function promptText(r: Result): string {
+  const p = r.settings?.prompt as { user?: string; prefill?: string } | string | undefined;
+  if (typeof p === "string") return p;
+  if (p && typeof p === "object") return `${p.user ?? ""}\n${p.prefill ?? ""}`.trim();
+  const t = r.settings?.template;
+  return typeof t === "string" ? t : "";
+}
+
+const CSS = `
+:root{--fg:#1b1f24;--muted:#5b6470;--line:#dde1e6;--bg:#fff;--alt:#f6f8fa}
+*{box-sizing:border-box}
+body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:16px 24px 48px;max-width:1500px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 2px}
+.meta,.hint{color:var(--muted);margin:2px 0 6px;font-size:12.5px}
+section{margin:18px 0;padding-top:8px;border-top:1px solid var(--line)}
+.charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}
+.chart svg{max-width:100%;height:auto}
+.on{color:var(--muted);font-weight:normal}
+.badge{display:inline-block;color:#fff;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;vertical-align:middle}
+.badge.failed{background:#444}.badge.running{background:#1f77b4}
+table{border-collapse:collapse;font-size:12.5px;width:100%}
+th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;white-space:nowrap}
+td.n{text-align:right;font-variant-numeric:tabular-nums}
+th{cursor:pointer;user-select:none;background:var(--alt);position:sticky;top:0}
+th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
+tbody tr:nth-child(even){background:var(--alt)}
+small{color:var(--muted)}
+.reasons{color:var(--muted);font-size:12.5px;margin:6px 0;padding-left:18px}
+.error{color:#b00020}
+pre{white-space:pre-wrap;background:var(--alt);padding:8px;border-radius:4px;font-size:12px}
+code{background:var(--alt);padding:0 3px}
+.empty{color:var(--muted)}
+.scroll{overflow-x:auto;max-height:70vh}
+`;
+
+// Sorts the comparison table by the clicked column (numbers numerically, empty cells last).
+const SORT_JS = `
+document.querySelectorAll("table.sortable").forEach(function (table) {
+  var heads = table.querySelectorAll("th");
+  heads.forEach(function (th) {
+    function sort() {
+      var col = +th.getAttribute("data-col"), asc = !th.classList.contains("asc");
+      heads.forEach(function (h) { h.classList.remove("asc", "desc"); });
+      th.classList.add(asc ? "asc" : "desc");
+      var body = table.tBodies[0], rows = Array.prototype.slice.call(body.rows);
+      rows.sort(function (a, b) {
+        var x = a.cells[col].getAttribute("data-v"), y = b.cells[col].getAttribute("data-v");
+        if (x === "" || y === "") return x === y ? 0 : x === "" ? 1 : -1;
+        var nx = Number(x), ny = Number(y), c = isNaN(nx) || isNaN(ny) ? x.localeCompare(y) : nx - ny;
+        return asc ? c : -c;
+      });
+      rows.forEach(function (r) { body.appendChild(r); });
+    }
+    th.addEventListener("click", sort);
+    th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
+  });
+});
+`;
+
+function liveJs(live: { versionUrl: string; version: string }): string {
+  return `
+(function () {
+  var version = ${JSON.stringify(live.version).replace(/</g, "\\u003c")};
+  function poll() {
+    fetch(${JSON.stringify(live.versionUrl).replace(/</g, "\\u003c")}, { cache: "no-store" }).then(function (r) { return r.text(); }).then(function (v) {
+      if (v !== version) { sessionStorage.setItem("ptalign-scroll", String(window.scrollY)); location.reload(); }
+    }).catch(function () {}).then(function () { setTimeout(poll, 2000); });
+  }
+  var y = sessionStorage.getItem("ptalign-scroll");
+  if (y !== null) { window.scrollTo(0, +y); sessionStorage.removeItem("ptalign-scroll"); }
+  setTimeout(poll, 2000);
+})();
+`;
+}

@@ -1,0 +1,91 @@
+// `ptalign view`: the report served live. GET / renders the report from the store (re-rendered only when the
+// store's version changes); GET /version returns that version, which the page polls every 2 s to reload while a
+// study is running. Binds 127.0.0.1 unless the caller passes another host explicitly.
+
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { Store } from "../store/db.ts";
+import { buildReport } from "./html.ts";
+import { loadStored } from "./load.ts";
+
+export interface ViewOptions {
+  dir: string;
+  port: number;
+  host?: string;
+}
+
+export interface Viewer {
+  server: Server;
+  url: string;
+  close(): Promise<void>;
+}
+
+export const LOOPBACK = "127.0.0.1";
+
+function storeVersion(dir: string): string {
+  const store = Store.openExisting(dir);
+  if (!store) return "empty";
+  try {
+    return store.version();
+  } finally {
+    store.close();
+  }
+}
+
+export async function startViewer(opts: ViewOptions): Promise<Viewer> {
+  const host = opts.host ?? LOOPBACK;
+  let cached: { version: string; html: string } | undefined;
+  let rendering: Promise<{ version: string; html: string }> | undefined;
+
+  const page = async () => {
+    const version = storeVersion(opts.dir);
+    if (cached?.version === version) return cached;
+    rendering ??= (async () => {
+      try {
+        const runs = await loadStored(opts.dir);
+        const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version } });
+        cached = { version, html };
+        return cached;
+      } finally {
+        rendering = undefined;
+      }
+    })();
+    return rendering;
+  };
+
+  const server = createServer((req, res) => {
+    const path = (req.url ?? "/").split("?")[0];
+    const send = (code: number, type: string, body: string) => {
+      res.writeHead(code, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store", "x-content-type-options": "nosniff" });
+      res.end(body);
+    };
+    if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
+    if (path === "/version") {
+      try {
+        return send(200, "text/plain", storeVersion(opts.dir));
+      } catch (err) {
+        return send(500, "text/plain", `${(err as Error).message}\n`);
+      }
+    }
+    if (path === "/" || path === "/index.html") {
+      page().then(
+        (p) => send(200, "text/html", p.html),
+        (err: Error) => send(500, "text/plain", `ptalign view: ${err.message}\n`),
+      );
+      return;
+    }
+    send(404, "text/plain", "not found\n");
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(opts.port, host, () => resolve());
+  });
+  const addr = server.address() as AddressInfo;
+  const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  return {
+    server,
+    url: `http://${shown}:${addr.port}/`,
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

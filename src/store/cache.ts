@@ -1,0 +1,68 @@
+// On-disk request cache for remote backends: one gzip file per response, keyed by a hash of
+// (endpoint, model, request body). Written atomically (temp file + rename) the moment a response arrives, so a run
+// killed at any point and started again sends no request whose response was already received.
+// The API key is never part of the key or of what is written (headers are not cached, only bodies).
+import { createHash } from "node:crypto";
+import { mkdir, readFile, rename, writeFile, rm } from "node:fs/promises";
+import { homedir } from "node:os";
+import { join } from "node:path";
+import { gunzipSync, gzipSync } from "node:zlib";
+
+/** `$PTALIGN_CACHE_DIR`, else `$XDG_CACHE_HOME/ptalign/requests`, else `~/.cache/ptalign/requests`. */
+export function defaultCacheDir(): string {
+  if (process.env.PTALIGN_CACHE_DIR) return process.env.PTALIGN_CACHE_DIR;
+  const base = process.env.XDG_CACHE_HOME || join(homedir(), ".cache");
+  return join(base, "ptalign", "requests");
+}
+
+/** The cache key: sha256 over a canonical JSON of endpoint, model and body (object keys sorted). */
+export function cacheKey(endpoint: string, model: string, body: unknown): string {
+  return createHash("sha256").update(canonicalJson({ endpoint, model, body })).digest("hex");
+}
+
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(",")}]`;
+  if (value && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value);
+}
+
+export class RequestCache {
+  hits = 0;
+  writes = 0;
+  constructor(readonly dir: string) {}
+
+  private file(key: string): string {
+    return join(this.dir, key.slice(0, 2), `${key}.json.gz`);
+  }
+
+  /** The cached response text, or undefined (a damaged entry counts as absent and is removed). */
+  async get(key: string): Promise<string | undefined> {
+    let buf: Buffer;
+    try {
+      buf = await readFile(this.file(key));
+    } catch {
+      return undefined;
+    }
+    try {
+      const text = gunzipSync(buf).toString("utf8");
+      this.hits++;
+      return text;
+    } catch {
+      await rm(this.file(key), { force: true });
+      return undefined;
+    }
+  }
+
+  async put(key: string, text: string): Promise<void> {
+    const file = this.file(key);
+    await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
+    const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+    await writeFile(tmp, gzipSync(Buffer.from(text, "utf8"), { level: 1 }));
+    await rename(tmp, file);
+    this.writes++;
+  }
+}

@@ -1,0 +1,157 @@
+// Runs a study cell by cell into the store DIR/ptalign.db, resuming what an earlier invocation left:
+// a finished cell is skipped; in an unfinished one, runs recorded complete are kept and the others are computed again
+// from their start (their seed is seed + r, so the recomputed steps are the same; the store's primary key keeps one
+// copy of each). A cell that fails (model missing, server down, context overflow) is recorded as failed and the
+// study goes on with the next.
+
+import { closeModel, openModel, type Model } from "../backends/index.ts";
+import { runSeed } from "../protocols/index.ts";
+import { collectRuns, summarise } from "../run.ts";
+import { recordToResult, Store } from "../store/db.ts";
+import { newRunId, writeResultFile } from "../store/results.ts";
+import type { Result, Run } from "../types.ts";
+import { cellsOf, type Cell } from "./matrix.ts";
+import type { Study } from "./spec.ts";
+
+export type CellStatus = "done" | "skipped" | "failed";
+
+export interface CellOutcome {
+  cell: Cell;
+  id: string;
+  /** done: measured now; skipped: already finished in the store; failed: see error. */
+  status: CellStatus;
+  error?: string;
+  result?: Result;
+  /** Runs that were taken from the store instead of being computed (resumed cells). */
+  kept?: number;
+}
+
+export interface StudyHooks {
+  /** Steps still to compute, before the first one. */
+  onPlan?(steps: number): void;
+  onCellStart?(cell: Cell): void;
+  onStep?(cell: Cell): void;
+  onCellEnd?(outcome: CellOutcome): void;
+}
+
+/** What the store already holds for each cell: finished, or how many of its runs are complete. */
+export function planOf(study: Study, store: Store | undefined): { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] {
+  return cellsOf(study).map((cell) => {
+    const rec = store?.findCell(cell.hash);
+    if (!rec || !store) return { cell, state: "todo" as const, keptRuns: 0 };
+    if (rec.status === "done") return { cell, state: "done" as const, keptRuns: cell.runs };
+    const kept = [...store.finishedParts(rec.id)].filter((r) => r < cell.runs).length;
+    return { cell, state: kept > 0 || store.stepCounts(rec.id).some((n) => n > 0) ? ("partial" as const) : ("todo" as const), keptRuns: kept };
+  });
+}
+
+export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}): Promise<CellOutcome[]> {
+  const store = Store.open(out);
+  try {
+    const plan = planOf(study, store);
+    hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));
+    const outcomes: CellOutcome[] = [];
+    const byModel = new Map<string, Cell[]>();
+    for (const p of plan) byModel.set(p.cell.model.spec, [...(byModel.get(p.cell.model.spec) ?? []), p.cell]);
+
+    for (const cells of byModel.values()) {
+      let model: Model | undefined;
+      let openError: string | undefined;
+      try {
+        for (const cell of cells) {
+          const rec = store.findCell(cell.hash);
+          if (rec?.status === "done") {
+            const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: recordToResult(store, rec) };
+            outcomes.push(outcome);
+            hooks.onCellEnd?.(outcome);
+            continue;
+          }
+          const id = rec?.id ?? newRunId(cell.model.spec);
+          const settings = cellSettings(study, cell);
+          store.beginRun({ id, cell: cell.hash, study: study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
+          hooks.onCellStart?.(cell);
+          if (!model && openError === undefined) {
+            try {
+              model = await openModel(cell.model.path, { ...study.engine, remote: study.remote });
+            } catch (err) {
+              openError = oneLine(err);
+            }
+          }
+          if (!model) {
+            store.failRun(id, openError!);
+            const outcome: CellOutcome = { cell, id, status: "failed", error: openError };
+            outcomes.push(outcome);
+            hooks.onCellEnd?.(outcome);
+            continue;
+          }
+          const outcome = await runCell(store, study, cell, id, settings, model, hooks, out);
+          outcomes.push(outcome);
+          hooks.onCellEnd?.(outcome);
+        }
+      } finally {
+        if (model) await closeModel(model);
+      }
+    }
+    return outcomes.sort((a, b) => a.cell.index - b.cell.index);
+  } finally {
+    store.close();
+  }
+}
+
+function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
+  return {
+    steps: cell.steps,
+    runs: cell.runs,
+    temperature: cell.temperature,
+    seed: cell.seed,
+    prune: cell.prune,
+    study: study.name,
+    cell: cell.hash,
+    target_label: cell.target.label,
+    template: cell.template,
+    engine_options: { kv: study.engine.kv ?? "f32", raw: study.engine.raw ?? false, context_size: study.engine.contextSize ?? null },
+  };
+}
+
+async function runCell(store: Store, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
+  const done = store.finishedParts(id);
+  let extra: Record<string, unknown> = {};
+  try {
+    for (let r = 0; r < cell.runs; r++) {
+      if (done.has(r)) continue;
+      // Run r alone, with its own seed: exactly the run r of an uninterrupted measurement.
+      const seed = runSeed(cell.seed, r);
+      const runs: Run[] = [];
+      const measured = await collectRuns(
+        {
+          model: cell.model.spec,
+          target: cell.target.dist,
+          protocol: cell.protocol,
+          settings: { steps: cell.steps, runs: 1, temperature: cell.temperature, seed, prune: cell.prune },
+          template: cell.template,
+          runs,
+          onStep: (_i, step) => {
+            store.addStep(id, r, seed, step);
+            hooks.onStep?.(cell);
+          },
+        },
+        model,
+      );
+      store.finishPart(id, r, seed, runs[0]?.steps.length ?? 0);
+      const { prompt, chat_template, model_spec } = measured.settings ?? {};
+      extra = { ...extra, ...(prompt !== undefined ? { prompt, chat_template } : {}), ...(model_spec !== undefined ? { model_spec } : {}) };
+    }
+    const final = { ...settings, ...extra };
+    const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, store.runsOf(id), final, undefined, cell.seed);
+    result.id = id;
+    store.finishRun(id, result);
+    await writeResultFile(out, result);
+    return { cell, id, status: "done", result, kept: done.size };
+  } catch (err) {
+    const error = oneLine(err);
+    store.failRun(id, error);
+    return { cell, id, status: "failed", error };
+  }
+}
+
+const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;

@@ -1,0 +1,258 @@
+// A study file (YAML): the matrix models × targets × protocols × temperatures × seeds and the settings shared by its
+// cells. Validated with zod; every error names the file, the line and the field (`study.yaml:7: models[1]: expected a
+// string`). docs/study.md documents the format.
+
+import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, isAbsolute, resolve } from "node:path";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { z } from "zod";
+import { parseSimSpec } from "../backends/index.ts";
+import type { OpenAIOptions } from "../backends/openai.ts";
+import { parseDist } from "../distributions/index.ts";
+import { InputError } from "../errors.ts";
+import { DEFAULT_TEMPLATE, renderPrompt } from "../protocols/index.ts";
+import type { ProtocolName, Target } from "../types.ts";
+
+const whole = (min: number) => z.number().int().min(min);
+
+const EngineSchema = z.strictObject({
+  threads: whole(1).optional(),
+  context_size: whole(16).optional(),
+  kv: z.enum(["f32", "f16"]).optional(),
+  raw: z.boolean().optional(),
+});
+
+const StudySchema = z.strictObject({
+  name: z.string().min(1).optional(),
+  models: z.array(z.string().min(1)).min(1),
+  targets: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())])).min(1),
+  protocols: z.array(z.enum(["sequential", "independent", "batch"])).min(1).default(["sequential"]),
+  temperatures: z.array(z.number().min(0).max(100)).min(1).default([1]),
+  seeds: z.array(whole(0)).min(1).default([1]),
+  steps: whole(1).default(50),
+  runs: whole(1).default(5),
+  prompt: z.string().min(1).optional(),
+  prompt_file: z.string().min(1).optional(),
+  prune: z.number().min(0).max(1).default(1e-7),
+  engine: EngineSchema.default({}),
+});
+
+export type StudyFile = z.output<typeof StudySchema>;
+
+export interface StudyTarget {
+  /** As written in the file (a map is shown as DIST text). */
+  label: string;
+  dist: Target;
+}
+
+export interface Study {
+  /** Path of the YAML file. */
+  file: string;
+  name: string;
+  /** Model specs as written; `path` is the one opened (relative paths resolved against the file's directory). */
+  models: { spec: string; path: string }[];
+  targets: StudyTarget[];
+  protocols: ProtocolName[];
+  temperatures: number[];
+  seeds: number[];
+  steps: number;
+  runs: number;
+  prune: number;
+  /** Prompt template text (protocols/prompt.ts syntax). */
+  template: string;
+  engine: { threads?: number; contextSize?: number; kv?: "f32" | "f16"; raw?: boolean };
+  /** openai: models' options, from the command line (--base-url, --chat, --scoring, ...); not part of the file. */
+  remote?: OpenAIOptions;
+}
+
+const KNOWN_KEYS = Object.keys(StudySchema.shape).join(", ");
+
+
+export async function loadStudy(file: string): Promise<Study> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new InputError(`cannot read study file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  return parseStudy(text, file);
+}
+
+/** Parses and validates a study; `file` names it in errors and anchors relative paths. */
+export function parseStudy(text: string, file: string): Study {
+  const lines = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number | undefined) => `${file}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
+  const yamlError = doc.errors[0];
+  if (yamlError) {
+    const line = yamlError.linePos?.[0]?.line ?? lines.linePos(yamlError.pos[0]).line;
+    throw new InputError(`${file}:${line}: invalid YAML: ${yamlError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`);
+  }
+  const data: unknown = doc.toJS();
+  if (data === null || typeof data !== "object" || Array.isArray(data)) {
+    throw new InputError(`${file}:1: a study is a map with the keys ${KNOWN_KEYS} (see docs/study.md)`);
+  }
+  const parsed = StudySchema.safeParse(data);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const { node, key } = locate(doc, issue.path);
+    if (issue.code === "unrecognized_keys") {
+      const name = issue.keys[0]!;
+      const pair = isMap(node) ? node.items.find((p) => isScalar(p.key) && String(p.key.value) === name) : undefined;
+      const where = issue.path.length > 0 ? `${fieldName(issue.path)}: ` : "";
+      const known = issue.path.length === 0 ? KNOWN_KEYS : Object.keys(EngineSchema.shape).join(", ");
+      throw new InputError(`${at(rangeOf(pair?.key) ?? rangeOf(node))}: ${where}unknown key "${name}" (known keys: ${known})`);
+    }
+    const value = lookup(data, issue.path);
+    throw new InputError(`${at(rangeOf(node) ?? rangeOf(key))}: ${fieldName(issue.path)}: ${describeIssue(issue, value)}`);
+  }
+  const s = parsed.data;
+  const fail = (path: (string | number)[], message: string): never => {
+    throw new InputError(`${at(rangeOf(locate(doc, path).node))}: ${fieldName(path)}: ${message}`);
+  };
+
+  const base = dirname(file);
+  const models = s.models.map((spec, i) => {
+    if (spec.startsWith("sim:")) {
+      try {
+        parseSimSpec(spec);
+      } catch (err) {
+        fail(["models", i], (err as Error).message);
+      }
+      return { spec, path: spec };
+    }
+    const local = spec.startsWith("gguf:") ? spec.slice(5) : /\.gguf$/i.test(spec) && !/^[a-z]+:/i.test(spec) ? spec : undefined;
+    if (local !== undefined && !isAbsolute(local)) return { spec, path: (spec.startsWith("gguf:") ? "gguf:" : "") + resolve(base, local) };
+    if (!/^(hf|gguf|openai):/.test(spec) && !/\.gguf$/i.test(spec)) {
+      fail(["models", i], `unknown model spec "${spec}": expected a path ending .gguf, gguf:PATH, hf:USER/REPO[:QUANT], openai:MODEL or sim:d|e|collapsed`);
+    }
+    return { spec, path: spec };
+  });
+  const seen = new Set<string>();
+  s.models.forEach((spec, i) => {
+    if (seen.has(spec)) fail(["models", i], `"${spec}" is listed twice`);
+    seen.add(spec);
+  });
+
+  const targets = s.targets.map((t, i): StudyTarget => {
+    const label = typeof t === "string" ? t : mapToDist(doc, i);
+    try {
+      return { label, dist: parseDist(label) };
+    } catch (err) {
+      const split = (label.match(/\(/g) ?? []).length !== (label.match(/\)/g) ?? []).length;
+      const hint = split ? ` (in a [..., ...] list YAML splits at commas: quote it, "${label}...")` : "";
+      return fail(["targets", i], (err as Error).message.replace(" (use --normalize)", "") + hint);
+    }
+  });
+
+  if (s.prompt !== undefined && s.prompt_file !== undefined) fail(["prompt_file"], "give either prompt or prompt_file, not both");
+  let template = s.prompt ?? DEFAULT_TEMPLATE;
+  if (s.prompt_file !== undefined) template = readTemplate(resolve(base, s.prompt_file), () => fail(["prompt_file"], `cannot read ${s.prompt_file}`));
+  try {
+    renderPrompt(template, { distribution: "", support: ["1"], steps: 1 });
+  } catch (err) {
+    fail([s.prompt_file !== undefined ? "prompt_file" : "prompt"], (err as Error).message);
+  }
+
+  return {
+    file,
+    name: s.name ?? file.replace(/^.*[\\/]/, "").replace(/\.ya?ml$/i, ""),
+    models,
+    targets,
+    protocols: s.protocols,
+    temperatures: s.temperatures,
+    seeds: s.seeds,
+    steps: s.steps,
+    runs: s.runs,
+    prune: s.prune,
+    template,
+    engine: { threads: s.engine.threads, contextSize: s.engine.context_size, kv: s.engine.kv, raw: s.engine.raw },
+  };
+}
+
+// Read synchronously: parseStudy stays a pure function of (text, file) plus this one include.
+function readTemplate(path: string, onError: () => never): string {
+  try {
+    return readFileSync(path, "utf8");
+  } catch {
+    return onError();
+  }
+}
+
+/** A target written as a YAML map, in the file's order, as DIST text (`{"1":0.1,"2":0.7}`). */
+function mapToDist(doc: Document, i: number): string {
+  const node = doc.getIn(["targets", i], true);
+  if (!isMap(node)) return "{}";
+  const parts = node.items.map((p) => {
+    const k = isScalar(p.key) ? String(p.key.value) : String(p.key);
+    const v = isScalar(p.value) ? p.value.value : p.value;
+    return `${JSON.stringify(k)}:${typeof v === "number" ? String(v) : JSON.stringify(String(v))}`;
+  });
+  return `{${parts.join(",")}}`;
+}
+
+/** The YAML node at a zod path, or the nearest ancestor that exists (a missing key points at its map). */
+function locate(doc: Document, path: readonly PropertyKey[]): { node: Node | undefined; key: Node | undefined } {
+  let node: unknown = doc.contents;
+  let key: Node | undefined;
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => isScalar(p.key) && String(p.key.value) === String(seg));
+      if (!pair) break;
+      key = pair.key as Node;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === "number" && node.items[seg] !== undefined) {
+      node = node.items[seg];
+    } else break;
+  }
+  return { node: (node ?? undefined) as Node | undefined, key };
+}
+
+const rangeOf = (n: unknown): number | undefined => (n && typeof n === "object" && "range" in n ? ((n as Node).range?.[0] ?? undefined) : undefined);
+
+function fieldName(path: readonly PropertyKey[]): string {
+  let out = "";
+  for (const seg of path) out += typeof seg === "number" ? `[${seg}]` : `${out ? "." : ""}${String(seg)}`;
+  return out || "study";
+}
+
+function lookup(obj: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = obj;
+  for (const seg of path) {
+    if (cur === null || typeof cur !== "object") return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[seg];
+  }
+  return cur;
+}
+
+const ARTICLE: Record<string, string> = { string: "a string", number: "a number", int: "a whole number", array: "a list", object: "a map", boolean: "true or false" };
+
+function describeValue(v: unknown): string {
+  if (v === undefined) return "nothing";
+  if (v === null) return "null (an empty value)";
+  if (Array.isArray(v)) return "a list";
+  if (typeof v === "object") return "a map";
+  if (typeof v === "string") return `the string ${JSON.stringify(v)}`;
+  return `${typeof v} ${String(v)}`;
+}
+
+function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+  switch (issue.code) {
+    case "invalid_type":
+      if (value === undefined) return `required (${ARTICLE[issue.expected] ?? issue.expected})`;
+      return `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeValue(value)}`;
+    case "invalid_union":
+      return `expected DIST text (e.g. "uniform(1,6)") or a map of answers to probabilities, got ${describeValue(value)}`;
+    case "invalid_value":
+      return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(value)}`;
+    case "too_small":
+      if (issue.origin === "array") return `needs at least ${String(issue.minimum)} entr${issue.minimum === 1 ? "y" : "ies"}`;
+      if (issue.origin === "string") return "must not be empty";
+      return `must be ${issue.inclusive === false ? ">" : "≥"} ${String(issue.minimum)}, got ${describeValue(value)}`;
+    case "too_big":
+      return `must be ${issue.inclusive === false ? "<" : "≤"} ${String(issue.maximum)}, got ${describeValue(value)}`;
+    default:
+      return `${issue.message}${value !== undefined ? `, got ${describeValue(value)}` : ""}`;
+  }
+}

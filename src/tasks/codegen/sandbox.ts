@@ -1,0 +1,141 @@
+// The code-generation sandbox: every program (a problem's prompt + a completion + the problem's tests) runs in a
+// fresh V8 isolate (isolated-vm), with its own heap capped by `memoryLimit`, a wall-clock `timeout`, and nothing
+// of Node inside it: no require, no process, no fs, no net, no child_process, no fetch, no timers. The only things
+// the isolate can reach are what we put into it here: a console whose output is counted (and cut off) on the host
+// side, and a `require` that answers "assert"/"node:assert" with an assert module written in plain JavaScript
+// inside the isolate (MultiPL-E's JavaScript tests start with `const assert = require('node:assert')`).
+//
+// Why isolated-vm and not node:vm: node:vm contexts share the host's heap and event loop, and the host's objects
+// leak into them (`this.constructor.constructor("return process")()` returns the host's process); Node's docs say
+// node:vm is not a security mechanism. An isolated-vm isolate is a separate V8 heap with no references to the host
+// unless passed explicitly, a hard heap limit (the isolate is disposed when it is exceeded) and a timeout that
+// terminates running code — the same mechanism as a separate V8 instance, without a process per sample.
+
+import ivm from "isolated-vm";
+
+export interface SandboxLimits {
+  /** Wall-clock limit of one execution, in milliseconds. */
+  timeoutMs: number;
+  /** Heap limit of the isolate, in MB (isolated-vm's minimum is 8). */
+  memoryMb: number;
+  /** Characters of console output kept; more ends the execution as a failure. */
+  maxOutputChars: number;
+}
+
+export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 2000, memoryMb: 32, maxOutputChars: 64 * 1024 };
+
+/** Why an execution failed; "passed" when it ran to the end without an exception. */
+export type Outcome = "passed" | "failed" | "error" | "syntax" | "timeout" | "memory" | "output";
+
+export interface Execution {
+  passed: boolean;
+  outcome: Outcome;
+  /** One line: the exception's message or the limit that ended the execution. */
+  reason: string;
+  /** Console output (cut at maxOutputChars). */
+  output: string;
+  ms: number;
+}
+
+// Runs inside the isolate before the program: console, an assert module, a require that only knows assert.
+const PRELUDE = String.raw`
+(function () {
+  const g = globalThis;
+  const out = g.__ptalign_out; delete g.__ptalign_out;
+  const show = (v) => { try { return typeof v === "string" ? v : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
+  const write = (...args) => out(args.map(show).join(" "));
+  class AssertionError extends Error { constructor(m) { super(m); this.name = "AssertionError"; } }
+  const fail = (m, d) => { throw new AssertionError(m === undefined ? d : String(m)); };
+  const deep = (a, b, strict) => {
+    if (strict ? Object.is(a, b) : (a == b || (a !== a && b !== b))) return true;
+    if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return false;
+    if (Array.isArray(a) !== Array.isArray(b)) return false;
+    if (strict && Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    if (a instanceof Map && b instanceof Map) return a.size === b.size && [...a].every(([k, v]) => b.has(k) && deep(v, b.get(k), strict));
+    if (a instanceof Set && b instanceof Set) return a.size === b.size && [...a].every((v) => b.has(v));
+    const ka = Object.keys(a), kb = Object.keys(b);
+    return ka.length === kb.length && ka.every((k) => Object.prototype.hasOwnProperty.call(b, k) && deep(a[k], b[k], strict));
+  };
+  const assert = (v, m) => { if (!v) fail(m, "assertion failed: " + show(v)); };
+  assert.ok = assert;
+  assert.AssertionError = AssertionError;
+  assert.fail = (m) => fail(m, "failed");
+  assert.equal = (a, b, m) => { if (!(a == b)) fail(m, show(a) + " == " + show(b)); };
+  assert.notEqual = (a, b, m) => { if (a == b) fail(m, show(a) + " != " + show(b)); };
+  assert.strictEqual = (a, b, m) => { if (!Object.is(a, b)) fail(m, show(a) + " === " + show(b)); };
+  assert.notStrictEqual = (a, b, m) => { if (Object.is(a, b)) fail(m, show(a) + " !== " + show(b)); };
+  assert.deepEqual = (a, b, m) => { if (!deep(a, b, false)) fail(m, show(a) + " deepEqual " + show(b)); };
+  assert.deepStrictEqual = (a, b, m) => { if (!deep(a, b, true)) fail(m, show(a) + " deepStrictEqual " + show(b)); };
+  assert.notDeepStrictEqual = (a, b, m) => { if (deep(a, b, true)) fail(m, show(a) + " notDeepStrictEqual " + show(b)); };
+  assert.throws = (f, _e, m) => { try { f(); } catch (e) { return; } fail(typeof _e === "string" ? _e : m, "expected a throw"); };
+  assert.strict = assert;
+  g.assert = assert;
+  g.require = (name) => {
+    if (name === "assert" || name === "node:assert" || name === "assert/strict" || name === "node:assert/strict") return assert;
+    throw new Error("module " + JSON.stringify(String(name)) + " is not available in the sandbox");
+  };
+  // HumanEval-X style tests use console.assert: make a failed one fail the test.
+  g.console = { log: write, info: write, warn: write, error: write, debug: write,
+    assert: (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); } };
+})();
+`;
+
+class OutputLimit extends Error {}
+
+/** Runs `code` as a classic script in a fresh isolate under `limits`. Never throws for anything the code does. */
+export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<Execution> {
+  const started = Date.now();
+  const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, limits.memoryMb) });
+  let output = "";
+  let overflow = false;
+  const done = (passed: boolean, outcome: Outcome, reason: string): Execution => ({ passed, outcome, reason: oneLine(reason), output, ms: Date.now() - started });
+  try {
+    const context = await isolate.createContext();
+    await context.global.set("__ptalign_out", new ivm.Callback((text: string) => {
+      if (overflow) throw new OutputLimit(`output limit of ${limits.maxOutputChars} characters exceeded`);
+      const room = limits.maxOutputChars - output.length;
+      output += String(text).slice(0, Math.max(0, room)) + "\n";
+      if (String(text).length + 1 > room) {
+        overflow = true;
+        throw new OutputLimit(`output limit of ${limits.maxOutputChars} characters exceeded`);
+      }
+    }));
+    await (await isolate.compileScript(PRELUDE)).run(context, { timeout: limits.timeoutMs });
+    let script: ivm.Script;
+    try {
+      script = await isolate.compileScript(code, { filename: "program.js" });
+    } catch (err) {
+      return done(false, "syntax", `syntax error: ${message(err)}`);
+    }
+    // A host-side guard in case the isolate's own timeout cannot fire (e.g. stuck in a host callback).
+    const guard = setTimeout(() => isolate.dispose(), limits.timeoutMs + 1000);
+    try {
+      await script.run(context, { timeout: Math.max(1, limits.timeoutMs - (Date.now() - started)) });
+    } finally {
+      clearTimeout(guard);
+    }
+    if (overflow) return done(false, "output", `output limit of ${limits.maxOutputChars} characters exceeded`);
+    return done(true, "passed", "passed");
+  } catch (err) {
+    const msg = message(err);
+    if (overflow) return done(false, "output", `output limit of ${limits.maxOutputChars} characters exceeded`);
+    if (/memory limit/i.test(msg) || (isolate.isDisposed && !/timed out/i.test(msg) && Date.now() - started < limits.timeoutMs)) {
+      return done(false, "memory", `memory limit of ${limits.memoryMb} MB exceeded`);
+    }
+    if (/timed out|disposed/i.test(msg)) return done(false, "timeout", `time limit of ${limits.timeoutMs} ms exceeded`);
+    if (/^(AssertionError)/.test(msg)) return done(false, "failed", msg);
+    return done(false, "error", msg);
+  } finally {
+    if (!isolate.isDisposed) isolate.dispose();
+  }
+}
+
+function message(err: unknown): string {
+  if (err instanceof Error) return err.name && err.name !== "Error" && !err.message.startsWith(err.name) ? `${err.name}: ${err.message}` : err.message;
+  return String(err);
+}
+
+function oneLine(s: string): string {
+  const line = s.split("\n")[0] ?? "";
+  return line.length > 300 ? `${line.slice(0, 299)}…` : line;
+}

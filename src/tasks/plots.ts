@@ -1,0 +1,85 @@
+// The tasks' charts for the report (src/report belongs to the report module; it calls these): Vega-Lite specs
+// rendered to static SVG with the report's own renderer.
+//   codegen:   pass@k against diversity, one point per model × temperature (a line through each model's sweep).
+//   recommend: accuracy (NDCG@k) against diversity (coverage), point size = stability under permutation.
+
+import type * as vl from "vega-lite";
+import { renderSvg } from "../report/charts.ts";
+import type { CodegenResult } from "./codegen/run.ts";
+import type { RecommendResult } from "./recommend/run.ts";
+import type { TaskResult } from "./store.ts";
+
+type Spec = vl.TopLevelSpec;
+
+export interface PassDiversityPoint {
+  model: string;
+  temperature: number;
+  pass_at_k: number | null;
+  edit_distance: number | null;
+  distinct: number;
+  pass1_sd: number | null;
+}
+
+export function passDiversityPoints(results: readonly CodegenResult[], k = 1): PassDiversityPoint[] {
+  return results.flatMap((r) =>
+    r.summaries.map((s) => ({
+      model: r.model,
+      temperature: s.temperature,
+      pass_at_k: s.pass_at_k[String(k)] ?? null,
+      edit_distance: s.diversity.edit_distance,
+      distinct: s.diversity.distinct_passing + s.diversity.distinct_failing,
+      pass1_sd: s.stability.pass1_sd,
+    })),
+  );
+}
+
+/** pass@k (y) against mean pairwise token edit distance (x), per model across temperatures. */
+export function passDiversitySpec(results: readonly CodegenResult[], k = 1): Spec {
+  const values = passDiversityPoints(results, k).filter((p) => p.pass_at_k !== null && p.edit_distance !== null);
+  const x = { field: "edit_distance", type: "quantitative" as const, title: "diversity: mean pairwise token edit distance", scale: { domain: [0, 1] } };
+  const y = { field: "pass_at_k", type: "quantitative" as const, title: `pass@${k}`, scale: { domain: [0, 1] } };
+  const color = { field: "model", type: "nominal" as const, title: "model" };
+  return {
+    title: { text: `code generation: pass@${k} vs diversity across temperatures`, fontSize: 13 },
+    width: 380,
+    height: 300,
+    data: { values },
+    layer: [
+      { mark: { type: "line", opacity: 0.5 }, encoding: { x, y, color, order: { field: "temperature", type: "quantitative" } } },
+      { mark: { type: "point", filled: true, size: 70 }, encoding: { x, y, color, tooltip: [{ field: "model" }, { field: "temperature" }, { field: "pass_at_k", format: ".3f" }, { field: "edit_distance", format: ".3f" }, { field: "pass1_sd", format: ".3f" }] } },
+      { mark: { type: "text", dx: 10, dy: -8, fontSize: 9 }, encoding: { x, y, text: { field: "temperature", type: "quantitative", format: ".1f" } } },
+    ],
+  } as Spec;
+}
+
+/** NDCG@k (y) against coverage (x); point size = stability under permutation (mean Spearman). */
+export function recommendViewSpec(results: readonly RecommendResult[], k?: number): Spec {
+  const values = results.map((r) => {
+    const kk = String(k ?? Object.keys(r.metrics.ndcg).at(-1));
+    return { model: r.model, ndcg: r.metrics.ndcg[kk] ?? null, k: kk, coverage: r.metrics.coverage, gini: r.metrics.gini, stability: r.metrics.stability.permutation ?? 0, seeds: r.metrics.stability.seeds, tv: r.metrics.tv };
+  });
+  return {
+    title: { text: "recommendation: accuracy vs diversity vs stability", fontSize: 13 },
+    width: 380,
+    height: 300,
+    data: { values },
+    mark: { type: "point", filled: true, opacity: 0.85 },
+    encoding: {
+      x: { field: "coverage", type: "quantitative", title: "diversity: coverage of recommended items", scale: { domain: [0, 1] } },
+      y: { field: "ndcg", type: "quantitative", title: "accuracy: NDCG@k", scale: { domain: [0, 1] } },
+      size: { field: "stability", type: "quantitative", title: "stability (rank corr. under permutation)", scale: { domain: [-1, 1], range: [20, 400] } },
+      color: { field: "model", type: "nominal", title: "model" },
+      tooltip: [{ field: "model" }, { field: "ndcg", format: ".3f" }, { field: "coverage", format: ".3f" }, { field: "gini", format: ".3f" }, { field: "stability", format: ".3f" }, { field: "seeds", format: ".3f" }, { field: "tv", format: ".3f" }],
+    },
+  } as Spec;
+}
+
+/** Both charts as SVG strings (null where there are no results of that task), for the report. */
+export async function taskChartsSvg(results: readonly TaskResult[]): Promise<{ codegen: string | null; recommend: string | null }> {
+  const cg = results.filter((r): r is CodegenResult => r.task === "codegen");
+  const rc = results.filter((r): r is RecommendResult => r.task === "recommend");
+  return {
+    codegen: cg.length ? await renderSvg(passDiversitySpec(cg)) : null,
+    recommend: rc.length ? await renderSvg(recommendViewSpec(rc)) : null,
+  };
+}

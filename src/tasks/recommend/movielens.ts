@@ -1,0 +1,159 @@
+// MovieLens data the user downloaded: ml-latest-small (ratings.csv + movies.csv) or ml-100k (u.data + u.item).
+// Leave-last-out: each user's ratings in time order, the last one held out, the ones before it the history;
+// candidates = the held-out movie + negatives drawn uniformly from movies the user never rated; genres = categories.
+
+import { access, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { InputError } from "../../errors.ts";
+import { makeRng } from "../../rng.ts";
+import { shuffled, type Item, type RecData, type RecUser } from "./data.ts";
+
+export interface MovieLensOptions {
+  seed: number;
+  /** Users sampled (seeded) among those with at least minRatings ratings. */
+  users: number;
+  /** Most recent history items shown. */
+  history: number;
+  candidates: number;
+  minRatings: number;
+}
+
+export const DEFAULT_MOVIELENS: MovieLensOptions = { seed: 1, users: 50, history: 10, candidates: 10, minRatings: 5 };
+
+const ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"];
+
+interface Rating {
+  user: string;
+  item: string;
+  time: number;
+  order: number;
+}
+
+const exists = (p: string) => access(p).then(() => true, () => false);
+
+/** One CSV line into fields (RFC 4180 quotes; "" inside quotes is a quote). */
+export function csvFields(line: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let q = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i]!;
+    if (q) {
+      if (c === '"' && line[i + 1] === '"') {
+        cur += '"';
+        i++;
+      } else if (c === '"') q = false;
+      else cur += c;
+    } else if (c === '"') q = true;
+    else if (c === ",") {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+function lines(text: string): string[] {
+  return text.split(/\r?\n/);
+}
+
+async function readText(path: string, encoding: BufferEncoding = "utf8"): Promise<string> {
+  try {
+    return await readFile(path, encoding);
+  } catch (err) {
+    throw new InputError(`cannot read ${path} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+}
+
+/** Reads a CSV with a header; every needed column must be present (one-line error naming the missing ones). */
+function readCsv(text: string, file: string, needed: string[]): { rows: string[][]; col: Record<string, number>; lineOf: number[] } {
+  const ls = lines(text);
+  const header = csvFields(ls[0] ?? "").map((h) => h.trim());
+  const missing = needed.filter((n) => !header.includes(n));
+  if (missing.length) throw new InputError(`${file}: missing column${missing.length > 1 ? "s" : ""} ${missing.join(", ")} (header: ${header.join(",") || "empty"}); expected MovieLens columns ${needed.join(",")}`);
+  const col = Object.fromEntries(needed.map((n) => [n, header.indexOf(n)]));
+  const rows: string[][] = [];
+  const lineOf: number[] = [];
+  ls.slice(1).forEach((l, i) => {
+    if (l.trim() === "") return;
+    const f = csvFields(l);
+    if (f.length < header.length) throw new InputError(`${file}:${i + 2}: ${f.length} fields, the header has ${header.length}`);
+    rows.push(f);
+    lineOf.push(i + 2);
+  });
+  return { rows, col, lineOf };
+}
+
+function num(value: string | undefined, file: string, line: number, what: string): number {
+  const n = Number(value);
+  if (value === undefined || value.trim() === "" || !Number.isFinite(n)) throw new InputError(`${file}:${line}: ${what} "${value ?? ""}" is not a number`);
+  return n;
+}
+
+export async function loadMovieLens(dir: string, opts: MovieLensOptions = DEFAULT_MOVIELENS): Promise<RecData> {
+  let ratings: Rating[];
+  let items: Item[];
+  if (await exists(join(dir, "ratings.csv"))) {
+    const rf = join(dir, "ratings.csv");
+    const mf = join(dir, "movies.csv");
+    if (!(await exists(mf))) throw new InputError(`${dir} has ratings.csv but no movies.csv; download ml-latest-small and pass its directory`);
+    const r = readCsv(await readText(rf), rf, ["userId", "movieId", "timestamp"]);
+    ratings = r.rows.map((f, i) => ({ user: f[r.col.userId!]!, item: f[r.col.movieId!]!, time: num(f[r.col.timestamp!], rf, r.lineOf[i]!, "timestamp"), order: i }));
+    const m = readCsv(await readText(mf), mf, ["movieId", "title", "genres"]);
+    items = m.rows.map((f) => {
+      const g = f[m.col.genres!]!;
+      return { id: f[m.col.movieId!]!, title: f[m.col.title!]!.trim(), categories: g === "(no genres listed)" || g === "" ? ["(none)"] : g.split("|") };
+    });
+  } else if (await exists(join(dir, "u.data"))) {
+    const rf = join(dir, "u.data");
+    const mf = join(dir, "u.item");
+    if (!(await exists(mf))) throw new InputError(`${dir} has u.data but no u.item; download ml-100k and pass its directory`);
+    ratings = [];
+    lines(await readText(rf)).forEach((l, i) => {
+      if (l.trim() === "") return;
+      const f = l.split("\t");
+      if (f.length < 4) throw new InputError(`${rf}:${i + 1}: missing columns (${f.length} of 4: user id, item id, rating, timestamp, tab-separated)`);
+      ratings.push({ user: f[0]!.trim(), item: f[1]!.trim(), time: num(f[3], rf, i + 1, "timestamp"), order: i });
+    });
+    items = [];
+    lines(await readText(mf, "latin1")).forEach((l, i) => {
+      if (l.trim() === "") return;
+      const f = l.split("|");
+      if (f.length < 5 + ML100K_GENRES.length) throw new InputError(`${mf}:${i + 1}: missing columns (${f.length} of ${5 + ML100K_GENRES.length}: id|title|release|video release|url|19 genre flags)`);
+      const genres = ML100K_GENRES.filter((_, g) => f[5 + g]!.trim() === "1");
+      items.push({ id: f[0]!.trim(), title: f[1]!.trim(), categories: genres.length ? genres : ["unknown"] });
+    });
+  } else {
+    throw new InputError(`${dir} holds neither ratings.csv + movies.csv (ml-latest-small) nor u.data + u.item (ml-100k)`);
+  }
+  return leaveLastOut(ratings, items, opts);
+}
+
+/** Leave-last-out split, seeded user sample and seeded negatives. */
+export function leaveLastOut(ratings: readonly Rating[], items: readonly Item[], opts: MovieLensOptions): RecData {
+  const index = new Map(items.map((it, i) => [it.id, i]));
+  const byUser = new Map<string, Rating[]>();
+  for (const r of ratings) {
+    if (!index.has(r.item)) continue;
+    const list = byUser.get(r.user) ?? [];
+    list.push(r);
+    byUser.set(r.user, list);
+  }
+  const rng = makeRng(`movielens/${opts.seed}`);
+  const eligible = [...byUser.keys()].filter((u) => byUser.get(u)!.length >= opts.minRatings).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  if (eligible.length === 0) throw new InputError(`no user has ${opts.minRatings} or more ratings of movies listed in the movie file`);
+  const chosen = shuffled(eligible, rng).slice(0, opts.users);
+  const users: RecUser[] = chosen.map((u) => {
+    const rs = [...byUser.get(u)!].sort((a, b) => a.time - b.time || a.order - b.order);
+    const seq = rs.map((r) => index.get(r.item)!);
+    const held = seq.at(-1)!;
+    const seen = new Set(seq);
+    const history = seq.slice(0, -1).slice(-opts.history);
+    const pool = items.map((_, j) => j).filter((j) => !seen.has(j));
+    const negatives = shuffled(pool, rng).slice(0, opts.candidates - 1);
+    return { id: u, history, held_out: held, candidates: shuffled([held, ...negatives], rng) };
+  });
+  const categories = [...new Set(items.flatMap((it) => it.categories))];
+  return { source: "movielens", categories, items: [...items], users };
+}

@@ -1,0 +1,32 @@
+// Task results are kept next to the sampling runs: DIR/tasks/<id>.json (written atomically). The SQLite store and
+// the report read DIR/runs; the task JSONs are read by loadTaskResults (and by the report through src/tasks/plots.ts).
+
+import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { newRunId } from "../store/results.ts";
+import type { CodegenResult } from "./codegen/run.ts";
+import type { RecommendResult } from "./recommend/run.ts";
+
+export type TaskResult = CodegenResult | RecommendResult;
+
+export async function saveTaskResult(dir: string, result: TaskResult): Promise<string> {
+  result.id ??= newRunId(`${result.task}-${result.model}`);
+  const tasksDir = join(dir, "tasks");
+  await mkdir(tasksDir, { recursive: true });
+  const file = join(tasksDir, `${result.id}.json`);
+  const tmp = `${file}.${process.pid}.tmp`;
+  await writeFile(tmp, JSON.stringify(result) + "\n");
+  await rename(tmp, file);
+  return file;
+}
+
+/** Every task result under DIR/tasks, oldest first (ids sort by time). */
+export async function loadTaskResults(dir: string): Promise<TaskResult[]> {
+  let files: string[];
+  try {
+    files = (await readdir(join(dir, "tasks"))).filter((f) => f.endsWith(".json")).sort();
+  } catch {
+    return [];
+  }
+  return Promise.all(files.map(async (f) => JSON.parse(await readFile(join(dir, "tasks", f), "utf8")) as TaskResult));
+}
