@@ -18,8 +18,6 @@ export function exportCommand(): Command {
       assertResultsDir(dir);
       const runs = await loadStored(dir, { withSteps: true });
       const stream = flags.out ? createWriteStream(flags.out) : process.stdout;
-      // A reader that stops early (`| head`) is not an error.
-      if (!flags.out) process.stdout.on("error", (err: NodeJS.ErrnoException) => (err.code === "EPIPE" ? process.exit(0) : undefined));
       for (const chunk of exportLines(runs, flags.format, flags.level)) {
         if (!stream.write(chunk)) await once(stream, "drain");
       }

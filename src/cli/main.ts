@@ -10,6 +10,12 @@ import { viewCommand } from "./view.ts";
 import { taskCommand } from "./task.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 
+// `ptalign … | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
+process.stdout.on("error", (err: NodeJS.ErrnoException) => {
+  if (err.code === "EPIPE") process.exit(process.exitCode ?? 0);
+  throw err;
+});
+
 const program = new Command("ptalign")
   .description("Does a model's next-token probability follow the distribution the task asks for, step after step?")
   .version("0.1.0")
