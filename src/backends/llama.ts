@@ -1,15 +1,5 @@
 import { open } from "node:fs/promises";
-import {
-  getLlama,
-  resolveChatWrapper,
-  resolveModelFile,
-  LlamaLogLevel,
-  type Llama,
-  type LlamaContext,
-  type LlamaContextSequence,
-  type LlamaModel,
-  type Token,
-} from "node-llama-cpp";
+import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { InputError, RunError } from "../errors.ts";
 import type { EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { buildVocabulary, tokenBytesFromGguf, toBytes } from "./vocab.ts";
@@ -26,10 +16,15 @@ export interface LlamaOptions {
   modelsDir?: string;
 }
 
+type NodeLlamaCpp = typeof import("node-llama-cpp");
+let library: Promise<NodeLlamaCpp> | undefined;
+/** node-llama-cpp takes ~0.4 s to import: load it only when a GGUF model is opened, not for sim or remote models. */
+const nodeLlamaCpp = (): Promise<NodeLlamaCpp> => (library ??= import("node-llama-cpp"));
+
 let llamaInstance: Promise<Llama> | undefined;
 function sharedLlama(): Promise<Llama> {
   // One native runtime per process; CPU only and never a source build (no toolchain download at run time).
-  llamaInstance ??= getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error });
+  llamaInstance ??= nodeLlamaCpp().then(({ getLlama, LlamaLogLevel }) => getLlama({ gpu: false, build: "never", logLevel: LlamaLogLevel.error }));
   return llamaInstance;
 }
 
@@ -37,6 +32,7 @@ function sharedLlama(): Promise<Llama> {
 export async function resolveGgufPath(spec: string, modelsDir?: string): Promise<string> {
   if (spec.startsWith("hf:")) {
     try {
+      const { resolveModelFile } = await nodeLlamaCpp();
       return await resolveModelFile(spec, { directory: modelsDir, cli: false, verify: false, onProgress: downloadProgress(spec) });
     } catch (err) {
       const why = err instanceof Error ? err.message.split("\n")[0] : String(err);
@@ -107,7 +103,8 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
     await model.dispose();
     throw new RunError(`could not create a ${contextSize}-token context for ${path} (${err instanceof Error ? err.message : String(err)}); try --context-size with a smaller value`);
   }
-  return new LlamaBackend(spec, model, context, context.getSequence(), readVocabulary(model), options.raw ?? false);
+  const { resolveChatWrapper } = await nodeLlamaCpp();
+  return new LlamaBackend(spec, model, context, context.getSequence(), readVocabulary(model), options.raw ?? false, resolveChatWrapper);
 }
 
 function readVocabulary(model: LlamaModel): Vocabulary {
@@ -134,6 +131,7 @@ class LlamaBackend implements TokenBackend {
     private readonly seq: LlamaContextSequence,
     readonly vocab: Vocabulary,
     raw: boolean,
+    private readonly resolveChatWrapper: NodeLlamaCpp["resolveChatWrapper"],
   ) {
     this.templated = !raw && typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
     this.contextSize = context.contextSize;
@@ -141,7 +139,7 @@ class LlamaBackend implements TokenBackend {
 
   private promptText(prompt: PromptParts) {
     if (this.templated) {
-      const wrapper = resolveChatWrapper(this.model);
+      const wrapper = this.resolveChatWrapper(this.model);
       // The model's turn is left open after the prefill, so the model continues it.
       const { contextText } = wrapper.generateContextState({
         chatHistory: [
