@@ -9,7 +9,7 @@
 import { InputError, RunError } from "../errors.ts";
 import { RequestCache, defaultCacheDir } from "../store/cache.ts";
 import { RemoteClient, displayUrl } from "./remote/http.ts";
-import { parseEcho, parseFirstAlternatives, parseModels, parseNative, parsePromptLogprobs, parseTemplate, parseTokenize, type Alternative } from "./remote/shapes.ts";
+import { parseEcho, parseFirstAlternatives, parseModels, parseNative, parseNativeProbs, parsePromptLogprobs, parseTemplate, parseTokenize, type Alternative } from "./remote/shapes.ts";
 import type { EngineStats, PromptParts, TextBackend, TextScored, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { buildVocabulary, fromBytes } from "./vocab.ts";
 
@@ -168,9 +168,7 @@ class LlamaServerBackend implements TokenBackend {
   async next(context: readonly number[]): Promise<TokenDistribution> {
     this.stats.requests++;
     this.stats.evaluated += context.length;
-    const alts = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nVocab), (j) => parseNative(j, this.client.server));
-    const probs = new Map<number, number>();
-    for (const a of alts) if (a.id !== undefined) probs.set(a.id, Math.exp(a.logprob));
+    const probs = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nVocab), (j) => parseNativeProbs(j, this.client.server));
     return { probs, complete: probs.size >= this.nVocab };
   }
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 import { closeModel, isTextBackend, openModel, type Model, type TextBackend, type TokenBackend } from "../../src/backends/index.ts";
-import { parseEcho, parseFirstAlternatives, parseNative, tokenBytes } from "../../src/backends/remote/shapes.ts";
+import { parseEcho, parseFirstAlternatives, parseNative, parseNativeProbs, tokenBytes } from "../../src/backends/remote/shapes.ts";
 import { parseDist } from "../../src/distributions/index.ts";
 import { RunError } from "../../src/errors.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
@@ -44,6 +44,15 @@ describe("response shapes (recorded from the servers' documented formats)", () =
     close(Math.exp(parseNative(post, "srv")[0]!.logprob), 0.75, "top_probs");
     const old = { completion_probabilities: [{ content: "B", probs: [{ tok_str: "B", prob: 0.44 }, { tok_str: "C", prob: 0.37 }] }] };
     closeAll(parseNative(old, "srv").map((x) => Math.exp(x.logprob)), [0.44, 0.37], "probs");
+  });
+  it("llama-server /completion fast path (full vocabulary): probabilities by id; other shapes validated or refused", () => {
+    const body = { completion_probabilities: [{ id: 1, logprob: -0.5, top_logprobs: [{ id: 1, token: "a", bytes: [97], logprob: Math.log(0.6) }, { id: 0, token: "b", bytes: [98], logprob: Math.log(0.4) }] }] };
+    const probs = parseNativeProbs(body, "srv");
+    close(probs.get(1)!, 0.6, "p1");
+    close(probs.get(0)!, 0.4, "p0");
+    closeAll([...parseNativeProbs({ completion_probabilities: [{ top_probs: [{ id: 3, prob: 0.25 }] }] }, "srv").values()], [0.25], "top_probs");
+    assert.throws(() => parseNativeProbs({ completion_probabilities: [{ probs: [{ tok_str: "a", prob: 1 }] }] }, "srv"), /gives no token ids/);
+    assert.throws(() => parseNativeProbs({ completion_probabilities: [{ top_logprobs: [{ id: "x", logprob: 0 }] }] }, "srv"), /^RunError: srv returned a \/completion response ptalign cannot read/);
   });
   it("vLLM echo: tokens, token_logprobs (first null), text_offset", () => {
     const body = { choices: [{ logprobs: { tokens: ["A", " b", ","], token_logprobs: [null, -1, -0.5], top_logprobs: [null, { " b": -1 }, { ",": -0.5 }], text_offset: [0, 1, 3] } }] };
@@ -138,6 +147,13 @@ describe("openai: models against a loopback server", () => {
       assert.deepEqual(s.outside, TOPK.outside);
     });
   }
+
+  it("top-k over chat: an answer with a leading space and a multi-byte character is matched by the bytes the server gives", async () => {
+    const m = (await open("ollama", { scoring: "top-k", chat: true, topLogprobs: 6 })) as TextBackend;
+    const s = await m.score(PROMPT, "", optionTexts(["é", "2"], " ", ","), { prune: 1e-7 });
+    closeAll(s.raw, [0.05, 0.3], "raw");
+    close(s.unknown, 0, "unknown"); // the start row has six tokens: k = 6 shows them all
+  });
 
   it("chat prefill: vLLM is asked to continue the assistant message (continue_final_message), OpenAI is not sent that field", async () => {
     for (const [flavor, expected] of [["vllm", true], ["openai", false]] as const) {

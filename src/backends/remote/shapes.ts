@@ -94,6 +94,34 @@ export function parseNative(json: unknown, server: string): Alternative[] {
   return pos.probs.map((t) => ({ bytes: toBytes(t.tok_str), logprob: Math.log(t.prob) }));
 }
 
+/**
+ * llama-server /completion, fast path for the full-vocabulary answers of the token path (150k entries: the zod
+ * schema and the bytes cost ~4x JSON.parse there): next-token probabilities by id, checked by hand. Anything not
+ * in the current shape goes through parseNative, which validates it properly or says what is wrong.
+ */
+export function parseNativeProbs(json: unknown, server: string): Map<number, number> {
+  const positions = (json as { completion_probabilities?: unknown } | null)?.completion_probabilities;
+  const first = Array.isArray(positions) ? (positions[0] as { top_logprobs?: unknown } | undefined) : undefined;
+  const list = first?.top_logprobs;
+  if (Array.isArray(list)) {
+    const probs = new Map<number, number>();
+    let ok = true;
+    for (const e of list as { id?: unknown; logprob?: unknown }[]) {
+      const id = e?.id;
+      const lp = e?.logprob;
+      if (typeof id !== "number" || !Number.isInteger(id) || (typeof lp !== "number" && lp !== null)) {
+        ok = false;
+        break;
+      }
+      probs.set(id, lp === null ? 0 : Math.exp(lp));
+    }
+    if (ok) return probs;
+  }
+  const alts = parseNative(json, server);
+  if (alts.some((a) => a.id === undefined)) throw new RunError(`${server}/completion gives no token ids (an old llama-server?); update llama.cpp or use --scoring top-k`);
+  return new Map(alts.map((a) => [a.id!, Math.exp(a.logprob)]));
+}
+
 /** vLLM completions with `echo: true`: the prompt's tokens, their character offsets and log-probabilities. */
 export function parseEcho(json: unknown, server: string): EchoTokens {
   const parsed = ChoicesBody.safeParse(json);
