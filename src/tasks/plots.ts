@@ -83,3 +83,24 @@ export async function taskChartsSvg(results: readonly TaskResult[]): Promise<{ c
     recommend: rc.length ? await renderSvg(recommendViewSpec(rc)) : null,
   };
 }
+
+const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+/**
+ * The tasks' part of the HTML report: a section with both charts and a one-line note per task result, or "" when
+ * DIR holds no task results. The report can append it as is (SVG from Vega's renderer, text escaped here).
+ */
+export async function taskReportSection(results: readonly TaskResult[]): Promise<string> {
+  if (results.length === 0) return "";
+  const svg = await taskChartsSvg(results);
+  const line = (r: TaskResult) =>
+    r.task === "codegen"
+      ? `codegen · ${r.model} · ${r.problems.length} problems · n = ${String(r.settings.n)} · T = ${(r.settings.temperatures as number[]).join(", ")}`
+      : `recommend · ${r.model} · ${r.data.source}, ${r.data.users} users, ${r.data.candidates} candidates`;
+  return [
+    `<section class="tasks"><h2>Downstream tasks</h2>`,
+    svg.codegen ? `<figure>${svg.codegen}<figcaption>pass@1 against diversity (mean pairwise token edit distance), one point per model and temperature</figcaption></figure>` : "",
+    svg.recommend ? `<figure>${svg.recommend}<figcaption>accuracy (NDCG@k) against diversity (coverage); point size = stability under candidate re-ordering</figcaption></figure>` : "",
+    `<ul>${results.map((r) => `<li>${escapeHtml(line(r))}</li>`).join("")}</ul></section>`,
+  ].join("\n");
+}

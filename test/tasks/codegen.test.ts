@@ -149,6 +149,22 @@ describe("codegen on generated GGUF models that write code line by line", () => 
   });
 });
 
+describe("free generation stops", () => {
+  it("at a stop string (the completion is cut before it) and at --max-tokens", async () => {
+    const dir = await tempDir();
+    const p = await sumArray();
+    const stopping = join(dir, "stopping.gguf");
+    // The model writes the function, then a comment line: the stop string "\n//" ends the completion before it.
+    await writeBigramModel(stopping, codeWriterSpec([{ text: `${p.canonical_solution!}// end\n`, prob: 1 }]));
+    let r = await runCodegen(stopping, [p], { n: 1, temperatures: [1], runs: 1, seed: 1, ks: [1], maxTokens: 50, limits: LIMITS });
+    assert.deepEqual([r.cells[0]!.samples[0]!.completion, r.cells[0]!.samples[0]!.stop, r.cells[0]!.c], [p.canonical_solution!.slice(0, -1), "stop", 1]); // the stop string takes its newline with it
+    const looping = join(dir, "looping.gguf");
+    await writeBigramModel(looping, { pieces: ["x", "+"], defaultRow: { x: 1 }, rows: { x: { "+": 1 }, "+": { x: 1 } } });
+    r = await runCodegen(looping, [p], { n: 1, temperatures: [1], runs: 1, seed: 1, ks: [1], maxTokens: 7, limits: LIMITS });
+    assert.deepEqual([r.cells[0]!.samples[0]!.completion, r.cells[0]!.samples[0]!.stop, r.cells[0]!.samples[0]!.outcome], ["x+x+x+x", "max", "syntax"]);
+  });
+});
+
 describe("codegen with the sim families (documented behaviour, docs/tasks.md)", () => {
   it("sim:collapsed?peak=1&jitter=0 always writes the least likely variant (a wrong one); sim:d?peak=1 is one-hot; sim:e?noise=0 has the pool's entropy", async () => {
     const problems = (await loadProblems()).slice(0, 3);

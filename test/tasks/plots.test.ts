@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { generateWorld, loadProblems, loadTaskResults, runCodegen, runRecommend, saveTaskResult } from "../../src/tasks/index.ts";
-import { passDiversityPoints, taskChartsSvg } from "../../src/tasks/plots.ts";
+import { passDiversityPoints, taskChartsSvg, taskReportSection } from "../../src/tasks/plots.ts";
 import { tempDir } from "../support/tmp.ts";
 
 describe("task results: store and charts for the report", () => {
@@ -19,5 +19,8 @@ describe("task results: store and charts for the report", () => {
     const svg = await taskChartsSvg(loaded);
     assert.match(svg.codegen!, /^<svg[\s\S]*pass@1 vs diversity[\s\S]*<\/svg>$/);
     assert.match(svg.recommend!, /^<svg[\s\S]*accuracy vs diversity vs stability[\s\S]*<\/svg>$/);
+    const html = await taskReportSection(loaded);
+    assert.match(html, /^<section class="tasks"><h2>Downstream tasks<\/h2>[\s\S]*<svg[\s\S]*<li>codegen · sim:e\?noise=0\.1&#38;leak=0\.01&#38;repeat=0 · 3 problems/);
+    assert.equal(await taskReportSection([]), "");
   });
 });

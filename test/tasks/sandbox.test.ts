@@ -51,6 +51,9 @@ describe("codegen sandbox (isolated-vm): every escape is contained, reported wit
     assert.match((await execute(`require("assert").deepStrictEqual([1, 2], [1, 3]);`, LIMITS)).reason, /AssertionError: \[1,2\] deepStrictEqual \[1,3\]/);
     assert.equal((await execute(`console.assert(1 === 2, "nope");`, LIMITS)).outcome, "failed");
     assert.equal((await execute(`function (`, LIMITS)).outcome, "syntax");
+    // A completion cannot switch the harness off.
+    assert.equal((await execute(`assert.strictEqual = () => {}; assert.strictEqual(1, 2);`, LIMITS)).passed, false);
+    assert.equal((await execute(`console.assert = () => {}; console.assert(false);`, LIMITS)).passed, false);
     assert.equal((await execute(`Promise.resolve().then(() => require("assert").strictEqual(1, 2));`, LIMITS)).passed, false);
   });
 });

@@ -69,14 +69,17 @@ const PRELUDE = String.raw`
   assert.notDeepStrictEqual = (a, b, m) => { if (deep(a, b, true)) fail(m, show(a) + " notDeepStrictEqual " + show(b)); };
   assert.throws = (f, _e, m) => { try { f(); } catch (e) { return; } fail(typeof _e === "string" ? _e : m, "expected a throw"); };
   assert.strict = assert;
-  g.assert = assert;
-  g.require = (name) => {
+  Object.freeze(assert);
+  const fixed = (name, value) => Object.defineProperty(g, name, { value, writable: false, configurable: false, enumerable: false });
+  g.assert = assert; // configurable: MultiPL-E tests declare their own "const assert = require(...)"
+  fixed("require", (name) => {
     if (name === "assert" || name === "node:assert" || name === "assert/strict" || name === "node:assert/strict") return assert;
     throw new Error("module " + JSON.stringify(String(name)) + " is not available in the sandbox");
-  };
+  });
   // HumanEval-X style tests use console.assert: make a failed one fail the test.
-  g.console = { log: write, info: write, warn: write, error: write, debug: write,
-    assert: (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); } };
+  // The harness cannot be switched off by the completion: assert is frozen, require and console are fixed.
+  fixed("console", Object.freeze({ log: write, info: write, warn: write, error: write, debug: write,
+    assert: (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); } }));
 })();
 `;
 
