@@ -11,6 +11,7 @@ import type { Result } from "../types.ts";
 import { fmt, Progress, table, wholeNumber } from "./common.ts";
 import { taskDemoTable } from "./task.ts";
 import { runTaskDemo } from "../tasks/demo.ts";
+import { saveTaskResult } from "../tasks/store.ts";
 
 interface DemoFlags {
   steps: number;
@@ -36,8 +37,12 @@ export function demoCommand(): Command {
       if (flags.json) process.stdout.write(JSON.stringify(results) + "\n");
       else {
         process.stdout.write(demoTable(results) + "\n\n");
-        // The downstream tasks on built-in models (docs/tasks.md): a compact view, not stored.
-        process.stdout.write(taskDemoTable(await runTaskDemo(flags.seed)) + (flags.save ? `\n\n${results.length} runs added to ${flags.out}/runs\n` : "\n"));
+        // The downstream tasks on built-in models (docs/tasks.md), stored next to the runs (DIR/tasks) like any task.
+        const tasks = await runTaskDemo(flags.seed);
+        const taskResults = [...tasks.codegen, ...tasks.recommend].map(({ name, result }) => ({ ...result, model: name }));
+        if (flags.save) for (const r of taskResults) await saveTaskResult(flags.out, r);
+        const saved = flags.save ? `\n\n${results.length} runs added to ${flags.out}/runs, ${taskResults.length} task results to ${flags.out}/tasks\n` : "\n";
+        process.stdout.write(taskDemoTable(tasks) + saved);
       }
     });
 }

@@ -2,7 +2,17 @@
 import { Command } from "commander";
 import { loadStored, assertResultsDir, targetLabel } from "../report/load.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { Store } from "../store/db.ts";
 import { fmt, table } from "./common.ts";
+
+function listTasks(dir: string) {
+  const store = Store.openExisting(dir);
+  try {
+    return store?.listTaskResults() ?? [];
+  } finally {
+    store?.close();
+  }
+}
 
 export function lsCommand(): Command {
   return new Command("ls")
@@ -17,9 +27,15 @@ export function lsCommand(): Command {
         process.stdout.write(JSON.stringify(runs.map(({ runs: _r, ...rest }) => rest)) + "\n");
         return;
       }
-      if (runs.length === 0) {
+      const tasks = listTasks(dir);
+      if (runs.length === 0 && tasks.length === 0) {
         process.stdout.write(`no runs in ${dir}\n`);
         return;
+      }
+      if (tasks.length > 0) {
+        const taskTable = table(["id", "task", "model", "created"], tasks.map((t) => [t.id, t.task, t.model, t.created.slice(0, 19)]));
+        process.stdout.write(`downstream tasks:\n${taskTable}\n${runs.length ? "\n" : ""}`);
+        if (runs.length === 0) return;
       }
       const rows = runs.map((r) => [
         r.id,

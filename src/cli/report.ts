@@ -3,6 +3,7 @@ import { writeFile, rename } from "node:fs/promises";
 import { Command } from "commander";
 import { assertResultsDir, loadStored } from "../report/load.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { loadTaskResults } from "../tasks/store.ts";
 
 export function reportCommand(): Command {
   return new Command("report")
@@ -15,7 +16,7 @@ export function reportCommand(): Command {
       const runs = await loadStored(dir);
       // vega and vega-lite load only for this command (they would slow every other command's start-up).
       const { buildReport } = await import("../report/html.ts");
-      const html = await buildReport(runs, { source: dir });
+      const html = await buildReport(runs, { source: dir, tasks: await loadTaskResults(dir) });
       const tmp = `${flags.out}.${process.pid}.tmp`;
       await writeFile(tmp, html);
       await rename(tmp, flags.out);

@@ -5,12 +5,12 @@ import { createHash } from "node:crypto";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../classify/index.ts";
 import type { Result } from "../types.ts";
 import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
+import { esc } from "./escape.ts";
 import { targetLabel, type StoredRun } from "./load.ts";
+import { taskReportSection } from "../tasks/plots.ts";
+import type { TaskResult } from "../tasks/index.ts";
 
-/** HTML-escapes text for element content and quoted attribute values. */
-export function esc(value: unknown): string {
-  return String(value ?? "").replace(/[&<>"'`]/g, (c) => `&#${c.charCodeAt(0)};`);
-}
+export { esc };
 
 export interface ReportOptions {
   /** Shown in the title (usually the results directory). */
@@ -19,6 +19,8 @@ export interface ReportOptions {
   /** `view`: poll this URL and reload when what it returns changes. */
   live?: { versionUrl: string; version: string };
   now?: Date;
+  /** Downstream task results (DIR/tasks): their charts go after the comparison table. */
+  tasks?: readonly TaskResult[];
 }
 
 const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(d));
@@ -78,6 +80,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
 ${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
 ${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs)}</div></section>` : ""}
+${await taskReportSection(opts.tasks ?? [])}
 ${sections.join("\n")}
 <script>${script}</script>
 </body>

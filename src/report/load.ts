@@ -20,8 +20,8 @@ export interface StoredRun extends Result {
 
 export function assertResultsDir(dir: string): void {
   if (!existsSync(dir)) throw new InputError(`results directory ${dir} does not exist (ptalign run ... --out ${dir} creates it)`);
-  if (!existsSync(join(dir, "ptalign.db")) && !existsSync(join(dir, "runs"))) {
-    throw new InputError(`${dir} is not a ptalign results directory (no ptalign.db, no runs/)`);
+  if (!["ptalign.db", "runs", "tasks"].some((entry) => existsSync(join(dir, entry)))) {
+    throw new InputError(`${dir} is not a ptalign results directory (no ptalign.db, runs/ or tasks/)`);
   }
 }
 

@@ -6,6 +6,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Store } from "../store/db.ts";
 import { buildReport } from "./html.ts";
+import { loadTaskResults } from "../tasks/store.ts";
 import { loadStored } from "./load.ts";
 
 export interface ViewOptions {
@@ -43,7 +44,7 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
     rendering ??= (async () => {
       try {
         const runs = await loadStored(opts.dir);
-        const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version } });
+        const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version }, tasks: await loadTaskResults(opts.dir) });
         cached = { version, html };
         return cached;
       } finally {

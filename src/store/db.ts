@@ -62,6 +62,13 @@ CREATE TABLE IF NOT EXISTS steps (
   unknown   REAL,
   PRIMARY KEY (run_id, run_index, t)
 ) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS task_results (
+  id        TEXT PRIMARY KEY,
+  task      TEXT NOT NULL,
+  model     TEXT NOT NULL,
+  created   TEXT NOT NULL,
+  result    TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS run_parts (
   run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   run_index INTEGER NOT NULL,
@@ -244,6 +251,23 @@ export class Store {
     return out;
   }
 
+  /** A downstream task's result JSON (codegen, recommend), kept whole: its own shape is documented in docs/tasks.md. */
+  putTaskResult(r: { id: string; task: string; model: string }): void {
+    this.db
+      .prepare("INSERT INTO task_results (id, task, model, created, result) VALUES (?, ?, ?, ?, ?) ON CONFLICT (id) DO UPDATE SET result = excluded.result")
+      .run(r.id, r.task, r.model, now(), JSON.stringify(r));
+  }
+
+  listTaskResults(): { id: string; task: string; model: string; created: string }[] {
+    if (!this.hasTable("task_results")) return [];
+    return this.db.prepare("SELECT id, task, model, created FROM task_results ORDER BY created, id").all() as { id: string; task: string; model: string; created: string }[];
+  }
+
+  /** A store opened read-only may predate a table. */
+  private hasTable(name: string): boolean {
+    return this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?").get(name) !== undefined;
+  }
+
   totalSteps(): number {
     return (this.db.prepare("SELECT count(*) AS n FROM steps").get() as { n: number }).n;
   }
@@ -251,7 +275,7 @@ export class Store {
   /** Changes whenever a step or a run row changes: what `view` polls to know when to redraw. */
   version(): string {
     const r = this.db.prepare("SELECT count(*) AS n, max(updated) AS u FROM runs").get() as { n: number; u: string | null };
-    return `${r.n}:${r.u ?? ""}:${this.totalSteps()}`;
+    return `${r.n}:${r.u ?? ""}:${this.totalSteps()}:${this.listTaskResults().length}`;
   }
 }
 

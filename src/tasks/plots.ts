@@ -5,6 +5,7 @@
 
 import type * as vl from "vega-lite";
 import { renderSvg } from "../report/charts.ts";
+import { esc } from "../report/escape.ts";
 import type { CodegenResult } from "./codegen/run.ts";
 import type { RecommendResult } from "./recommend/run.ts";
 import type { TaskResult } from "./store.ts";
@@ -84,8 +85,6 @@ export async function taskChartsSvg(results: readonly TaskResult[]): Promise<{ c
   };
 }
 
-const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-
 /**
  * The tasks' part of the HTML report: a section with both charts and a one-line note per task result, or "" when
  * DIR holds no task results. The report can append it as is (SVG from Vega's renderer, text escaped here).
@@ -101,6 +100,6 @@ export async function taskReportSection(results: readonly TaskResult[]): Promise
     `<section class="tasks"><h2>Downstream tasks</h2>`,
     svg.codegen ? `<figure>${svg.codegen}<figcaption>pass@1 against diversity (mean pairwise token edit distance), one point per model and temperature</figcaption></figure>` : "",
     svg.recommend ? `<figure>${svg.recommend}<figcaption>accuracy (NDCG@k) against diversity (coverage); point size = stability under candidate re-ordering</figcaption></figure>` : "",
-    `<ul>${results.map((r) => `<li>${escapeHtml(line(r))}</li>`).join("")}</ul></section>`,
+    `<ul>${results.map((r) => `<li>${esc(line(r))}</li>`).join("")}</ul></section>`,
   ].join("\n");
 }

@@ -1,8 +1,9 @@
-// Task results are kept next to the sampling runs: DIR/tasks/<id>.json (written atomically). The SQLite store and
-// the report read DIR/runs; the task JSONs are read by loadTaskResults (and by the report through src/tasks/plots.ts).
+// Task results are kept next to the sampling runs: DIR/tasks/<id>.json (written atomically) and a row of the SQLite
+// store's task_results table (listed by `ls`, noticed by `view`); the report reads them through loadTaskResults.
 
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Store } from "../store/db.ts";
 import { newRunId } from "../store/results.ts";
 import type { CodegenResult } from "./codegen/run.ts";
 import type { RecommendResult } from "./recommend/run.ts";
@@ -17,6 +18,12 @@ export async function saveTaskResult(dir: string, result: TaskResult): Promise<s
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(result) + "\n");
   await rename(tmp, file);
+  const store = Store.open(dir);
+  try {
+    store.putTaskResult({ ...result, id: result.id });
+  } finally {
+    store.close();
+  }
   return file;
 }
 

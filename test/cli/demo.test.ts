@@ -15,6 +15,7 @@ describe("ptalign demo", () => {
     const verdict = Object.fromEntries(lines.slice(1).map((l) => [l.split(/\s+/)[0], l.split(/\s+/).at(-1)]));
     assert.deepEqual(verdict, { "sim:e": "E", "sim:d": "D", "sim:collapsed": "collapsed", "synth:e": "E", "synth:d": "D", "synth:collapsed": "collapsed" });
     assert.equal((await readdir(join(out, "runs"))).filter((f) => f.endsWith(".json")).length, 6);
-    assert.match(res.stdout, new RegExp(`6 runs added to ${out}/runs\\n$`));
+    assert.match(res.stdout, new RegExp(`6 runs added to ${out}/runs, \\d+ task results to ${out}/tasks\\n$`));
+    assert.ok((await readdir(join(out, "tasks"))).length > 0);
   });
 });
