@@ -20,3 +20,4 @@ export { exportLines, type ExportFormat, type ExportLevel } from "./report/expor
 // buildReport (src/report/html.ts) and startViewer (src/report/server.ts) load vega: import them from their modules.
 export * from "./synth/index.ts";
 export * from "./tasks/index.ts";
+export * from "./analysis/index.ts";

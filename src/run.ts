@@ -6,6 +6,7 @@ import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type 
 import { runTextProtocol } from "./protocols/text.ts";
 import { boundVerdict } from "./scoring/remoteBound.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
+import { InputError } from "./errors.ts";
 
 export interface RunRequest {
   model: string;
@@ -55,6 +56,7 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
       runSimProtocol(model, req.protocol, req.target, req.settings, req.onStep, runs);
       settings.model_spec = model.spec;
     } else if (isTextBackend(model)) {
+      if (req.settings.logitBias) throw new InputError("--logit-bias needs per-token scoring (embedded engine, sim, or an openai: server with token log-probabilities); this server scores text");
       await runTextProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
       settings.prompt = prompt;
       settings.chat_template = model.templated;

@@ -19,6 +19,11 @@ export interface Step {
   unknown?: number;
   /** Answers the server's top-k log-probabilities did not show at this step (remote top-k scoring only). */
   outside?: string[];
+  /**
+   * Entropy (nats) of the model's full next-token distribution at the step's start, at the run's temperature (token
+   * backends that return the whole vocabulary; absent for sim and top-k remote steps). docs/metrics.md, "Analysis".
+   */
+  entropy_full?: number | null;
 }
 
 export interface Run {

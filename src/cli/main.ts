@@ -8,6 +8,8 @@ import { exportCommand } from "./export.ts";
 import { reportCommand } from "./report.ts";
 import { viewCommand } from "./view.ts";
 import { taskCommand } from "./task.ts";
+import { analyzeCommand, adviseCommand } from "./analyze.ts";
+import { correctCommand } from "./correct.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 
 // `ptalign … | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
@@ -29,7 +31,10 @@ const program = new Command("ptalign")
   .addCommand(exportCommand())
   .addCommand(reportCommand())
   .addCommand(viewCommand())
-  .addCommand(taskCommand());
+  .addCommand(taskCommand())
+  .addCommand(analyzeCommand())
+  .addCommand(adviseCommand())
+  .addCommand(correctCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
 try {

@@ -1,3 +1,4 @@
+import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { isSimModel, openModel, closeModel } from "../backends/index.ts";
 import { describeDist, parseDist } from "../distributions/index.ts";
@@ -31,6 +32,7 @@ interface RunFlags extends RemoteFlags {
   promptFile?: string;
   showPrompt?: boolean;
   save: boolean;
+  logitBias?: string;
 }
 
 export function runCommand(): Command {
@@ -55,6 +57,7 @@ export function runCommand(): Command {
     .addOption(new Option("--kv <type>", "KV cache precision (f32 keeps P_token exact to ~1e-7)").choices(["f32", "f16"]).default("f32"))
     .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
     .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
+    .option("--logit-bias <file>", "JSON {answer: bias} (e.g. from ptalign correct): added to each answer's first distinguishing token's logit (sim: to log q)")
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
     .option("--dry-run", "with a study file: print the matrix and the number of model calls, run nothing")
     .addHelpText(
@@ -83,7 +86,7 @@ Examples:
 async function runAction(flags: RunFlags & { model: string; target: string }): Promise<void> {
   const target = parseDist(flags.target, { normalize: flags.normalize });
   const template = await loadTemplate(flags.promptFile);
-  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune };
+  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}) };
   const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
@@ -151,4 +154,23 @@ export function summaryText(result: Result, file?: string): string {
     ...v.reasons.map((r) => `          ${r}`),
     ...(file ? ["", `saved     ${file}`] : []),
   ].join("\n");
+}
+
+/** A logit-bias file: a JSON object {answer: bias} (or {"bias": {...}} as `ptalign correct` writes it); answers must be in the target's support. */
+export async function loadBias(file: string, support: readonly string[]): Promise<Record<string, number>> {
+  let data: unknown;
+  try {
+    data = JSON.parse(await readFile(file, "utf8"));
+  } catch (err) {
+    throw new InputError(`cannot read the logit-bias file ${file}: ${(err as Error).message.split("\n")[0]}`);
+  }
+  const obj = data && typeof data === "object" && "bias" in data ? (data as { bias: unknown }).bias : data;
+  if (!obj || typeof obj !== "object" || Array.isArray(obj)) throw new InputError(`logit-bias file ${file} must hold a JSON object {"answer": bias, ...}`);
+  const out: Record<string, number> = {};
+  for (const [answer, value] of Object.entries(obj as Record<string, unknown>)) {
+    if (!support.includes(answer)) throw new InputError(`logit-bias file ${file}: "${answer}" is not an answer of the target (answers: ${support.join(", ")})`);
+    if (typeof value !== "number" || !Number.isFinite(value) || Math.abs(value) > 100) throw new InputError(`logit-bias file ${file}: bias of "${answer}" must be a number from -100 to 100`);
+    out[answer] = value;
+  }
+  return out;
 }

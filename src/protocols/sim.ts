@@ -1,5 +1,5 @@
 import type { SimModel } from "../backends/sim.ts";
-import { applyTemperature, drawIndex, makeRng } from "../rng.ts";
+import { applyTemperature, drawIndex, makeRng, normalise } from "../rng.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { runSeed, type RunSettings, type StepListener } from "./tokens.ts";
 
@@ -16,7 +16,10 @@ export function runSimProtocol(model: Pick<SimModel, "step">, protocol: Protocol
     const history: number[] = [];
     for (let t = 0; t < settings.steps; t++) {
       const q = model.step(target, protocol === "independent" ? [] : history, rng);
-      const ptoken = applyTemperature(q.ptoken, settings.temperature);
+      const bias = settings.logitBias;
+      // Logit bias on q directly, before temperature: q_i × exp(b_i), renormalised.
+      const base = bias ? normalise(q.ptoken.map((v, i) => v * Math.exp(bias[target.support[i]!] ?? 0))) : q.ptoken;
+      const ptoken = applyTemperature(base, settings.temperature);
       const idx = drawIndex(ptoken, rng);
       history.push(idx);
       const step: Step = { t, ptoken, leak: q.leak, sample: target.support[idx]!, unknown: 0 };

@@ -2,7 +2,7 @@ import type { TokenBackend } from "../backends/types.ts";
 import { fromBytes } from "../backends/vocab.ts";
 import { InputError, RunError } from "../errors.ts";
 import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rng.ts";
-import { assertExpressible, optionTexts, scoreOptions, tempered } from "../scoring/index.ts";
+import { assertExpressible, optionTexts, scoreOptions, shortestSpelling, tempered } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import type { PromptParts } from "../backends/types.ts";
@@ -19,6 +19,8 @@ export interface RunSettings {
   maxAnswerTokens?: number;
   /** false: forget the engine's cached prefix before every step (the benchmark's baseline). Default true. */
   reusePrefix?: boolean;
+  /** Logit bias per answer (docs/metrics.md, "Correction"): token backends bias each answer's first distinguishing token; sim models tilt q directly. */
+  logitBias?: Record<string, number>;
 }
 
 /** Called after every finished step, so callers can show progress and keep partial results. */
@@ -41,12 +43,14 @@ export async function runTokenProtocol(
   if (backend.parallel && protocol === "batch") throw new InputError(`the batch protocol needs free generation token by token; with openai: models use --protocol sequential or independent`);
   await backend.prepare?.(prompt);
   const promptTokens = backend.encodePrompt(prompt);
+  if (settings.logitBias && protocol === "batch") throw new InputError("--logit-bias applies to the scored protocols (sequential, independent), not to batch free generation");
+  const bias = settings.logitBias ? answerTokenBias(backend, target.support, texts, settings.logitBias) : undefined;
   const stepFn = protocol === "batch" ? batchRun : scoredRun;
   const stop = { failed: false };
   const start = (r: number) => {
     const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
     runs.push(run);
-    return { run, go: () => stepFn({ backend, protocol, target, texts, promptTokens, settings, rng: makeRng(run.seed), run, stop, onStep: (s) => onStep?.(r, s, run) }) };
+    return { run, go: () => stepFn({ backend, protocol, target, texts, promptTokens, settings, bias, rng: makeRng(run.seed), run, stop, onStep: (s) => onStep?.(r, s, run) }) };
   };
   if (!backend.parallel) {
     for (let r = 0; r < settings.runs; r++) await start(r).go();
@@ -68,6 +72,7 @@ interface RunContext {
   texts: string[];
   promptTokens: number[];
   settings: RunSettings;
+  bias?: ReadonlyMap<number, number>;
   rng: Rng;
   run: Run;
   /** Set when a parallel run failed: the others finish the step they are on and stop. */
@@ -78,7 +83,7 @@ interface RunContext {
 /** P_token over the support after `context`, at the run's temperature (T = 0 reads T = 1 and takes the argmax). */
 async function measure(c: RunContext, context: readonly number[], t: number, consumed = "") {
   const T = c.settings.temperature;
-  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed });
+  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed, bias: c.bias });
   const total = scored.raw.reduce((a, b) => a + b, 0);
   if (total === 0) {
     throw new RunError(`at step ${t} the model puts no probability on any answer (leak ${scored.leak.toFixed(3)}); check the prompt with --show-prompt or use --prompt-file`);
@@ -98,7 +103,7 @@ async function scoredRun(c: RunContext): Promise<void> {
     if (c.settings.reusePrefix === false) await c.backend.reset();
     const { scored, ptoken } = await measure(c, context, t);
     const idx = drawIndex(ptoken, c.rng);
-    const step: Step = { t, ptoken, leak: scored.leak, sample: c.target.support[idx]!, unknown: scored.unknown };
+    const step: Step = { t, ptoken, leak: scored.leak, sample: c.target.support[idx]!, unknown: scored.unknown, entropy_full: scored.entropyFull };
     c.run.steps.push(step);
     c.onStep(step);
     if (c.protocol === "sequential") context = [...context, ...scored.paths[idx]!];
@@ -135,7 +140,7 @@ async function batchRun(c: RunContext): Promise<void> {
     carry = cut >= 0 ? written.slice(cut + DELIMITER.length) : "";
     const answer = fromBytes(answerBytes).trim();
     const known = c.target.support.includes(answer);
-    const step: Step = { t, ptoken, leak: scored.leak, sample: known ? answer : null, unknown: scored.unknown };
+    const step: Step = { t, ptoken, leak: scored.leak, sample: known ? answer : null, unknown: scored.unknown, entropy_full: scored.entropyFull };
     if (!known) step.raw = fromBytes(answerBytes);
     if (!(ended && answer === "")) {
       c.run.steps.push(step);
@@ -143,6 +148,27 @@ async function batchRun(c: RunContext): Promise<void> {
     }
     if (ended) return; // the model closed its answer: the run has as many steps as it wrote
   }
+}
+
+/**
+ * Per-answer bias → per-token bias: each answer's bias goes on its first distinguishing token, the first token of its
+ * shortest spelling (separator + answer + delimiter) that no other answer's spelling shares at that position with the
+ * same tokens before it ("1" vs "10": "▁1" is shared, so "1" gets "," and "10" gets "0"). The bias is context-free, as
+ * the APIs apply it; biases landing on the same token add up.
+ */
+export function answerTokenBias(backend: TokenBackend, support: readonly string[], texts: readonly string[], bias: Record<string, number>): Map<number, number> {
+  const spellings = texts.map((t) => shortestSpelling(backend.vocab, t) ?? []);
+  const out = new Map<number, number>();
+  support.forEach((answer, i) => {
+    const b = bias[answer];
+    if (b === undefined || b === 0) return;
+    const s = spellings[i]!;
+    let j = 0;
+    while (j < s.length - 1 && spellings.some((o, k) => k !== i && o.length > j && o.slice(0, j + 1).every((tok, m) => tok === s[m]))) j++;
+    const token = s[j];
+    if (token !== undefined) out.set(token, (out.get(token) ?? 0) + b);
+  });
+  return out;
 }
 
 function argmax(probs: ReadonlyMap<number, number>): number {

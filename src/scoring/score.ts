@@ -9,6 +9,8 @@ export interface ScoreOptions {
   prune: number;
   /** Bytes the context already holds beyond its last answer (a token that overran the previous delimiter). */
   consumed?: string;
+  /** Logit bias per token id (context-free, like OpenAI/vLLM/llama.cpp `logit_bias`): p_v × exp(b_v), renormalised over the vocabulary, before temperature. */
+  bias?: ReadonlyMap<number, number>;
 }
 
 export interface Scored {
@@ -20,6 +22,8 @@ export interface Scored {
   unknown: number;
   /** Per option, the most probable token path that ends exactly at the end of its text (what gets appended). */
   paths: (number[] | null)[];
+  /** Entropy (nats) of the full next-token distribution after `context` at `temperature`; null when the engine gave only part of the vocabulary. */
+  entropyFull: number | null;
 }
 
 interface Node {
@@ -42,9 +46,11 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
   const paths: (number[] | null)[] = texts.map(() => null);
   let unknown = 0;
   let covered = 0;
+  let entropyFull: number | null = null;
 
   const expand = (node: Node, dist: Awaited<ReturnType<TokenBackend["next"]>>): Node[] => {
-    const prob = tempered(dist, opts.temperature);
+    const prob = tempered(opts.bias && opts.bias.size > 0 ? biased(dist, opts.bias) : dist, opts.temperature);
+    if (node === root) entropyFull = dist.complete ? fullEntropy(dist.probs, prob) : null;
     const children: Node[] = [];
     for (const token of candidates(vocab, texts, node.consumed)) {
       const p = prob(token);
@@ -91,7 +97,26 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
   }
   // Every unit of mass either ends on an option, is pruned, or leaves the options' texts (leak).
   const leak = Math.max(0, 1 - covered);
-  return { raw, leak, unknown, paths: paths.map((p, i) => p ?? shortestSpelling(vocab, texts[i]!.slice((opts.consumed ?? "").length))) };
+  return { raw, leak, unknown, paths: paths.map((p, i) => p ?? shortestSpelling(vocab, texts[i]!.slice((opts.consumed ?? "").length))), entropyFull };
+}
+
+/** The distribution with logit bias b_v: p_v·exp(b_v) / (1 + Σ_b p_b (exp(b_b) − 1)). */
+function biased(dist: Awaited<ReturnType<TokenBackend["next"]>>, bias: ReadonlyMap<number, number>): Awaited<ReturnType<TokenBackend["next"]>> {
+  let z = 1;
+  for (const [token, b] of bias) z += (dist.probs.get(token) ?? 0) * (Math.exp(b) - 1);
+  const probs = new Map<number, number>();
+  for (const [token, p] of dist.probs) probs.set(token, (p * Math.exp(bias.get(token) ?? 0)) / z);
+  return { ...dist, probs };
+}
+
+/** −Σ_v r_v log r_v over the vocabulary, r = the tempered distribution. */
+function fullEntropy(probs: ReadonlyMap<number, number>, prob: (token: number) => number): number {
+  let h = 0;
+  for (const token of probs.keys()) {
+    const r = prob(token);
+    if (r > 0) h -= r * Math.log(r);
+  }
+  return h;
 }
 
 /** Tokens that keep the written bytes consistent with at least one option: a prefix of what remains, or running past its end. */

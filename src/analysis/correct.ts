@@ -1,0 +1,71 @@
+// Logit-bias correction (docs/metrics.md, "Correction"): a per-answer bias that brings the model's mean P_token to
+// P_task, iterated against the model.
+import { openModel, closeModel } from "../backends/index.ts";
+import { InputError } from "../errors.ts";
+import { meanVector } from "../metrics/basic.ts";
+import { measure, type RunRequest } from "../run.ts";
+import type { Metrics, Result } from "../types.ts";
+
+export interface CorrectionStep {
+  iteration: number;
+  bias: Record<string, number>;
+  marginal_tvd: number;
+  atvd: number;
+  volatility: number;
+}
+
+export interface Correction {
+  /** The best bias found (lowest marginal_tvd), per answer. */
+  bias: Record<string, number>;
+  iterations: CorrectionStep[];
+  before: Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">;
+  /** The re-run with `bias` applied (same seeds). */
+  after: Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">;
+  result: Result;
+  note: string;
+}
+
+const pick = (m: Metrics) => ({ atvd: m.atvd, marginal_tvd: m.marginal_tvd, volatility: m.volatility });
+
+/**
+ * Iteration k measures the model with bias b_k; q̄ = mean over all steps of P_token; b_{k+1,i} = b_{k,i} + T·(log p_i −
+ * log max(q̄_i, 1e-12)) (T = the run's temperature, 1 when 0: the bias acts before temperature, so its effect on the
+ * tempered q is b/T). Stops when marginal_tvd improves by less than `tolerance` (or gets worse), falls below `target`,
+ * or after `maxIterations` measurements; then re-runs with the best bias.
+ */
+export async function correctBias(req: RunRequest, opts: { maxIterations?: number; tolerance?: number; goal?: number } = {}): Promise<Correction> {
+  const maxIterations = opts.maxIterations ?? 10;
+  const tolerance = opts.tolerance ?? 1e-4;
+  const goal = opts.goal ?? 1e-3;
+  if (req.protocol === "batch") throw new InputError("correct works with the scored protocols (sequential, independent)");
+  const p = req.target.probs;
+  const T = req.settings.temperature > 0 ? req.settings.temperature : 1;
+  const model = await openModel(req.model, req.backend);
+  try {
+    let bias: Record<string, number> = Object.fromEntries(req.target.support.map((a) => [a, 0]));
+    const iterations: CorrectionStep[] = [];
+    let best: CorrectionStep | null = null;
+    for (let k = 0; k < maxIterations; k++) {
+      const res = await measure({ ...req, runs: [], onStep: undefined, settings: { ...req.settings, logitBias: bias } }, model);
+      const qbar = meanVector(res.runs.flatMap((r) => r.steps.map((s) => s.ptoken)));
+      const step: CorrectionStep = { iteration: k, bias, marginal_tvd: res.metrics.marginal_tvd, atvd: res.metrics.atvd, volatility: res.metrics.volatility };
+      iterations.push(step);
+      const improved = !best || step.marginal_tvd < best.marginal_tvd - tolerance;
+      if (!best || step.marginal_tvd < best.marginal_tvd) best = step;
+      if (!improved || step.marginal_tvd < goal) break;
+      bias = Object.fromEntries(req.target.support.map((a, i) => [a, (bias[a] ?? 0) + (p[i]! > 0 ? T * (Math.log(p[i]!) - Math.log(Math.max(qbar[i]!, 1e-12))) : -20)]));
+    }
+    const result = await measure({ ...req, runs: [], settings: { ...req.settings, logitBias: best!.bias } }, model);
+    const first = iterations[0]!;
+    return {
+      bias: best!.bias,
+      iterations,
+      before: { atvd: first.atvd, marginal_tvd: first.marginal_tvd, volatility: first.volatility },
+      after: pick(result.metrics),
+      result,
+      note: "token models: each answer's bias is put on its first distinguishing token (docs/metrics.md, \"Correction\"); sim models: on q directly",
+    };
+  } finally {
+    await closeModel(model);
+  }
+}

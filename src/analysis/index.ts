@@ -1,0 +1,3 @@
+export * from "./properties.ts";
+export * from "./advise.ts";
+export * from "./correct.ts";

@@ -1,0 +1,85 @@
+// `ptalign analyze DIR` and `ptalign advise DIR`: internal properties and model-selection guidance from stored results.
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Command, InvalidArgumentError } from "commander";
+import { assertResultsDir, loadStored, targetLabel, type StoredRun } from "../report/load.ts";
+import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { analyzeRuns } from "../analysis/properties.ts";
+import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
+import { InputError } from "../errors.ts";
+import type { Result } from "../types.ts";
+import { fmt, table } from "./common.ts";
+
+/** The store keeps a fixed set of step fields; the run's JSON file also has entropy_full, merged back here. */
+async function withJsonSteps(dir: string, r: StoredRun): Promise<StoredRun> {
+  const file = join(dir, "runs", `${r.id}.json`);
+  if (!existsSync(file)) return r;
+  try {
+    const j = JSON.parse(await readFile(file, "utf8")) as Result;
+    const runs = r.runs.map((run, i) => ({ ...run, steps: run.steps.map((s, t) => ({ ...s, entropy_full: j.runs[i]?.steps[t]?.entropy_full ?? s.entropy_full })) }));
+    return { ...r, runs };
+  } catch {
+    return r;
+  }
+}
+
+export function analyzeCommand(): Command {
+  return new Command("analyze")
+    .description("internal properties per measurement: history dependence, argmax autocorrelation, effective temperature, margin, leak, entropy")
+    .argument("[dir]", "results directory", DEFAULT_RESULTS_DIR)
+    .option("--json", "print a JSON array, one object per measurement")
+    .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign analyze ./ptalign-results --json")
+    .action(async (dir: string, flags: { json?: boolean }) => {
+      assertResultsDir(dir);
+      const stored = await Promise.all((await loadStored(dir)).map((r) => withJsonSteps(dir, r)));
+      const out = stored.filter((r) => r.runs.length > 0).map((r) => ({ id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs) }));
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(out) + "\n");
+        return;
+      }
+      if (out.length === 0) {
+        process.stdout.write(`no runs with steps in ${dir}\n`);
+        return;
+      }
+      const ci = (c: [number, number] | null) => (c ? `[${fmt(c[0])}, ${fmt(c[1])}]` : "—");
+      const rows = out.map((a) => [a.model, a.target, String(a.temperature ?? "—"), fmt(a.history.coefficient), ci(a.history.ci), fmt(a.argmax_autocorr), fmt(a.effective_temperature?.T), fmt(a.effective_temperature?.atvdAt1), fmt(a.effective_temperature?.atvd), fmt(a.top1_margin), fmt(a.leak), fmt(a.entropy_full)]);
+      process.stdout.write(table(["model", "target", "T", "history", "history 95% CI", "argmax ac", "T*", "atvd", "atvd@T*", "margin", "leak", "H_full"], rows) + "\n");
+    });
+}
+
+export function adviseCommand(): Command {
+  return new Command("advise")
+    .description("rank the models of a results directory for a task profile and recommend a temperature (no model call)")
+    .argument("[dir]", "results directory", DEFAULT_RESULTS_DIR)
+    .option("--prefer <profile>", "diversity | stability | calibration", (v: string) => {
+      if (!(v in PROFILES)) throw new InvalidArgumentError(`--prefer must be diversity, stability or calibration (got ${v})`);
+      return v as Profile;
+    })
+    .option("--weights <list>", "weights instead of a profile, e.g. calibration=1,diversity=0.5")
+    .option("--json", 'print {"ranking": [{"model","score","reason"}], "temperature": …}')
+    .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign advise ./ptalign-results --prefer calibration")
+    .action(async (dir: string, flags: { prefer?: Profile; weights?: string; json?: boolean }) => {
+      assertResultsDir(dir);
+      if (flags.prefer && flags.weights) throw new InputError("give --prefer or --weights, not both");
+      let weights = PROFILES[flags.prefer ?? "calibration"];
+      if (flags.weights) {
+        try {
+          weights = parseWeights(flags.weights);
+        } catch (err) {
+          throw new InputError((err as Error).message);
+        }
+      }
+      const advice = advise(await loadStored(dir), weights);
+      if (flags.json) {
+        process.stdout.write(JSON.stringify(advice) + "\n");
+        return;
+      }
+      if (advice.ranking.length === 0) {
+        process.stdout.write(`no finished measurements in ${dir}\n`);
+        return;
+      }
+      advice.ranking.forEach((r, i) => process.stdout.write(`${i + 1}. ${r.model}  score ${r.score.toFixed(3)}  — ${r.reason}\n`));
+      process.stdout.write(`recommended temperature: ${advice.temperature ?? "— (not recorded)"}\n`);
+    });
+}
