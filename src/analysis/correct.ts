@@ -25,7 +25,7 @@ export interface Correction {
   note: string;
 }
 
-const pick = (m: Metrics) => ({ atvd: m.atvd, marginal_tvd: m.marginal_tvd, volatility: m.volatility });
+const pick = (m: Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">) => ({ atvd: m.atvd, marginal_tvd: m.marginal_tvd, volatility: m.volatility });
 
 /**
  * Iteration k measures the model with bias b_k; q̄ = mean over all steps of P_token; b_{k+1,i} = b_{k,i} + T·(log p_i −
@@ -57,6 +57,8 @@ export async function correctBias(req: RunRequest, opts: { maxIterations?: numbe
     }
     const result = await measure({ ...req, runs: [], settings: { ...req.settings, logitBias: best!.bias } }, model);
     const first = iterations[0]!;
+    // The stored re-run carries its own before/after, so the report can show what the bias changed.
+    result.settings = { ...result.settings, correction: { before: pick(first), after: pick(result.metrics), iterations: iterations.length } };
     return {
       bias: best!.bias,
       iterations,

@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../classify/index.ts";
 import type { Result } from "../types.ts";
 import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
+import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
 import { targetLabel, type StoredRun } from "./load.ts";
 import { taskReportSection } from "../tasks/plots.ts";
@@ -146,13 +147,41 @@ async function runSection(r: StoredRun): Promise<string> {
         .join("")}</ul></details>`
     : "";
   const prompt = promptText(r);
+  const analysis = hasSteps ? analysisLine(r) : "";
   const reasons = r.verdict?.reasons.length ? `<ul class="reasons">${r.verdict.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : "";
   const error = r.error ? `<p class="error">${esc(r.error)}</p>` : "";
   return `<section class="run" id="${anchor(r)}">
 <h2>${title} ${verdictBadge(r)}</h2>
 <p class="meta">${sub}</p>
-${error}${charts}${reasons}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
+${error}${charts}${reasons}${analysis}${correctionTable(r)}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
 </section>`;
+}
+
+/** Internal properties of the measurement (docs/metrics.md, "Analysis"): why the verdict is what it is. */
+function analysisLine(r: StoredRun): string {
+  const a = analyzeRuns(r.target, r.runs);
+  const h = a.history;
+  const T = a.effective_temperature;
+  const parts = [
+    `history coefficient ${num(h.coefficient)}${h.ci ? ` [${num(h.ci[0])}, ${num(h.ci[1])}]` : ""}`,
+    `argmax lag-1 autocorrelation ${num(a.argmax_autocorr)}`,
+    T ? `effective temperature ${num(T.T)} (atvd there ${num(T.atvd)}, recorded ${num(T.atvdAt1)})` : "",
+    `top-1 margin ${num(a.top1_margin)}`,
+    `mass on the support ${num(a.support_mass)}`,
+    a.entropy_full !== null ? `full-vocabulary entropy ${num(a.entropy_full)} nats` : "",
+  ].filter(Boolean);
+  return `<p class="analysis"><b>analysis</b>: ${parts.map(esc).join(" · ")}</p>`;
+}
+
+/** A run stored by `ptalign correct`: the metrics before the logit bias and with it. */
+function correctionTable(r: StoredRun): string {
+  const c = r.settings?.correction as { before?: Record<string, number>; after?: Record<string, number>; iterations?: number } | undefined;
+  if (!c?.before || !c.after) return "";
+  const keys = ["atvd", "marginal_tvd", "volatility"];
+  const row = (label: string, m: Record<string, number>) => `<tr><td>${label}</td>${keys.map((k) => `<td>${num(m[k])}</td>`).join("")}</tr>`;
+  const bias = r.settings?.logitBias as Record<string, number> | undefined;
+  const biasText = bias ? Object.entries(bias).map(([a, b]) => `${a} ${b >= 0 ? "+" : ""}${b.toFixed(3)}`).join(", ") : "";
+  return `<div class="correction"><b>logit-bias correction</b> (${esc(c.iterations ?? "?")} iterations; bias ${esc(biasText)})<table><thead><tr><th></th>${keys.map((k) => `<th>${k}</th>`).join("")}</tr></thead><tbody>${row("before", c.before)}${row("after", c.after)}</tbody></table></div>`;
 }
 
 function promptText(r: Result): string {
@@ -183,6 +212,8 @@ th.asc::after{content:" ▲"}th.desc::after{content:" ▼"}
 tbody tr:nth-child(even){background:var(--alt)}
 small{color:var(--muted)}
 .reasons{color:var(--muted);font-size:12.5px;margin:6px 0;padding-left:18px}
+.analysis{color:var(--muted);font-size:12.5px;margin:4px 0}
+.correction{font-size:12.5px;margin:6px 0}.correction table{border-collapse:collapse;margin-top:4px}.correction td,.correction th{border:1px solid var(--line);padding:2px 8px;text-align:right}
 .error{color:#b00020}
 pre{white-space:pre-wrap;background:var(--alt);padding:8px;border-radius:4px;font-size:12px}
 code{background:var(--alt);padding:0 3px}
