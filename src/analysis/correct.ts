@@ -1,6 +1,8 @@
 // Logit-bias correction (docs/metrics.md, "Correction"): a per-answer bias that brings the model's mean P_token to
 // P_task, iterated against the model.
-import { openModel, closeModel } from "../backends/index.ts";
+import { closeModel, isSimModel, isTextBackend, openModel } from "../backends/index.ts";
+import { answerTokenBias, DELIMITER, SEPARATOR } from "../protocols/index.ts";
+import { optionTexts } from "../scoring/index.ts";
 import { InputError } from "../errors.ts";
 import { meanVector } from "../metrics/basic.ts";
 import { measure, type RunRequest } from "../run.ts";
@@ -22,6 +24,8 @@ export interface Correction {
   /** The re-run with `bias` applied (same seeds). */
   after: Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">;
   result: Result;
+  /** Token models: the bias as the APIs take it (`logit_bias`: token id → bias), on each answer's first distinguishing token. */
+  logit_bias?: Record<string, number>;
   note: string;
 }
 
@@ -59,7 +63,9 @@ export async function correctBias(req: RunRequest, opts: { maxIterations?: numbe
     const first = iterations[0]!;
     // The stored re-run carries its own before/after, so the report can show what the bias changed.
     result.settings = { ...result.settings, correction: { before: pick(first), after: pick(result.metrics), iterations: iterations.length } };
+    const tokenBias = isSimModel(model) || isTextBackend(model) ? undefined : answerTokenBias(model, req.target.support, optionTexts(req.target.support, SEPARATOR, DELIMITER), best!.bias);
     return {
+      ...(tokenBias ? { logit_bias: Object.fromEntries([...tokenBias].map(([token, b]) => [String(token), b])) } : {}),
       bias: best!.bias,
       iterations,
       before: { atvd: first.atvd, marginal_tvd: first.marginal_tvd, volatility: first.volatility },

@@ -50,7 +50,7 @@ export function correctCommand(): Command {
       const template = await loadTemplate(flags.promptFile);
       const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune };
       const c = await correctBias({ model: flags.model, target, protocol: flags.protocol, settings, template, backend: { threads: flags.threads } }, { maxIterations: flags.maxIterations });
-      if (flags.biasOut) await writeFile(flags.biasOut, JSON.stringify({ bias: c.bias, note: c.note }, null, 1) + "\n");
+      if (flags.biasOut) await writeFile(flags.biasOut, JSON.stringify({ bias: c.bias, ...(c.logit_bias ? { logit_bias: c.logit_bias } : {}), note: c.note }, null, 1) + "\n");
       if (flags.save) {
         const id = newRunId(flags.model);
         await saveResult(flags.out, { ...c.result, id });

@@ -12,7 +12,7 @@ describe("ptalign correct / run --logit-bias", () => {
   it("a generated model whose mean P_token is uniform (target extreme) reaches marginal_tvd < 0.02, verified by a re-run", async () => {
     const dir = await tempDir();
     const model = join(dir, "uniform.gguf");
-    await writeBigramModel(model, eLikeSpec({ support: ["1", "2", "3", "4"], probs: [0.25, 0.25, 0.25, 0.25] }, "uniform"));
+    const info = await writeBigramModel(model, eLikeSpec({ support: ["1", "2", "3", "4"], probs: [0.25, 0.25, 0.25, 0.25] }, "uniform"));
     const biasFile = join(dir, "bias.json");
     const c = await ptalign(["correct", "--model", model, "--target", "extreme", "--steps", "6", "--runs", "2", "--max-iterations", "5", "--bias-out", biasFile, "--out", join(dir, "res"), "--json"]);
     assert.equal(c.code, 0, c.stderr);
@@ -21,7 +21,10 @@ describe("ptalign correct / run --logit-bias", () => {
     assert.ok(out.after.marginal_tvd < 0.02, JSON.stringify(out.after));
     assert.ok(out.iterations.length <= 5);
     assert.match(out.note, /first distinguishing token/);
-    assert.deepEqual(Object.keys((JSON.parse(await readFile(biasFile, "utf8")) as { bias: object }).bias), ["1", "2", "3", "4"]);
+    const file = JSON.parse(await readFile(biasFile, "utf8")) as { bias: Record<string, number>; logit_bias: Record<string, number> };
+    assert.deepEqual(Object.keys(file.bias), ["1", "2", "3", "4"]);
+    // The API form (`logit_bias`: token id → bias): here each answer's first token "▁a" already tells it apart.
+    assert.deepEqual(file.logit_bias, Object.fromEntries(["1", "2", "3", "4"].map((a) => [String(info.ids[`▁${a}`]), out.bias[a]])));
     const r = await ptalign(["run", "--model", model, "--target", "extreme", "--steps", "6", "--runs", "2", "--seed", "9", "--logit-bias", biasFile, "--no-save", "--json"]);
     assert.equal(r.code, 0, r.stderr);
     const res = JSON.parse(r.stdout) as { metrics: { marginal_tvd: number }; settings: { logitBias: Record<string, number> } };
