@@ -24,6 +24,8 @@ export interface Step {
    * backends that return the whole vocabulary; absent for sim and top-k remote steps). docs/metrics.md, "Analysis".
    */
   entropy_full?: number | null;
+  /** Top-k remote steps: bounds [lo, hi] on that entropy from the visible top k (hi null when the vocabulary size is unknown). */
+  entropy_full_bounds?: [number, number | null];
 }
 
 export interface Run {

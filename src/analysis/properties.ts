@@ -180,6 +180,8 @@ export interface Properties {
   support_mass: number;
   /** Mean full-vocabulary entropy (nats) over steps that recorded it; null when none did (sim, remote). */
   entropy_full: number | null;
+  /** Top-k remote steps: mean lower and upper bound on that entropy (upper null when the vocabulary is unknown). */
+  entropy_full_bounds: [number, number | null] | null;
 }
 
 export function analyzeRuns(target: Target, runs: readonly Run[]): Properties {
@@ -194,5 +196,12 @@ export function analyzeRuns(target: Target, runs: readonly Run[]): Properties {
     leak,
     support_mass: steps.length ? mean(steps.map((s) => 1 - s.leak - (s.unknown ?? 0))) : 1,
     entropy_full: ent.length ? mean(ent) : null,
+    entropy_full_bounds: meanBounds(steps.map((s) => s.entropy_full_bounds).filter((b): b is [number, number | null] => Array.isArray(b))),
   };
+}
+
+function meanBounds(bounds: readonly [number, number | null][]): [number, number | null] | null {
+  if (bounds.length === 0) return null;
+  const his = bounds.map((b) => b[1]);
+  return [mean(bounds.map((b) => b[0])), his.every((h): h is number => h !== null) ? mean(his) : null];
 }

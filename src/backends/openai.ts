@@ -12,6 +12,7 @@ import { RemoteClient, displayUrl } from "./remote/http.ts";
 import { parseEcho, parseFirstAlternatives, parseModels, parseNative, parseNativeProbs, parsePromptLogprobs, parseTemplate, parseTokenize, type Alternative } from "./remote/shapes.ts";
 import type { EngineStats, PromptParts, TextBackend, TextScored, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { buildVocabulary, fromBytes } from "./vocab.ts";
+import { entropyBoundsTopK } from "../metrics/basic.ts";
 
 export type ScoringMode = "auto" | "tokens" | "echo" | "top-k";
 
@@ -315,8 +316,11 @@ class OpenAITextBackend implements TextBackend {
     const raw = texts.map(() => 0);
     let unknown = 0;
     let level: { bytes: string; mass: number }[] = [{ bytes: "", mass: 1 }];
+    let entropyBounds: [number, number | null] | undefined;
     while (level.length > 0) {
       const answers = await Promise.all(level.map((node) => this.topK(prompt, written + node.bytes)));
+      // The root's top k are the visible part of the next-token distribution at the answer position.
+      if (level[0]!.bytes === "" && answers[0]) entropyBounds ??= entropyBoundsTopK(answers[0].map((a) => Math.exp(a.logprob)));
       const next: { bytes: string; mass: number }[] = [];
       level.forEach((node, n) => {
         const alts = answers[n];
@@ -344,7 +348,7 @@ class OpenAITextBackend implements TextBackend {
     }
     const total = raw.reduce((a, b) => a + b, 0);
     const outside = raw.flatMap((r, i) => (r === 0 ? [i] : []));
-    return { raw, leak: Math.max(0, 1 - total - unknown), unknown: Math.min(1, unknown), outside };
+    return { raw, leak: Math.max(0, 1 - total - unknown), unknown: Math.min(1, unknown), outside, ...(entropyBounds ? { entropyBounds } : {}) };
   }
 
   private async topK(prompt: PromptParts, writtenBytes: string): Promise<Alternative[] | null> {

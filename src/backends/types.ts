@@ -69,6 +69,8 @@ export interface TextScored {
   unknown: number;
   /** Indices of the options no visible path reached (outside the top-k). */
   outside: number[];
+  /** Top-k scoring: bounds [lo, hi] on the full-vocabulary entropy at the answer position (hi null: vocabulary unknown). */
+  entropyBounds?: [number, number | null];
 }
 
 /**

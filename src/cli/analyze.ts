@@ -17,7 +17,7 @@ async function withJsonSteps(dir: string, r: StoredRun): Promise<StoredRun> {
   if (!existsSync(file)) return r;
   try {
     const j = JSON.parse(await readFile(file, "utf8")) as Result;
-    const runs = r.runs.map((run, i) => ({ ...run, steps: run.steps.map((s, t) => ({ ...s, entropy_full: j.runs[i]?.steps[t]?.entropy_full ?? s.entropy_full })) }));
+    const runs = r.runs.map((run, i) => ({ ...run, steps: run.steps.map((s, t) => ({ ...s, entropy_full: j.runs[i]?.steps[t]?.entropy_full ?? s.entropy_full, entropy_full_bounds: j.runs[i]?.steps[t]?.entropy_full_bounds ?? s.entropy_full_bounds })) }));
     return { ...r, runs };
   } catch {
     return r;
@@ -43,7 +43,7 @@ export function analyzeCommand(): Command {
         return;
       }
       const ci = (c: [number, number] | null) => (c ? `[${fmt(c[0])}, ${fmt(c[1])}]` : "—");
-      const rows = out.map((a) => [a.model, a.target, String(a.temperature ?? "—"), fmt(a.history.coefficient), ci(a.history.ci), fmt(a.argmax_autocorr), fmt(a.effective_temperature?.T), fmt(a.effective_temperature?.atvdAt1), fmt(a.effective_temperature?.atvd), fmt(a.top1_margin), fmt(a.leak), fmt(a.entropy_full)]);
+      const rows = out.map((a) => [a.model, a.target, String(a.temperature ?? "—"), fmt(a.history.coefficient), ci(a.history.ci), fmt(a.argmax_autocorr), fmt(a.effective_temperature?.T), fmt(a.effective_temperature?.atvdAt1), fmt(a.effective_temperature?.atvd), fmt(a.top1_margin), fmt(a.leak), a.entropy_full !== null || !a.entropy_full_bounds ? fmt(a.entropy_full) : `≥ ${fmt(a.entropy_full_bounds[0])}${a.entropy_full_bounds[1] !== null ? ` ≤ ${fmt(a.entropy_full_bounds[1])}` : ""}`]);
       process.stdout.write(table(["model", "target", "T", "history", "history 95% CI", "argmax ac", "T*", "atvd", "atvd@T*", "margin", "leak", "H_full"], rows) + "\n");
     });
 }

@@ -51,3 +51,24 @@ export function meanVector(vs: readonly (readonly number[])[]): number[] {
 function sameLength(a: readonly number[], b: readonly number[]): void {
   if (a.length !== b.length) throw new RangeError(`vectors of different lengths (${a.length} and ${b.length})`);
 }
+
+/**
+ * Bounds on the entropy (nats) of a next-token distribution of which only the top k probabilities are known
+ * (remote servers' top_logprobs). The hidden mass m = 1 − Σ shown can sit on no token more probable than the
+ * least probable shown one, p_min: the entropy is lowest when m is packed into ⌊m/p_min⌋ tokens of p_min plus a
+ * remainder, and highest when m is spread evenly over the R tokens not shown (R = vocabulary size − k; unknown
+ * vocabulary → no upper bound, null).
+ */
+export function entropyBoundsTopK(shown: readonly number[], vocabSize?: number): [number, number | null] {
+  const visible = shown.filter((p) => p > 0);
+  const h = visible.reduce((s, p) => s - p * Math.log(p), 0);
+  const m = Math.max(0, 1 - visible.reduce((a, b) => a + b, 0));
+  if (m === 0 || visible.length === 0) return [h, m === 0 ? h : null];
+  const pMin = Math.min(...visible);
+  const n = Math.floor(m / pMin);
+  const r = m - n * pMin;
+  const lo = h + n * pMin * -Math.log(pMin) + (r > 0 ? -r * Math.log(r) : 0);
+  const rest = vocabSize !== undefined ? vocabSize - visible.length : 0;
+  const hi = rest > 0 ? h + m * Math.log(rest / m) : null;
+  return [lo, hi === null ? null : Math.max(lo, hi)];
+}

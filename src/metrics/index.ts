@@ -1,5 +1,5 @@
 // Metrics: pure functions over number arrays (definitions in docs/metrics.md).
-export { tv, entropy, kl, mean, meanVector } from "./basic.ts";
+export { tv, entropy, kl, mean, meanVector, entropyBoundsTopK } from "./basic.ts";
 export { chi2Survival } from "./chisq.ts";
 export { sampleStats, chiSquare, wasserstein1, numericSupport, CHI2_INFINITE } from "./samples.ts";
 export type { SampleStats } from "./samples.ts";

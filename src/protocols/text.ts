@@ -47,6 +47,7 @@ export async function runTextProtocol(
       const idx = drawIndex(ptoken, rng);
       const step: Step = { t, ptoken, leak: scored.leak, sample: target.support[idx]!, unknown: scored.unknown };
       if (scored.outside.length > 0) step.outside = scored.outside.map((i) => target.support[i]!);
+      if (scored.entropyBounds) step.entropy_full_bounds = scored.entropyBounds;
       run.steps.push(step);
       onStep?.(r, step, run);
       written += texts[idx]!;

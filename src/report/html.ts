@@ -168,7 +168,11 @@ function analysisLine(r: StoredRun): string {
     T ? `effective temperature ${num(T.T)} (atvd there ${num(T.atvd)}, recorded ${num(T.atvdAt1)})` : "",
     `top-1 margin ${num(a.top1_margin)}`,
     `mass on the support ${num(a.support_mass)}`,
-    a.entropy_full !== null ? `full-vocabulary entropy ${num(a.entropy_full)} nats` : "",
+    a.entropy_full !== null
+      ? `full-vocabulary entropy ${num(a.entropy_full)} nats`
+      : a.entropy_full_bounds
+        ? `full-vocabulary entropy ≥ ${num(a.entropy_full_bounds[0])}${a.entropy_full_bounds[1] !== null ? ` and ≤ ${num(a.entropy_full_bounds[1])}` : ""} nats (top-k bound)`
+        : "",
   ].filter(Boolean);
   return `<p class="analysis"><b>analysis</b>: ${parts.map(esc).join(" · ")}</p>`;
 }

@@ -145,6 +145,10 @@ describe("openai: models against a loopback server", () => {
       close(s.unknown, TOPK.unknown, "unknown");
       close(s.leak, TOPK.leak, "leak");
       assert.deepEqual(s.outside, TOPK.outside);
+      // Entropy bound from the root's top 3 (.4, .3, .1; .2 hidden, no hidden token above .1):
+      // H ≥ .4 ln(1/.4) + .3 ln(1/.3) + .1 ln 10 + 2 × .1 ln 10 = 1.418484; no upper bound without the vocabulary size.
+      assert.ok(Math.abs(s.entropyBounds![0] - 1.418484) < 1e-5, String(s.entropyBounds));
+      assert.equal(s.entropyBounds![1], null);
     });
   }
 

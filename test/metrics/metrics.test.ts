@@ -292,3 +292,17 @@ describe("computeMetrics (runs)", () => {
     );
   });
 });
+
+describe("entropyBoundsTopK", () => {
+  it("bounds the entropy of a distribution known only by its top k", async () => {
+    const { entropyBoundsTopK } = await import("../../src/metrics/index.ts");
+    // Shown .4, .3, .1: H_visible = .4 ln 2.5 + .3 ln(1/.3) + .1 ln 10 = .957967; hidden m = .2, each ≤ .1.
+    // Lowest: two hidden tokens of .1 → + 2 × .1 ln 10 = 1.418484. Highest with a 10-token vocabulary: .2 spread
+    // over the 7 unseen → + .2 ln(7/.2) = 1.669037.
+    const [lo, hi] = entropyBoundsTopK([0.4, 0.3, 0.1], 10);
+    assert.ok(Math.abs(lo - 1.418484) < 1e-6 && Math.abs(hi! - 1.669037) < 1e-6, `${lo} ${hi}`);
+    assert.equal(entropyBoundsTopK([0.4, 0.3, 0.1])[1], null);
+    // Nothing hidden: both bounds are the entropy itself.
+    assert.deepEqual(entropyBoundsTopK([0.5, 0.5]), [Math.log(2), Math.log(2)]);
+  });
+});
