@@ -31,6 +31,8 @@ export interface Step {
 export interface Run {
   seed: number;
   steps: Step[];
+  /** Why the run ended before its planned steps (batch protocol: too many unparseable answers in a row). */
+  stopped?: string;
 }
 
 export interface Metrics {
@@ -45,6 +47,8 @@ export interface Metrics {
   chi2: number;
   chi2_p: number;
   w1: number | null;
+  /** Steps whose answer could not be parsed (`sample: null` with `raw`, batch protocol). Absent in results stored before it existed. */
+  unparsed?: number;
 }
 
 export type VerdictType = "D" | "E" | "collapsed" | "mixed" | "uncertain";

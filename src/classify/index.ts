@@ -21,6 +21,7 @@ import {
   type Estimates,
 } from "./rules.ts";
 import { resolveThresholds, type Thresholds } from "./thresholds.ts";
+import { outputNotes } from "./output.ts";
 
 export { DEFAULT_THRESHOLDS, resolveThresholds, type Thresholds } from "./thresholds.ts";
 export { RULES, decide, checkBox, type Box, type Decision, type Estimates, type Interval, type RuleName } from "./rules.ts";
@@ -117,6 +118,7 @@ export function assess(target: Target, runs: readonly Run[], opts: ClassifyOptio
   const reasons = [decisionReason(decision, estimates, th)];
   if (!check.stable) reasons.push(uncertainReason(decision, check, box, th));
   reasons.push(intervalReason(method, box));
+  reasons.push(...outputNotes(runs));
 
   return {
     verdict: {
@@ -144,6 +146,7 @@ function undetermined(runs: readonly Run[], short: number, estimates: Estimates,
       reasons: [
         `uncertain: run #${short + 1} (seed ${run.seed}) has ${run.steps.length} step; volatility compares consecutive steps, so the rules need at least 2 steps per run`,
         `point estimates: atvd ${fmt(estimates.atvd)}, concentration ${fmt(estimates.concentration)}, marginal_tvd ${fmt(estimates.marginal_tvd)} (no intervals)`,
+        ...outputNotes(runs),
       ],
       ci: { atvd: box.atvd, volatility: box.volatility },
     },

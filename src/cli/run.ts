@@ -33,6 +33,8 @@ interface RunFlags extends RemoteFlags {
   showPrompt?: boolean;
   save: boolean;
   logitBias?: string;
+  maxFailures: number;
+  maxAnswerTokens: number;
 }
 
 export function runCommand(): Command {
@@ -58,6 +60,8 @@ export function runCommand(): Command {
     .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
     .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
     .option("--logit-bias <file>", "JSON {answer: bias} (e.g. from ptalign correct): added to each answer's first distinguishing token's logit (sim: to log q)")
+    .option("--max-answer-tokens <n>", "batch: tokens an answer may take before it counts as unparseable", wholeNumber("--max-answer-tokens", 1), 24)
+    .option("--max-failures <n>", "batch: consecutive unparseable answers after which a run stops (its steps are kept)", wholeNumber("--max-failures", 1), 5)
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
     .option("--dry-run", "with a study file: print the matrix and the number of model calls, run nothing")
     .addHelpText(
@@ -86,7 +90,7 @@ Examples:
 async function runAction(flags: RunFlags & { model: string; target: string }): Promise<void> {
   const target = parseDist(flags.target, { normalize: flags.normalize });
   const template = await loadTemplate(flags.promptFile);
-  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}) };
+  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}) };
   const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
@@ -142,6 +146,7 @@ export function summaryText(result: Result, file?: string): string {
     ["chi2_p", m.chi2_p, `Pearson chi2 = ${fmt(m.chi2, 2)}`],
     ["w1", m.w1, "Wasserstein-1 of samples vs p"],
     ["leak", m.leak, "mass outside the support"],
+    ...(m.unparsed ? ([["unparsed", m.unparsed, "steps whose written answer could not be parsed (sample null)"]] as [string, number, string][]) : []),
   ];
   const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);
   return [

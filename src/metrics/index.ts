@@ -3,5 +3,5 @@ export { tv, entropy, kl, mean, meanVector, entropyBoundsTopK } from "./basic.ts
 export { chi2Survival } from "./chisq.ts";
 export { sampleStats, chiSquare, wasserstein1, numericSupport, CHI2_INFINITE } from "./samples.ts";
 export type { SampleStats } from "./samples.ts";
-export { runMetrics, computeMetrics, PTOKEN_SUM_TOLERANCE } from "./run.ts";
+export { runMetrics, computeMetrics, countUnparsed, PTOKEN_SUM_TOLERANCE } from "./run.ts";
 export type { RunMetrics, StepInput } from "./run.ts";

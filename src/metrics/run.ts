@@ -75,6 +75,7 @@ export function computeMetrics(target: Target, runs: readonly Run[]): Metrics {
     chi2: samples.chi2,
     chi2_p: samples.chi2_p,
     w1: samples.w1,
+    unparsed: countUnparsed(runs),
   };
 }
 
@@ -97,4 +98,9 @@ function checkStep(target: Target, s: StepInput, t: number): void {
   if (!Number.isFinite(s.leak) || s.leak < 0 || s.leak > 1 + PTOKEN_SUM_TOLERANCE) {
     throw new InputError(`step t=${t}: leak is ${s.leak}; leak is a probability mass in [0, 1]`);
   }
+}
+
+/** Steps whose written answer did not parse: a null sample with its raw text (a null sample alone was not recorded, e.g. --ptoken). */
+export function countUnparsed(runs: readonly Run[]): number {
+  return runs.reduce((n, r) => n + r.steps.filter((s) => s.sample === null && typeof s.raw === "string").length, 0);
 }

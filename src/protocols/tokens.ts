@@ -6,6 +6,7 @@ import { assertExpressible, optionTexts, scoreOptions, shortestSpelling, tempere
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import type { PromptParts } from "../backends/types.ts";
+import { DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, parseSupportAnswer, type AnswerParser } from "./answers.ts";
 
 export interface RunSettings {
   steps: number;
@@ -15,8 +16,12 @@ export interface RunSettings {
   seed: number;
   /** Trie paths below this probability are not expanded (their mass is reported as `unknown`). */
   prune: number;
-  /** Longest free answer, in tokens, the batch protocol waits for before giving up on a step. */
+  /** Longest free answer, in tokens, the batch protocol waits for before counting the answer as unparseable (default 24). */
   maxAnswerTokens?: number;
+  /** Batch: consecutive unparseable answers after which the run stops cleanly (default 5). */
+  maxFailures?: number;
+  /** Batch: how a written answer becomes a sample (default: the trimmed text must be a support answer). */
+  parseAnswer?: AnswerParser;
   /** false: forget the engine's cached prefix before every step (the benchmark's baseline). Default true. */
   reusePrefix?: boolean;
   /** Logit bias per answer (docs/metrics.md, "Correction"): token backends bias each answer's first distinguishing token; sim models tilt q directly. */
@@ -113,41 +118,63 @@ async function scoredRun(c: RunContext): Promise<void> {
 /**
  * batch: the model writes all its samples in one free generation (sampled token by token with the run's seed);
  * at each answer position P_token is read before the model's own answer is generated and parsed.
+ * An answer that does not parse (text outside the support, or no delimiter within maxAnswerTokens) is a step with
+ * `sample: null` and its `raw` text; the generation goes on after the next delimiter. The run stops cleanly
+ * (`Run.stopped` says why) after maxFailures consecutive unparseable answers, or when no delimiter follows an
+ * overlong answer within another SKIP_FACTOR × maxAnswerTokens tokens.
  */
+const SKIP_FACTOR = 4;
+
 async function batchRun(c: RunContext): Promise<void> {
-  const maxTokens = c.settings.maxAnswerTokens ?? 24;
-  const T = c.settings.temperature;
-  const vocab = c.backend.vocab;
+  const maxTokens = c.settings.maxAnswerTokens ?? DEFAULT_MAX_ANSWER_TOKENS;
+  const maxFailures = c.settings.maxFailures ?? DEFAULT_MAX_FAILURES;
+  const parse = c.settings.parseAnswer ?? parseSupportAnswer;
   const context = [...c.promptTokens];
   let carry = ""; // bytes already written past the last delimiter
-  for (let t = 0; t < c.settings.steps; t++) {
+  let failures = 0;
+  for (let t = 0; t < c.settings.steps && !c.stop.failed; t++) {
     const { scored, ptoken } = await measure(c, context, t, carry);
-    let written = carry;
-    let ended = false;
-    for (let n = 0; !written.includes(DELIMITER); n++) {
-      if (n >= maxTokens) throw new RunError(`at step ${t} the model wrote ${JSON.stringify(fromBytes(written).slice(0, 60))} without a "${DELIMITER}" after ${maxTokens} tokens; the answer cannot be parsed (try --prompt-file with clearer instructions)`);
-      const dist = await c.backend.next(context);
-      const token = T === 0 ? argmax(dist.probs) : sampleToken(dist.probs, T, c.rng);
-      context.push(token);
-      if (c.backend.isEndOfGeneration(token)) {
-        ended = true;
-        break;
-      }
-      written += vocab.bytes(token);
-    }
+    // Up to maxTokens for the answer; when it overruns, up to SKIP_FACTOR × maxTokens more to find the delimiter it ends at.
+    let gen = await generateUntilDelimiter(c, context, carry, maxTokens);
+    const overrun = !gen.delimited && !gen.ended;
+    if (overrun) gen = await generateUntilDelimiter(c, context, gen.written, SKIP_FACTOR * maxTokens);
+    const { written, ended } = gen;
     const cut = written.indexOf(DELIMITER);
     const answerBytes = cut >= 0 ? written.slice(0, cut) : written;
     carry = cut >= 0 ? written.slice(cut + DELIMITER.length) : "";
-    const answer = fromBytes(answerBytes).trim();
-    const known = c.target.support.includes(answer);
-    const step: Step = { t, ptoken, leak: scored.leak, sample: known ? answer : null, unknown: scored.unknown, entropy_full: scored.entropyFull };
-    if (!known) step.raw = fromBytes(answerBytes);
-    if (!(ended && answer === "")) {
+    const text = fromBytes(answerBytes);
+    const sample = overrun ? null : parse(text, c.target);
+    const step: Step = { t, ptoken, leak: scored.leak, sample, unknown: scored.unknown, entropy_full: scored.entropyFull };
+    if (sample === null) step.raw = text;
+    // The model closing its output right after a delimiter wrote no answer: not a step.
+    if (!(ended && text.trim() === "")) {
       c.run.steps.push(step);
       c.onStep(step);
+      failures = sample === null ? failures + 1 : 0;
     }
     if (ended) return; // the model closed its answer: the run has as many steps as it wrote
+    if (cut < 0) {
+      c.run.stopped = `step ${t}: the model wrote ${(1 + SKIP_FACTOR) * maxTokens} tokens without a "${DELIMITER}" (${JSON.stringify(text.slice(0, 60))}…), so no later answer position can be found; the run stops there`;
+      return;
+    }
+    if (failures >= maxFailures) {
+      c.run.stopped = `steps ${t - failures + 1}–${t}: ${failures} consecutive answers could not be parsed, so the run stops there (try --prompt-file with clearer instructions; --show-prompt shows the prompt)`;
+      return;
+    }
   }
+}
+
+/** Samples tokens after `context` (appending them) until the written bytes hold a delimiter, the model ends, or `budget` tokens. */
+async function generateUntilDelimiter(c: RunContext, context: number[], written: string, budget: number): Promise<{ written: string; ended: boolean; delimited: boolean }> {
+  const T = c.settings.temperature;
+  for (let n = 0; n < budget && !written.includes(DELIMITER); n++) {
+    const dist = await c.backend.next(context);
+    const token = T === 0 ? argmax(dist.probs) : sampleToken(dist.probs, T, c.rng);
+    context.push(token);
+    if (c.backend.isEndOfGeneration(token)) return { written, ended: true, delimited: written.includes(DELIMITER) };
+    written += c.backend.vocab.bytes(token);
+  }
+  return { written, ended: false, delimited: written.includes(DELIMITER) };
 }
 
 /**
