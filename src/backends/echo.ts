@@ -15,6 +15,9 @@ const codePoints = (s: string) => {
   return n;
 };
 
+/** What to do when the server says it does not support echo / prompt_logprobs (docs/backends.md, "echo"). */
+const UNSUPPORTED_HINT = "echo scoring needs a server that returns the prompt's log-probabilities (vLLM); with llama-server use --scoring tokens (or --scoring auto), elsewhere --scoring top-k";
+
 export class EchoBackend extends RemoteTextBackend {
   readonly scoring = "echo" as const;
 
@@ -42,7 +45,7 @@ export class EchoBackend extends RemoteTextBackend {
           continue_final_message: true,
           add_generation_prompt: false,
         };
-        const tokens = await this.client.post(`${this.client.base}/chat/completions`, body, (j) => parsePromptLogprobs(j, this.client.server));
+        const tokens = await this.client.post(`${this.client.base}/chat/completions`, body, (j) => parsePromptLogprobs(j, this.client.server), UNSUPPORTED_HINT);
         const want = codePoints(option);
         let have = 0;
         let sum = 0;
@@ -72,7 +75,7 @@ export class EchoBackend extends RemoteTextBackend {
         const option = fromBytes(bytes);
         const end = start + codePoints(option);
         this.stats.requests++;
-        const echo = await this.client.post(url, { model: this.model, prompt: context + option, max_tokens: 1, echo: true, logprobs: 1, temperature: 0 }, (j) => parseEcho(j, this.client.server));
+        const echo = await this.client.post(url, { model: this.model, prompt: context + option, max_tokens: 1, echo: true, logprobs: 1, temperature: 0 }, (j) => parseEcho(j, this.client.server), UNSUPPORTED_HINT);
         let sum = 0;
         let counted = 0;
         for (let i = 0; i < echo.offsets.length; i++) {

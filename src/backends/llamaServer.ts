@@ -8,6 +8,9 @@ import type { EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabul
 import { buildVocabulary } from "./vocab.ts";
 
 /** llama-server's /completion with n_probs = vocabulary size: the whole next-token distribution, by token id. */
+/** What to do when the server says it does not support a request of this path. */
+const UNSUPPORTED_HINT = "--scoring tokens needs llama.cpp's llama-server (/completion with n_probs, /tokenize, and /apply-template with --chat): update it, or use --scoring top-k";
+
 export class LlamaServerBackend implements TokenBackend {
   readonly kind = "tokens" as const;
   readonly parallel = true;
@@ -24,8 +27,8 @@ export class LlamaServerBackend implements TokenBackend {
 
   static async open(name: string, client: RemoteClient, nVocab: number, chat: boolean): Promise<LlamaServerBackend> {
     // The token bytes are learned from one full-vocabulary answer: every id comes back with its `bytes`.
-    const probe = await client.post(`${client.root}/tokenize`, { content: "\n", add_special: true, parse_special: true }, (j) => parseTokenize(j, client.server));
-    const alts = await client.post(`${client.root}/completion`, nativeBody(probe.length ? probe : [0], nVocab), (j) => parseNative(j, client.server));
+    const probe = await client.post(`${client.root}/tokenize`, { content: "\n", add_special: true, parse_special: true }, (j) => parseTokenize(j, client.server), UNSUPPORTED_HINT);
+    const alts = await client.post(`${client.root}/completion`, nativeBody(probe.length ? probe : [0], nVocab), (j) => parseNative(j, client.server), UNSUPPORTED_HINT);
     const bytes: string[] = new Array<string>(nVocab).fill("");
     let seen = 0;
     for (const a of alts) {
@@ -47,11 +50,11 @@ export class LlamaServerBackend implements TokenBackend {
     if (this.prepared.has(key)) return;
     let text = `${prompt.user}\n${prompt.prefill}`;
     if (this.templated) {
-      const rendered = await this.client.post(`${this.client.root}/apply-template`, { messages: [{ role: "user", content: prompt.user }] }, (j) => parseTemplate(j, this.client.server));
+      const rendered = await this.client.post(`${this.client.root}/apply-template`, { messages: [{ role: "user", content: prompt.user }] }, (j) => parseTemplate(j, this.client.server), UNSUPPORTED_HINT);
       text = rendered + prompt.prefill;
     }
     // Raw prompts get the model's BOS (add_special); a rendered template already writes its own special tokens.
-    const tokens = await this.client.post(`${this.client.root}/tokenize`, { content: text, add_special: !this.templated, parse_special: this.templated }, (j) => parseTokenize(j, this.client.server));
+    const tokens = await this.client.post(`${this.client.root}/tokenize`, { content: text, add_special: !this.templated, parse_special: this.templated }, (j) => parseTokenize(j, this.client.server), UNSUPPORTED_HINT);
     this.prepared.set(key, { text, tokens });
   }
 
@@ -76,7 +79,7 @@ export class LlamaServerBackend implements TokenBackend {
   async next(context: readonly number[]): Promise<TokenDistribution> {
     this.stats.requests++;
     this.stats.evaluated += context.length;
-    const probs = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nVocab), (j) => parseNativeProbs(j, this.client.server));
+    const probs = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nVocab), (j) => parseNativeProbs(j, this.client.server), UNSUPPORTED_HINT);
     return { probs, complete: probs.size >= this.nVocab };
   }
 

@@ -8,6 +8,9 @@ import type { PromptParts, TextScored } from "./types.ts";
 import { fromBytes } from "./vocab.ts";
 import { entropyBoundsTopK } from "../metrics/basic.ts";
 
+/** What to do when the server says it does not support log-probabilities on the endpoint used. */
+const UNSUPPORTED_HINT = "top-k scoring needs top log-probabilities on this endpoint: try with or without --chat, a smaller --top-logprobs, or another server";
+
 export class TopKBackend extends RemoteTextBackend {
   readonly scoring = "top-k" as const;
 
@@ -91,9 +94,9 @@ export class TopKBackend extends RemoteTextBackend {
         top_logprobs: this.k,
         ...(this.vllm && assistant ? { continue_final_message: true, add_generation_prompt: false } : {}),
       };
-      return this.client.post(`${this.client.base}/chat/completions`, body, (j) => parseFirstAlternatives(j, this.client.server));
+      return this.client.post(`${this.client.base}/chat/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), UNSUPPORTED_HINT);
     }
     const body = { model: this.model, prompt: `${prompt.user}\n${prompt.prefill}${text}`, max_tokens: 1, logprobs: this.k, temperature: 0 };
-    return this.client.post(`${this.client.base}/completions`, body, (j) => parseFirstAlternatives(j, this.client.server));
+    return this.client.post(`${this.client.base}/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), UNSUPPORTED_HINT);
   }
 }

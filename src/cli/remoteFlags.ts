@@ -30,7 +30,7 @@ export function addRemoteOptions(cmd: Command): Command {
     new Option("--concurrency <n>", "requests in flight at once").argParser(wholeNumber("--concurrency", 1)).default(8),
     new Option("--rpm <n>", "at most this many requests per minute").argParser(realNumber("--rpm", 1e-6)),
     new Option("--timeout <seconds>", "per-request timeout").argParser(realNumber("--timeout", 0.001)).default(120),
-    new Option("--retries <n>", "retries of a request on 429, 5xx, timeouts and connection resets").argParser(wholeNumber("--retries", 0)).default(6),
+    new Option("--retries <n>", "retries of a request on 429, 408, 5xx (not when the server says it is unsupported), timeouts and connection resets").argParser(wholeNumber("--retries", 0)).default(6),
     new Option("--no-cache", "do not read or write the request cache"),
     new Option("--cache-dir <dir>", "request cache directory (default $PTALIGN_CACHE_DIR or ~/.cache/ptalign/requests)"),
   ];

@@ -104,7 +104,8 @@ export async function startFakeServer(flavor: Flavor = "vllm", opts: { delayMs?:
       try {
         send(200, answer(state.flavor, req.method ?? "GET", (req.url ?? "").replace(/^\/v1/, ""), body ? JSON.parse(body) : {}));
       } catch (err) {
-        send(400, { error: { message: String(err) } });
+        if (err instanceof Refusal) send(err.status, err.body);
+        else send(400, { error: { message: String(err) } });
       }
     });
   });
@@ -116,6 +117,13 @@ export async function startFakeServer(flavor: Flavor = "vllm", opts: { delayMs?:
       server.close(() => r());
     });
   return state;
+}
+
+/** An error answer in a server's own shape and status. */
+class Refusal extends Error {
+  constructor(readonly status: number, readonly body: unknown) {
+    super(`HTTP ${status}`);
+  }
 }
 
 function answer(flavor: Flavor, method: string, path: string, body: Record<string, unknown>): unknown {
@@ -163,6 +171,8 @@ function answer(flavor: Flavor, method: string, path: string, body: Record<strin
     const k = Number(body.logprobs ?? 0);
     const best = sorted(r)[0]!;
     if (body.echo) {
+      // llama-server: its OpenAI-compat layer throws, and the server answers 500 in its own error shape.
+      if (flavor === "llamacpp") throw new Refusal(500, { error: { code: 500, message: "Unsupported param: echo", type: "server_error" } });
       if (flavor !== "vllm") throw new Error("echo is not supported");
       // vLLM: the prompt's tokens, then the generated one; offsets in characters; the first logprob null.
       const tokens = [...toks.map((t) => t.text), VOCAB[best.id]!];

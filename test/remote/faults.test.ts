@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import { RemoteClient } from "../../src/backends/remote/http.ts";
+import { isTransient, RemoteClient, UnsupportedRequest } from "../../src/backends/remote/http.ts";
 import { parseFirstAlternatives } from "../../src/backends/remote/shapes.ts";
 import { RunError } from "../../src/errors.ts";
 import { RequestCache } from "../../src/store/cache.ts";
@@ -57,6 +57,51 @@ describe("remote client faults (loopback server)", () => {
     assert.equal(alts.length, 3);
     assert.equal(srv.log.length, 3);
     assert.equal(c.stats.retried, 2);
+  });
+
+  it("a 500 that says the request is unsupported (llama-server on echo) fails at once: one attempt, no retry", async () => {
+    const c = client({ retries: 6 });
+    const llamaBody = JSON.stringify({ error: { code: 500, message: "Unsupported param: echo", type: "server_error" } });
+    await withFault((_n, _req, res) => (res.writeHead(500, { "content-type": "application/json" }).end(llamaBody), true), async () => {
+      await assert.rejects(c.post(`${srv.url}/completions`, BODY, parse, "use --scoring tokens"), (e: Error) => {
+        assert.ok(e instanceof UnsupportedRequest && e instanceof RunError);
+        assert.match(e.message, /^http:\/\/127\.0\.0\.1:\d+\/v1\/completions does not support this request \(HTTP 500: Unsupported param: echo\); use --scoring tokens$/);
+        return true;
+      });
+    });
+    assert.equal(srv.log.length, 1);
+    assert.deepEqual(c.stats, { sent: 1, cached: 0, retried: 0 });
+  });
+
+  it("4xx other than 408/429, and 501, are not retried; 408 is", async () => {
+    for (const status of [400, 404, 422, 501]) {
+      const c = client({ retries: 3 });
+      await withFault((_n, _req, res) => (res.writeHead(status).end(JSON.stringify({ error: { message: "no" } })), true), () => assert.rejects(post(c), RunError));
+      assert.equal(srv.log.length, 1, `HTTP ${status}`);
+      assert.equal(c.stats.retried, 0, `HTTP ${status}`);
+    }
+    const c = client({ retries: 3 });
+    await withFault((n, _req, res) => (n === 0 ? (res.writeHead(408).end("{}"), true) : false), () => post(c));
+    assert.equal(srv.log.length, 2);
+    assert.equal(c.stats.retried, 1);
+  });
+
+  it("isTransient: 408, 429 and 5xx unless the server states the request is unsupported", () => {
+    const table: [number, string, boolean][] = [
+      [408, "", true],
+      [429, "unsupported", true],
+      [500, "internal error", true],
+      [502, "", true],
+      [503, "Loading model", true],
+      [500, "Unsupported param: echo", false],
+      [500, "Only no echo is supported", false],
+      [500, "logprobs is not supported for this model", false],
+      [500, "this model does not support prompt_logprobs", false],
+      [501, "", false],
+      [400, "bad", false],
+      [404, "", false],
+    ];
+    for (const [status, body, want] of table) assert.equal(isTransient(status, body), want, `${status} ${body}`);
   });
 
   it("a request that hangs past the timeout is retried", async () => {
@@ -230,6 +275,23 @@ describe("ptalign run --model openai:... (CLI contract)", () => {
       assert.ok(k > 20, `faults injected among ${k} requests`);
     } finally {
       srv.fault = undefined;
+    }
+  });
+
+  it("--scoring echo against llama-server: exit 1 at once with the fix, each request sent once (no retries)", async () => {
+    const llama = await startFakeServer("llamacpp");
+    try {
+      const res = await ptalign(["run", "--model", "openai:m", "--base-url", llama.url, "--scoring", "echo", "--target", "{1:0.25,2:0.25,3:0.25,4:0.25}", "--runs", "3", "--no-save", "--no-cache", "--retries", "6"], { env: { ...env, PTALIGN_RETRY_BASE_MS: "200" } });
+      assert.equal(res.code, 1, res.stderr);
+      assert.match(res.stderr, /^ptalign: http:\/\/127\.0\.0\.1:\d+\/v1\/completions does not support this request \(HTTP 500: Unsupported param: echo\); echo scoring needs .* with llama-server use --scoring tokens \(or --scoring auto\)/);
+      assert.equal(res.stderr.trim().split("\n").length, 1);
+      // Step 0 of every run asks the same 4 answers (shared in flight): 4 requests, none repeated; a retry would resend.
+      const posts = llama.log.filter((r) => r.method === "POST");
+      assert.ok(posts.length >= 1 && posts.length <= 4, `${posts.length} requests`);
+      assert.equal(new Set(posts.map((r) => r.hash)).size, posts.length);
+      assert.ok(posts.every((r) => r.path === "/v1/completions" && JSON.parse(r.body).echo === true));
+    } finally {
+      await llama.close();
     }
   });
 

@@ -1,5 +1,6 @@
 // HTTP client for OpenAI-compatible servers: concurrency limit, requests-per-minute limit, per-request timeout,
-// retries with exponential backoff and jitter (429, 5xx, timeouts, connection resets; Retry-After honoured),
+// retries with exponential backoff and jitter (429, 408, 5xx, timeouts, connection resets; Retry-After honoured;
+// never a request the server says it does not support),
 // an on-disk response cache with in-flight de-duplication, and an API key that never leaves the Authorization header.
 import http from "node:http";
 import https from "node:https";
@@ -44,6 +45,24 @@ export interface ClientStats {
   /** Responses that came from the cache. */
   cached: number;
   retried: number;
+}
+
+/**
+ * The server says it does not support the request (a parameter, a feature, the endpoint): repeating it cannot help,
+ * whatever the status (llama-server answers `echo` with HTTP 500 "Unsupported param: echo"). Not retried.
+ */
+export class UnsupportedRequest extends RunError {
+  override name = "UnsupportedRequest";
+}
+
+/** Error bodies that state the request is unsupported, as llama.cpp, vLLM, OpenAI and Ollama word it. */
+const UNSUPPORTED = /\bunsupported\b|\bnot (?:yet )?supported\b|\bnot implemented\b|\bonly no \w+ is supported\b|\bdoes not support\b/i;
+
+/** Whether a failed answer may succeed when repeated: 408, 429 and 5xx, unless the server says "unsupported" (or 501). */
+export function isTransient(status: number, detail: string): boolean {
+  if (status === 408 || status === 429) return true;
+  if (status < 500 || status === 501) return false;
+  return !UNSUPPORTED.test(detail);
 }
 
 /** An attempt that may succeed when repeated (rate limit, server error, timeout, reset). */
@@ -101,13 +120,18 @@ export class RemoteClient {
   /**
    * POST `body` as JSON to `url` (absolute, under this server) and parse the answer with `parse`. A response that
    * parses is cached before it is returned; the same request issued while one is in flight shares its answer.
+   * `hint` (what to do instead) ends the message when the server says it does not support the request.
    */
-  async post<T>(url: string, body: unknown, parse: (json: unknown) => T): Promise<T> {
+  async post<T>(url: string, body: unknown, parse: (json: unknown) => T, hint?: string): Promise<T> {
     const endpoint = displayUrl(url);
     const key = cacheKey(endpoint, this.o.model, body);
     const running = this.inflight.get(key) as Promise<T> | undefined;
     if (running) return running;
-    const work = this.fetchParsed(url, endpoint, key, body, parse);
+    const work = this.fetchParsed(url, endpoint, key, body, parse).catch((err: unknown) => {
+      // What to do instead is known to the backend that chose the request, not to the transport.
+      if (err instanceof UnsupportedRequest && hint) throw new UnsupportedRequest(`${err.message}; ${hint}`);
+      throw err;
+    });
     this.inflight.set(key, work);
     try {
       return await work;
@@ -241,7 +265,8 @@ export class RemoteClient {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return done(null, text);
           const detail = this.redact(errorDetail(text));
-          if (status === 429 || status >= 500 || status === 408) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers)));
+          if (isTransient(status, detail)) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers)));
+          if (status === 501 || UNSUPPORTED.test(detail)) return done(new UnsupportedRequest(`${endpoint} does not support this request (HTTP ${status}${detail ? `: ${detail}` : ""})`));
           const hint = status === 401 || status === 403 ? "; check the key in OPENAI_API_KEY (or --api-key-env)" : status === 404 ? "; check --base-url and the model name" : "";
           done(new RunError(`${endpoint} refused the request: HTTP ${status}${detail ? ` ${detail}` : ""}${hint}`));
         });
