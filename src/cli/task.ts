@@ -1,7 +1,9 @@
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
-import { loadProblems, validateProblems, BUILTIN_PROBLEMS } from "../tasks/codegen/problems.ts";
-import { runCodegen, type CodegenResult } from "../tasks/codegen/run.ts";
+import { checkProblems, describeFailures, loadProblems, BUILTIN_PROBLEMS, type ProblemFailure } from "../tasks/codegen/problems.ts";
+import { runCodegen, DEFAULT_CODEGEN, type CodegenResult } from "../tasks/codegen/run.ts";
+import { calibrateCodegen, type CodegenEstimate } from "../tasks/codegen/estimate.ts";
+import { InputError } from "../errors.ts";
 import { DEFAULT_WORLD, generateWorld } from "../tasks/recommend/data.ts";
 import { loadMovieLens } from "../tasks/recommend/movielens.ts";
 import { runRecommend, type LabelMode, type RecommendResult } from "../tasks/recommend/run.ts";
@@ -38,7 +40,8 @@ interface CodegenFlags extends Common {
   maxTokens: number;
   timeout: number;
   memory: number;
-  check: boolean;
+  check: "warn" | "strict" | false;
+  dryRun?: boolean;
 }
 
 interface RecommendFlags extends Common {
@@ -77,26 +80,47 @@ export function taskCommand(): Command {
       .description("code generation: n samples per problem and temperature, executed in a sandbox; pass@k, diversity, stability, P_token profile")
       .option("--problems <file>", `problems in the HumanEval JSONL layout (default: the built-in set, ${BUILTIN_PROBLEMS.replace(/^.*\/data\//, "data/")})`)
       .option("--limit <n>", "only the first N problems", wholeNumber("--limit", 1))
-      .option("-n, --n <n>", "samples per problem, temperature and run", wholeNumber("--n", 1), 10)
-      .option("-t, --temperature <list>", "temperatures (comma-separated sweep)", list("--temperature", 0, false), [0.2, 0.6, 1.0])
-      .option("-k, --k <list>", "k of pass@k (reported where k ≤ n)", list("--k", 1, true), [1, 5, 10])
+      .option("-n, --n <n>", "samples per problem, temperature and run", wholeNumber("--n", 1), DEFAULT_CODEGEN.n)
+      .option("-t, --temperature <list>", "temperatures (comma-separated sweep)", list("--temperature", 0, false), DEFAULT_CODEGEN.temperatures)
+      .option("-k, --k <list>", "k of pass@k (reported where k ≤ n)", list("--k", 1, true), DEFAULT_CODEGEN.ks)
       .option("--max-tokens <n>", "longest completion, in tokens", wholeNumber("--max-tokens", 1), 256)
       .option("--timeout <ms>", "wall-time limit of one execution", wholeNumber("--timeout", 10), 2000)
       .option("--memory <mb>", "heap limit of one execution", wholeNumber("--memory", 8), 32)
-      .option("--no-check", "skip running each canonical solution against its tests first")
-      .addHelpText("after", "\nExample:\n  $ ptalign task codegen --model sim:e --model sim:d --n 10 --temperature 0.2,1.0 --runs 3")
+      .option("--check <mode>", "first run each canonical solution against its tests: warn = skip the failing problems with a warning, strict = refuse the file", (v) => {
+        if (v !== "warn" && v !== "strict") throw new InvalidArgumentError(`--check must be warn or strict (got ${v}); --no-check skips the check`);
+        return v;
+      }, "warn")
+      .option("--no-check", "skip the check of the canonical solutions")
+      .option("--dry-run", "print the number of generations and a time estimate from a short calibration, run nothing else")
+      .addHelpText("after", "\nExamples:\n  $ ptalign task codegen --model sim:e --model sim:d --n 10 --temperature 0.2,1.0 --runs 3\n  $ ptalign task codegen --model ./model.gguf --problems humaneval_js.jsonl.gz --dry-run")
       .action(async (f: CodegenFlags) => {
         const limits = { timeoutMs: f.timeout, memoryMb: f.memory, maxOutputChars: 64 * 1024 };
         let problems = await loadProblems(f.problems ?? BUILTIN_PROBLEMS);
         if (f.limit) problems = problems.slice(0, f.limit);
-        if (f.check) await validateProblems(problems, limits);
-        const settings = { n: f.n, temperatures: f.temperature, runs: f.runs ?? 3, seed: f.seed, ks: f.k, maxTokens: f.maxTokens, limits };
+        let skipped: ProblemFailure[] = [];
+        if (f.check) {
+          const checked = await checkProblems(problems, limits);
+          skipped = checked.failed;
+          if (skipped.length > 0 && f.check === "strict") throw new InputError(`--check strict: ${skipped.length} of ${problems.length} problems do not hold: ${describeFailures(skipped)}; fix them, or drop --check strict to skip them with a warning`);
+          if (skipped.length > 0) warn(`skipping ${skipped.length} of ${problems.length} problems whose solutions do not hold (recorded in the result as "skipped"; --check strict refuses, --no-check runs them): ${describeFailures(skipped)}`);
+          problems = checked.ok;
+          if (problems.length === 0) throw new InputError(`no problem left to run: every problem failed the check (${describeFailures(skipped)}); --no-check runs them anyway`);
+        }
+        const settings = { n: f.n, temperatures: f.temperature, runs: f.runs ?? DEFAULT_CODEGEN.runs, seed: f.seed, ks: f.k, maxTokens: f.maxTokens, limits };
+        if (f.dryRun) {
+          const estimates: CodegenEstimate[] = [];
+          for (const model of f.model) estimates.push(await calibrateCodegen(model, problems, settings, { backend: backendOptions(f) }));
+          if (f.json) process.stdout.write(JSON.stringify(estimates) + "\n");
+          else process.stdout.write(estimateText(estimates, problems.length, settings) + "\n");
+          return;
+        }
         const results: CodegenResult[] = [];
         const progress = new Progress(f.model.length * problems.length * f.temperature.length * settings.runs * f.n, "codegen", Boolean(f.json));
         try {
           for (const model of f.model) {
-            const r = await runCodegen(model, problems, settings, { backend: backendOptions(f), onSample: () => progress.tick() });
+            const r = await runCodegen(model, problems, settings, { backend: backendOptions(f), onSample: () => progress.tick(), skipped });
             if (f.save) await saveTaskResult(f.out, r);
+            for (const w of r.warnings ?? []) warn(w);
             results.push(r);
           }
         } finally {
@@ -148,6 +172,25 @@ export function taskCommand(): Command {
   return task;
 }
 
+/** A warning on stderr, one line each ("ptalign: warning: ..."); the result records it too. */
+function warn(text: string): void {
+  process.stderr.write(`ptalign: warning: ${text}\n`);
+}
+
+const seconds = (s: number) => (s < 90 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
+
+export function estimateText(estimates: readonly CodegenEstimate[], problems: number, s: { n: number; temperatures: number[]; runs: number }): string {
+  const rows = estimates.map((e) => [modelName(e.model), String(e.generations), `${e.calibration.samples} in ${e.calibration.seconds.toFixed(2)} s`, `${(1000 * e.seconds_per_sample).toFixed(1)} ms`, seconds(e.estimate_seconds)]);
+  const total = estimates.reduce((a, e) => a + e.estimate_seconds, 0);
+  return [
+    `${problems} problems × ${s.temperatures.length} temperature${s.temperatures.length > 1 ? "s" : ""} (${s.temperatures.join(", ")}) × ${s.runs} run${s.runs > 1 ? "s" : ""} × n ${s.n} = ${problems * s.temperatures.length * s.runs * s.n} generations per model`,
+    "",
+    table(["model", "generations", "calibration", "per sample", "estimate"], rows),
+    "",
+    `about ${seconds(total)} in all (calibrated on the first problem at each temperature; completions of other problems may be longer or shorter). Nothing was stored.`,
+  ].join("\n");
+}
+
 const modelName = (m: string) => (m.startsWith("sim:") ? m.replace(/\?.*$/, "") : m);
 
 export function codegenTable(results: readonly CodegenResult[]): string {
@@ -163,9 +206,10 @@ export function codegenTable(results: readonly CodegenResult[]): string {
       fmt(s.diversity.edit_distance),
       fmt(s.profile.mean_entropy),
       fmt(s.profile.top1_gt_0_9),
+      fmt(s.off_format),
     ]),
   );
-  return table(["model", "T", ...ks.map((k) => `pass@${k}`), "pass1_sd", "distinct_pass", "distinct_fail", "edit_dist", "entropy", "top1>0.9"], rows);
+  return table(["model", "T", ...ks.map((k) => `pass@${k}`), "pass1_sd", "distinct_pass", "distinct_fail", "edit_dist", "entropy", "top1>0.9", "off_format"], rows);
 }
 
 export function recommendTable(results: readonly RecommendResult[]): string {

@@ -3,6 +3,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { writeBigramModel } from "../../src/synth/index.ts";
+import type { CodegenResult } from "../../src/tasks/codegen/run.ts";
 import { codeWriterSpec, diversity, jsTokens, loadProblems, normalizeProgram, normalizedEditDistance, parseProblems, passAtK, runCodegen, runCompletion, validateProblems, type CodegenSettings, type Problem } from "../../src/tasks/index.ts";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -186,9 +187,37 @@ describe("ptalign task codegen", () => {
     const res = await ptalign(["task", "codegen", "--model", "sim:e", "--model", "sim:d", "--limit", "4", "-n", "5", "--temperature", "0.2,1", "--runs", "2", "--k", "1,5", "--out", out]);
     assert.equal(res.code, 0, res.stderr);
     const lines = res.stdout.trim().split("\n");
-    assert.match(lines[0]!, /^model\s+T\s+pass@1\s+pass@5\s+pass1_sd\s+distinct_pass\s+distinct_fail\s+edit_dist\s+entropy\s+top1>0\.9$/);
+    assert.match(lines[0]!, /^model\s+T\s+pass@1\s+pass@5\s+pass1_sd\s+distinct_pass\s+distinct_fail\s+edit_dist\s+entropy\s+top1>0\.9\s+off_format$/);
     assert.equal(lines.filter((l) => /^sim:[de]\s/.test(l)).length, 4);
     assert.match(res.stdout, /2 task results added to .*\/tasks\n$/);
+  });
+  it("--dry-run prints the generations and a calibrated estimate per model, and runs nothing else", async () => {
+    const out = join(await tempDir(), "results");
+    const res = await ptalign(["task", "codegen", "--model", "sim:e", "--model", "sim:d", "--limit", "3", "--dry-run", "--out", out]);
+    assert.equal(res.code, 0, res.stderr);
+    const lines = res.stdout.trim().split("\n");
+    // The default sweep: n 5 × T 0.2, 0.8 × 2 runs.
+    assert.equal(lines[0], "3 problems × 2 temperatures (0.2, 0.8) × 2 runs × n 5 = 60 generations per model");
+    assert.match(lines[2]!, /^model\s+generations\s+calibration\s+per sample\s+estimate$/);
+    assert.match(lines[3]!, /^sim:e\s+60\s+4 in \d+\.\d\d s\s+\d+\.\d ms\s+\d/);
+    assert.match(res.stdout, /Nothing was stored\.\n$/);
+    const { existsSync } = await import("node:fs");
+    assert.equal(existsSync(out), false);
+    const json = await ptalign(["task", "codegen", "--model", "sim:e", "--limit", "2", "-n", "3", "--runs", "4", "--temperature", "1", "--dry-run", "--json"]);
+    const [e] = JSON.parse(json.stdout);
+    assert.equal(e.generations, 2 * 3 * 4);
+    assert.equal(e.calibration.samples, 2);
+    assert.ok(Math.abs(e.estimate_seconds - (e.calibration.open_seconds + 24 * e.seconds_per_sample)) < 1e-9);
+  });
+  it("an off-format model (sim:e?leak=0.9 writes prose 90% of the time) gets a warning naming the share", async () => {
+    const res = await ptalign(["task", "codegen", "--model", "sim:e?leak=0.9", "--limit", "4", "-n", "5", "--temperature", "0.2", "--runs", "1", "--json", "--no-save"]);
+    assert.equal(res.code, 0, res.stderr);
+    const [r] = JSON.parse(res.stdout) as CodegenResult[];
+    const s = r!.summaries[0]!;
+    assert.equal(s.off_format, r!.cells.flatMap((c) => c.samples).filter((x) => x.outcome === "syntax").length / 20);
+    assert.ok(s.off_format > 0.5, String(s.off_format));
+    assert.match(res.stderr, /^ptalign: warning: sim:e\?.* at T=0\.2: off-format: \d+% of the samples are not a program/m);
+    assert.ok(r!.warnings!.some((w) => /off-format/.test(w)));
   });
   it("bad input exits 2 with one line: malformed JSONL (line number), a failing canonical solution", async () => {
     const dir = await tempDir();

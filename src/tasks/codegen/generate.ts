@@ -110,13 +110,18 @@ export function simPool(problem: Problem): { programs: string[]; target: { suppo
  * target, sim:d one-hot on a variant drawn from it, sim:collapsed on the least likely variant), tempered, and the
  * program drawn from it. `history` (indices drawn so far for this problem and run) feeds the families' `repeat`.
  */
-export function generateSim(model: SimModel, problem: Problem, temperature: number, rng: Rng, history: number[]): Completion {
+export function generateSim(model: SimModel, problem: Problem, temperature: number, rng: Rng, history: number[], leakRng?: Rng): Completion {
   const { programs, target } = simPool(problem);
-  const { ptoken } = model.step(target, history, rng);
+  const { ptoken, leak } = model.step(target, history, rng);
   const q = applyTemperature(ptoken, temperature);
   const idx = drawIndex(q, rng);
   history.push(idx);
   let h = 0;
   for (const p of ptoken) if (p > 0) h -= p * Math.log(p);
-  return { completion: programs[idx]!, steps: 1, entropy_sum: h, confident: Math.max(...ptoken) > 0.9 ? 1 : 0, stop: "sim" };
+  // The family's leak: with that probability the model writes prose instead of code (drawn from its own stream).
+  const completion = leakRng && leakRng() < leak ? SIM_OFF_FORMAT : programs[idx]!;
+  return { completion, steps: 1, entropy_sum: h, confident: Math.max(...ptoken) > 0.9 ? 1 : 0, stop: "sim" };
 }
+
+/** What a sim model writes when it leaks: text that is not a program (a syntax error in every layout). */
+export const SIM_OFF_FORMAT = "Sure! Here is the function you asked for.\n";

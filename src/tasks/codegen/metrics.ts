@@ -139,9 +139,11 @@ export function diversity(samples: readonly { completion: string; passed: boolea
   return { distinct_passing: pass.size, distinct_failing: fail.size, edit_distance: pairs ? sum / pairs : null };
 }
 
-/** Sample standard deviation (n − 1); null for fewer than two values. */
+/** Sample standard deviation (n − 1); null for fewer than two values; exactly 0 when all values are equal. */
 export function sampleSd(xs: readonly number[]): number | null {
   if (xs.length < 2) return null;
+  // Identical runs: the mean of equal floats can differ from them in the last bit (1.4e-16 instead of 0).
+  if (xs.every((x) => x === xs[0])) return 0;
   const m = xs.reduce((a, b) => a + b, 0) / xs.length;
   return Math.sqrt(xs.reduce((a, x) => a + (x - m) ** 2, 0) / (xs.length - 1));
 }

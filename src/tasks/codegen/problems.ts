@@ -1,13 +1,19 @@
-// Code-generation problems in the HumanEval JSONL layout: task_id, prompt, entry_point, test, optional
-// canonical_solution. MultiPL-E's JavaScript files use `tests` and `stop_tokens`; both are accepted. Our own set
+// Code-generation problems as published, one JSON object per line (.jsonl or .jsonl.gz): the HumanEval layout
+// (task_id, prompt, entry_point, test, canonical_solution), HumanEval-X's (task_id "JavaScript/N", declaration,
+// example_test; tests with console.assert), MultiPL-E's (name, language, tests, stop_tokens). Our own set
 // (data/codegen/problems.jsonl) adds `wrong_solutions`: plausible wrong completions its tests must reject.
+// Each layout is judged by its own harness's pass rule (docs/tasks.md).
 
+import { gunzipSync } from "node:zlib";
 import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
-import { DEFAULT_LIMITS, execute, type Execution, type SandboxLimits } from "./sandbox.ts";
+import { DEFAULT_LIMITS, execute, type Execution, type PassRule, type SandboxLimits } from "./sandbox.ts";
+
+/** Whose file this is: decides the program's shape and the pass rule. */
+export type Layout = "humaneval" | "humaneval-x" | "multipl-e";
 
 export interface Problem {
   task_id: string;
@@ -22,7 +28,12 @@ export interface Problem {
   stop?: string[];
   /** "ts": the program is TypeScript; its types are stripped (esbuild) before it runs. Default "js". */
   language?: "js" | "ts";
+  /** The layout the row came in; "humaneval" when absent. */
+  layout?: Layout;
 }
+
+/** The official pass rule of a layout: HumanEval-X's harness fails any program that prints (docs/tasks.md). */
+export const passRule = (p: Pick<Problem, "layout">): PassRule => (p.layout === "humaneval-x" ? "silent" : "throws");
 
 /** MultiPL-E's JavaScript stop sequences: the next top-level definition or statement ends the function. */
 export const DEFAULT_STOPS = ["\nfunction ", "\n/*", "\n//", "\nconsole.log", "\n```"];
@@ -40,7 +51,28 @@ const Row = z.object({
   wrong_solutions: z.array(z.string()).optional(),
   stop_tokens: z.array(z.string()).optional(),
   language: z.string().optional(),
+  declaration: z.string().optional(),
+  example_test: z.string().optional(),
 });
+
+const LANGUAGES: Record<string, string> = { js: "JavaScript", javascript: "JavaScript", ts: "TypeScript", typescript: "TypeScript", py: "Python", python: "Python", cpp: "C++", "c++": "C++", java: "Java", go: "Go", rs: "Rust", rust: "Rust", cs: "C#", php: "PHP", rb: "Ruby", lua: "Lua", r: "R", jl: "Julia", sh: "Bash", swift: "Swift", scala: "Scala", rkt: "Racket", pl: "Perl", d: "D", ml: "OCaml", hs: "Haskell", kt: "Kotlin", elixir: "Elixir", clj: "Clojure" };
+// HumanEval-X's task_id prefixes ("HumanEval/0", OpenAI's original, is Python but says so only through its prompt).
+const TASK_PREFIX: Record<string, string> = { javascript: "JavaScript", js: "JavaScript", python: "Python", cpp: "C++", java: "Java", go: "Go", rust: "Rust" };
+
+/**
+ * The language a row is written in: its `language` field (MultiPL-E), its task_id prefix (HumanEval-X's
+ * "JavaScript/0", "Python/0", …; OpenAI HumanEval's "HumanEval/0" is Python), else what the prompt looks like.
+ */
+// A Python prompt: a def or an import at the start of a line, and nothing JavaScript-like.
+const looksPython = (prompt: string) => /^\s*(def\s+[A-Za-z_]\w*\s*\(|from\s+[\w.]+\s+import\b|import\s+\w+\s*$)/m.test(prompt) && !/\bfunction\s*[\w$]*\s*\(|=>\s*\{|^\s*(const|let|var)\s+[\w$]+\s*=/m.test(prompt);
+
+export function languageOf(row: { language?: string | undefined; task_id?: string | number | undefined; prompt: string }): string {
+  if (row.language) return LANGUAGES[row.language.toLowerCase()] ?? row.language;
+  const prefix = /^([A-Za-z+]+)\/\d+$/.exec(String(row.task_id ?? ""))?.[1]?.toLowerCase();
+  if (prefix && TASK_PREFIX[prefix]) return TASK_PREFIX[prefix]!;
+  if (looksPython(row.prompt)) return "Python";
+  return "JavaScript";
+}
 
 /** Parses JSONL text; every error names the file and line. */
 export function parseProblems(text: string, file = "problems"): Problem[] {
@@ -58,10 +90,14 @@ export function parseProblems(text: string, file = "problems"): Problem[] {
     const parsed = Row.safeParse(json);
     if (!parsed.success) {
       const issue = parsed.error.issues[0]!;
-      throw new InputError(`${where}: ${issue.path.join(".") || "line"}: ${issue.message}; expected the HumanEval layout {task_id, prompt, entry_point, test, canonical_solution?}`);
+      throw new InputError(`${where}: ${issue.path.join(".") || "line"}: ${issue.message}; expected the HumanEval layout {task_id, prompt, entry_point, test, canonical_solution?} (or HumanEval-X's, or MultiPL-E's)`);
     }
     const r = parsed.data;
-    if (r.language && !/^(js|javascript|ts|typescript)$/i.test(r.language)) throw new InputError(`${where}: language "${r.language}" is not supported; only JavaScript and TypeScript problems can be executed`);
+    const language = languageOf(r);
+    if (language !== "JavaScript" && language !== "TypeScript") {
+      const how = r.language ? `language "${r.language}"` : `task_id "${r.task_id ?? r.name ?? ""}"`;
+      throw new InputError(`${where}: these problems are ${language} (${how}); the sandbox runs only JavaScript and TypeScript, so use HumanEval-X's humaneval_js.jsonl.gz or MultiPL-E's humaneval-js / humaneval-ts file`);
+    }
     const test = r.test ?? r.tests;
     if (!test) throw new InputError(`${where}: missing "test" (or MultiPL-E "tests"); every problem needs test code`);
     const id = String(r.task_id ?? r.name ?? "");
@@ -74,7 +110,9 @@ export function parseProblems(text: string, file = "problems"): Problem[] {
     if (r.canonical_solution !== undefined) p.canonical_solution = r.canonical_solution;
     if (r.wrong_solutions) p.wrong_solutions = r.wrong_solutions;
     if (r.stop_tokens) p.stop = r.stop_tokens;
-    if (r.language && /^(ts|typescript)$/i.test(r.language)) p.language = "ts";
+    if (language === "TypeScript") p.language = "ts";
+    if (r.declaration !== undefined || r.example_test !== undefined || /^JavaScript\/\d+$/.test(id)) p.layout = "humaneval-x";
+    else if (r.tests !== undefined) p.layout = "multipl-e";
     out.push(p);
   });
   if (out.length === 0) throw new InputError(`${file}: no problems (the file is empty)`);
@@ -88,14 +126,22 @@ function functionName(prompt: string): string | undefined {
   return last?.[1] ?? last?.[2];
 }
 
+/** Reads a problems file, gunzipping it when it is gzip data (HumanEval-X ships .jsonl.gz). */
 export async function loadProblems(file: string = BUILTIN_PROBLEMS): Promise<Problem[]> {
-  let text: string;
+  let bytes: Buffer;
   try {
-    text = await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new InputError(`cannot read problems file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseProblems(text, file);
+  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
+    try {
+      bytes = gunzipSync(bytes);
+    } catch (err) {
+      throw new InputError(`${file}: damaged gzip data (${err instanceof Error ? err.message : String(err)}); download the file again`);
+    }
+  }
+  return parseProblems(bytes.toString("utf8"), file);
 }
 
 /**
@@ -109,7 +155,7 @@ export function program(problem: Problem, completion: string): string {
 
 export async function runCompletion(problem: Problem, completion: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<Execution> {
   const code = program(problem, completion);
-  if (problem.language !== "ts") return execute(code, limits);
+  if (problem.language !== "ts") return execute(code, limits, passRule(problem));
   // TypeScript: strip the types (no type checking, like tsx) and run the JavaScript that remains.
   let js: string;
   try {
@@ -118,22 +164,47 @@ export async function runCompletion(problem: Problem, completion: string, limits
     const first = (err as { errors?: { text: string }[] }).errors?.[0]?.text ?? String(err);
     return { passed: false, outcome: "syntax", reason: `syntax error: ${first.split("\n")[0]}`, output: "", ms: 0 };
   }
-  return execute(js, limits);
+  return execute(js, limits, passRule(problem));
+}
+
+/** A problem the check found unusable: its canonical solution fails, or one of its wrong solutions passes. */
+export interface ProblemFailure {
+  task_id: string;
+  reason: string;
 }
 
 /**
- * Every canonical solution must pass its tests (and every listed wrong solution must fail them): otherwise the
- * problem cannot tell a right program from a wrong one. Throws InputError naming the first problem that does not.
+ * Runs every canonical solution against its tests (and every listed wrong solution, which must fail them): a problem
+ * that does not hold cannot tell a right program from a wrong one. Returns the problems that hold and, all at once,
+ * the ones that do not, each with its reason.
  */
-export async function validateProblems(problems: readonly Problem[], limits: SandboxLimits = DEFAULT_LIMITS): Promise<void> {
+export async function checkProblems(problems: readonly Problem[], limits: SandboxLimits = DEFAULT_LIMITS): Promise<{ ok: Problem[]; failed: ProblemFailure[] }> {
+  const ok: Problem[] = [];
+  const failed: ProblemFailure[] = [];
   for (const p of problems) {
+    let reason: string | undefined;
     if (p.canonical_solution !== undefined) {
       const r = await runCompletion(p, p.canonical_solution, limits);
-      if (!r.passed) throw new InputError(`problem ${p.task_id}: its canonical_solution fails its own tests (${r.reason}); fix the solution or the tests`);
+      if (!r.passed) reason = `its canonical_solution fails its own tests (${r.reason})`;
     }
     for (const [i, wrong] of (p.wrong_solutions ?? []).entries()) {
+      if (reason) break;
       const r = await runCompletion(p, wrong, limits);
-      if (r.passed) throw new InputError(`problem ${p.task_id}: wrong_solutions[${i}] passes the tests; the tests must reject it`);
+      if (r.passed) reason = `wrong_solutions[${i}] passes the tests; the tests must reject it`;
     }
+    if (reason) failed.push({ task_id: p.task_id, reason });
+    else ok.push(p);
   }
+  return { ok, failed };
+}
+
+/** The failures of checkProblems in one line: "problem A: reason; problem B: reason". */
+export function describeFailures(failed: readonly ProblemFailure[]): string {
+  return failed.map((f) => `problem ${f.task_id}: ${f.reason}`).join("; ");
+}
+
+/** checkProblems, refusing (InputError, one line naming every failing problem) when any problem does not hold. */
+export async function validateProblems(problems: readonly Problem[], limits: SandboxLimits = DEFAULT_LIMITS): Promise<void> {
+  const { failed } = await checkProblems(problems, limits);
+  if (failed.length > 0) throw new InputError(`${failed.length === 1 ? "" : `${failed.length} problems do not hold: `}${describeFailures(failed)}; fix the solutions or the tests, or run without --check strict to skip them (--no-check skips the check)`);
 }

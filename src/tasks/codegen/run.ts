@@ -6,7 +6,8 @@ import { InputError } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
 import { codegenPrompt, generateSim, generateTokens, type Completion } from "./generate.ts";
 import { diversity, passAtK, sampleSd } from "./metrics.ts";
-import { DEFAULT_STOPS, runCompletion, type Problem } from "./problems.ts";
+import { DEFAULT_STOPS, passRule, runCompletion, type Problem, type ProblemFailure } from "./problems.ts";
+import { codegenFormatWarning } from "../warnings.ts";
 import { DEFAULT_LIMITS, type Outcome, type SandboxLimits } from "./sandbox.ts";
 
 export interface CodegenSettings {
@@ -22,7 +23,11 @@ export interface CodegenSettings {
   limits: SandboxLimits;
 }
 
-export const DEFAULT_CODEGEN: CodegenSettings = { n: 10, temperatures: [0.2, 0.6, 1.0], runs: 3, seed: 1, ks: [1, 5, 10], maxTokens: 256, limits: DEFAULT_LIMITS };
+/**
+ * The default sweep: small enough that the built-in set (38 problems, 760 generations) finishes in minutes on a
+ * small model on 2 CPU cores; the published protocol (n = 200, T = 0.2 and 0.8) is in the README.
+ */
+export const DEFAULT_CODEGEN: CodegenSettings = { n: 5, temperatures: [0.2, 0.8], runs: 2, seed: 1, ks: [1, 5], maxTokens: 256, limits: DEFAULT_LIMITS };
 
 export interface CodegenSample {
   completion: string;
@@ -64,6 +69,8 @@ export interface CodegenSummary {
   profile: { mean_entropy: number; top1_gt_0_9: number; decisions: number };
   /** Why the failing samples failed: outcome → count. */
   failures: Record<string, number>;
+  /** Share of samples whose program does not parse (outcome "syntax"): codegen's counterpart of the answer leak. */
+  off_format: number;
 }
 
 export interface CodegenResult {
@@ -74,12 +81,16 @@ export interface CodegenResult {
   problems: string[];
   summaries: CodegenSummary[];
   cells: CodegenCell[];
+  /** Problems the canonical check skipped, with the reason (absent: none skipped or no check). */
+  skipped?: ProblemFailure[];
+  /** What the numbers cannot say (off-format, a comparison that cannot discriminate); printed by the CLI. */
+  warnings?: string[];
   id?: string;
 }
 
 export type CodegenListener = (done: number, total: number) => void;
 
-export async function runCodegen(modelSpec: string, problems: readonly Problem[], settings: CodegenSettings, opts: { backend?: ModelOptions; model?: Model; onSample?: CodegenListener } = {}): Promise<CodegenResult> {
+export async function runCodegen(modelSpec: string, problems: readonly Problem[], settings: CodegenSettings, opts: { backend?: ModelOptions; model?: Model; onSample?: CodegenListener; skipped?: ProblemFailure[] } = {}): Promise<CodegenResult> {
   if (settings.n < 1 || !Number.isInteger(settings.n)) throw new InputError(`--n must be a whole number ≥ 1 (got ${settings.n})`);
   if (settings.temperatures.length === 0) throw new InputError("give at least one --temperature");
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
@@ -97,12 +108,14 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
         const seed = settings.seed + r;
         for (const problem of problems) {
           const rng = makeRng(`${seed}/${temperature}/${problem.task_id}`);
+          // A separate stream for the sim models' off-format draws, so `leak` leaves the program draws unchanged.
+          const leakRng = makeRng(`${seed}/${temperature}/${problem.task_id}/leak`);
           const history: number[] = [];
           const promptTokens = isSimModel(model) ? [] : (await model.prepare?.(codegenPrompt(problem)), model.encodePrompt(codegenPrompt(problem)));
           const samples: CodegenSample[] = [];
           for (let i = 0; i < settings.n; i++) {
             const gen = isSimModel(model)
-              ? generateSim(model, problem, temperature, rng, history)
+              ? generateSim(model, problem, temperature, rng, history, leakRng)
               : await generateTokens(model, promptTokens, { temperature, maxTokens: settings.maxTokens, stops: problem.stop ?? DEFAULT_STOPS, rng });
             const key = `${problem.task_id}\u0000${gen.completion}`;
             let exec = cache.get(key);
@@ -133,15 +146,34 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
   } finally {
     if (!opts.model) await closeModel(model);
   }
+  const name = isSimModel(model) ? model.spec : modelSpec;
+  const summaries = settings.temperatures.map((T) => summarise(cells.filter((c) => c.temperature === T), T, settings));
+  const warnings = [
+    ...(isSimModel(model) ? simPoolWarnings(name, problems) : []),
+    ...summaries.map((s) => codegenFormatWarning(name, s.temperature, s.off_format)).filter((w): w is string => w !== undefined),
+  ];
   return {
     version: 1,
     task: "codegen",
-    model: isSimModel(model) ? model.spec : modelSpec,
-    settings: { n: settings.n, temperatures: settings.temperatures, runs: settings.runs, seed: settings.seed, ks: settings.ks, max_tokens: settings.maxTokens, limits: settings.limits },
+    model: name,
+    settings: { n: settings.n, temperatures: settings.temperatures, runs: settings.runs, seed: settings.seed, ks: settings.ks, max_tokens: settings.maxTokens, limits: settings.limits, pass_rules: Object.fromEntries(problems.map((p) => [p.layout ?? "humaneval", passRule(p)])) },
     problems: problems.map((p) => p.task_id),
-    summaries: settings.temperatures.map((T) => summarise(cells.filter((c) => c.temperature === T), T, settings)),
+    summaries,
     cells,
+    ...(opts.skipped?.length ? { skipped: opts.skipped } : {}),
+    ...(warnings.length ? { warnings } : {}),
   };
+}
+
+/**
+ * A sim model chooses among a problem's canonical and wrong solutions: where there are no wrong ones it can only
+ * pass, so its numbers say nothing about the model family.
+ */
+function simPoolWarnings(model: string, problems: readonly Problem[]): string[] {
+  const single = problems.filter((p) => (p.wrong_solutions ?? []).length === 0).length;
+  if (single === 0) return [];
+  if (single === problems.length) return [`${model}: cannot discriminate: no problem has wrong_solutions, so a sim model can only write the canonical solution and passes everything (sim models suit the built-in set; measure a GGUF model on published benchmarks)`];
+  return [`${model}: ${single} of ${problems.length} problems have no wrong_solutions: a sim model always passes those`];
 }
 
 const avg = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
@@ -175,5 +207,6 @@ export function summarise(cells: readonly CodegenCell[], temperature: number, se
       decisions,
     },
     failures,
+    off_format: all.length ? all.filter((s) => s.outcome === "syntax").length / all.length : 0,
   };
 }

@@ -24,26 +24,48 @@ export interface SandboxLimits {
 
 export const DEFAULT_LIMITS: SandboxLimits = { timeoutMs: 2000, memoryMb: 32, maxOutputChars: 64 * 1024 };
 
-/** Why an execution failed; "passed" when it ran to the end without an exception. */
-export type Outcome = "passed" | "failed" | "error" | "syntax" | "timeout" | "memory" | "output";
+/**
+ * Why an execution failed; "passed" when it ran to the end without an exception (and, under the "silent" rule,
+ * without printing). "printed": it printed under the "silent" rule.
+ */
+export type Outcome = "passed" | "failed" | "error" | "syntax" | "timeout" | "memory" | "output" | "printed";
 
 export interface Execution {
   passed: boolean;
   outcome: Outcome;
   /** One line: the exception's message or the limit that ended the execution. */
   reason: string;
-  /** Console output (cut at maxOutputChars). */
+  /** Console output (cut at maxOutputChars), stdout and stderr interleaved. */
   output: string;
+  /** Whether anything was written to stdout / stderr. */
+  printed?: { stdout: boolean; stderr: boolean };
   ms: number;
 }
 
-// Runs inside the isolate before the program: console, an assert module, a require that only knows assert.
+// Runs inside the isolate before the program: console, an assert module, a `require` that knows the pure Node
+// built-ins a function may touch (assert, util), and CommonJS `module` / `exports` for the program's wrapper.
 const PRELUDE = String.raw`
 (function () {
   const g = globalThis;
   const out = g.__ptalign_out; delete g.__ptalign_out;
-  const show = (v) => { try { return typeof v === "string" ? v : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
-  const write = (...args) => out(args.map(show).join(" "));
+  const consoleAssertPrints = g.__ptalign_silent; delete g.__ptalign_silent;
+  const show = (v) => { try { return typeof v === "string" ? v : typeof v === "function" ? "[Function: " + (v.name || "(anonymous)") + "]" : JSON.stringify(v) ?? String(v); } catch (e) { return String(v); } };
+  const format = (...args) => {
+    if (typeof args[0] !== "string" || !/%[sdifjoOc%]/.test(args[0])) return args.map(show).join(" ");
+    let i = 1;
+    const head = args[0].replace(/%([sdifjoOc%])/g, (m, c) => {
+      if (c === "%") return "%";
+      if (i >= args.length) return m;
+      const v = args[i++];
+      if (c === "s") return typeof v === "string" ? v : show(v);
+      if (c === "d" || c === "i") return String(c === "i" ? parseInt(v) : Number(v));
+      if (c === "f") return String(parseFloat(v));
+      if (c === "c") return "";
+      return show(v);
+    });
+    return [head, ...args.slice(i).map(show)].join(" ");
+  };
+  const write = (stream) => (...args) => out(stream, format(...args));
   class AssertionError extends Error { constructor(m) { super(m); this.name = "AssertionError"; } }
   const fail = (m, d) => { throw new AssertionError(m === undefined ? d : String(m)); };
   const deep = (a, b, strict) => {
@@ -70,31 +92,62 @@ const PRELUDE = String.raw`
   assert.throws = (f, _e, m) => { try { f(); } catch (e) { return; } fail(typeof _e === "string" ? _e : m, "expected a throw"); };
   assert.strict = assert;
   Object.freeze(assert);
+  // The pure part of node:util that programs use to format or compare values.
+  const util = Object.freeze({ format, inspect: show, isDeepStrictEqual: (a, b) => deep(a, b, true),
+    inherits: (c, p) => { Object.setPrototypeOf(c.prototype, p.prototype); Object.setPrototypeOf(c, p); },
+    types: Object.freeze({ isDate: (v) => v instanceof Date, isRegExp: (v) => v instanceof RegExp, isMap: (v) => v instanceof Map, isSet: (v) => v instanceof Set, isPromise: (v) => v instanceof Promise }) });
+  const builtins = { assert, "assert/strict": assert, util };
   const fixed = (name, value) => Object.defineProperty(g, name, { value, writable: false, configurable: false, enumerable: false });
   g.assert = assert; // configurable: MultiPL-E tests declare their own "const assert = require(...)"
+  // Everything else (fs, net, child_process, npm packages) does not exist here: nothing outside the isolate is reachable.
   fixed("require", (name) => {
-    if (name === "assert" || name === "node:assert" || name === "assert/strict" || name === "node:assert/strict") return assert;
+    const key = String(name).replace(/^node:/, "");
+    if (Object.prototype.hasOwnProperty.call(builtins, key)) return builtins[key];
     throw new Error("module " + JSON.stringify(String(name)) + " is not available in the sandbox");
   });
-  // HumanEval-X style tests use console.assert: make a failed one fail the test.
+  // console.assert: HumanEval-X's tests call it; under node it prints "Assertion failed" to stderr (the official
+  // harness then fails the sample because something was printed). Our own layouts make it throw instead.
+  const consoleAssert = consoleAssertPrints
+    ? (v, ...m) => { if (!v) out("stderr", m.length ? "Assertion failed: " + format(...m) : "Assertion failed"); }
+    : (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); };
   // The harness cannot be switched off by the completion: assert is frozen, require and console are fixed.
-  fixed("console", Object.freeze({ log: write, info: write, warn: write, error: write, debug: write,
-    assert: (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); } }));
+  fixed("console", Object.freeze({ log: write("stdout"), info: write("stdout"), debug: write("stdout"), warn: write("stderr"), error: write("stderr"), trace: write("stderr"), assert: consoleAssert }));
 })();
 `;
 
+/**
+ * How a program's result is judged. "throws": it passes unless it throws (node's exit code; MultiPL-E, our own set).
+ * "silent": it passes only if it throws nothing and prints nothing to stdout or stderr (HumanEval-X's harness, whose
+ * tests use console.assert, which prints).
+ */
+export type PassRule = "throws" | "silent";
+
+/**
+ * Node's CommonJS wrapper: the program runs as the body of a function of (exports, require, module, __filename,
+ * __dirname), as `node program.js` runs it, so `module.exports = f` works and top-level declarations stay local.
+ */
+export function commonJs(code: string): string {
+  return `(function (module) { (function (exports, require, module, __filename, __dirname) {${code}\n}).call(module.exports, module.exports, require, module, "/sandbox/program.js", "/sandbox"); })({ exports: {}, id: ".", filename: "/sandbox/program.js", loaded: false, children: [], paths: [] });\n`;
+}
+
 class OutputLimit extends Error {}
 
-/** Runs `code` as a classic script in a fresh isolate under `limits`. Never throws for anything the code does. */
-export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMITS): Promise<Execution> {
+/**
+ * Runs `code` as `node` runs a CommonJS file (inside Node's module wrapper) in a fresh isolate under `limits`, and
+ * judges it by `rule`. Never throws for anything the code does.
+ */
+export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMITS, rule: PassRule = "throws"): Promise<Execution> {
   const started = Date.now();
   const isolate = new ivm.Isolate({ memoryLimit: Math.max(8, limits.memoryMb) });
   let output = "";
   let overflow = false;
-  const done = (passed: boolean, outcome: Outcome, reason: string): Execution => ({ passed, outcome, reason: oneLine(reason), output, ms: Date.now() - started });
+  const printed = { stdout: false, stderr: false };
+  const done = (passed: boolean, outcome: Outcome, reason: string): Execution => ({ passed, outcome, reason: oneLine(reason), output, printed, ms: Date.now() - started });
   try {
     const context = await isolate.createContext();
-    await context.global.set("__ptalign_out", new ivm.Callback((text: string) => {
+    await context.global.set("__ptalign_silent", rule === "silent");
+    await context.global.set("__ptalign_out", new ivm.Callback((stream: string, text: string) => {
+      printed[stream === "stderr" ? "stderr" : "stdout"] = true;
       if (overflow) throw new OutputLimit(`output limit of ${limits.maxOutputChars} characters exceeded`);
       const room = limits.maxOutputChars - output.length;
       output += String(text).slice(0, Math.max(0, room)) + "\n";
@@ -106,7 +159,7 @@ export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMI
     await (await isolate.compileScript(PRELUDE)).run(context, { timeout: limits.timeoutMs });
     let script: ivm.Script;
     try {
-      script = await isolate.compileScript(code, { filename: "program.js" });
+      script = await isolate.compileScript(commonJs(code), { filename: "program.js" });
     } catch (err) {
       return done(false, "syntax", `syntax error: ${message(err)}`);
     }
@@ -118,6 +171,12 @@ export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMI
       clearTimeout(guard);
     }
     if (overflow) return done(false, "output", `output limit of ${limits.maxOutputChars} characters exceeded`);
+    if (rule === "silent" && (printed.stdout || printed.stderr)) {
+      const first = output.split("\n")[0] ?? "";
+      // A failed console.assert is how HumanEval-X's tests report a wrong answer.
+      if (/^Assertion failed/.test(first)) return done(false, "failed", `console.assert failed (printed "${first}")`);
+      return done(false, "printed", `printed to ${printed.stdout ? "stdout" : "stderr"} ("${first}"); HumanEval-X passes only programs that print nothing`);
+    }
     return done(true, "passed", "passed");
   } catch (err) {
     const msg = message(err);
