@@ -4,6 +4,24 @@
 export interface Target {
   support: string[];
   probs: number[];
+  /** Set when the target is a continuous family binned at a precision (docs/metrics.md, "Continuous targets"). */
+  continuous?: ContinuousInfo;
+}
+
+/** How a continuous target was binned: answer k·bin_width stands for [k·w − w/2, k·w + w/2). */
+export interface ContinuousInfo {
+  family: "normal" | "cuniform" | "beta" | "exponential" | "cauchy" | "student_t" | "chi2" | "f" | "gamma" | "weibull" | "laplace" | "logistic";
+  /** The family's parameters by name (e.g. {mu: 0, sigma: 1}). */
+  params: Record<string, number>;
+  /** Decimals written after the point. */
+  precision: number;
+  bin_width: number;
+  /** Lower edge of the first bin and upper edge of the last. */
+  range: [number, number];
+  /** Probability mass of the distribution outside the range (the bins' probabilities are renormalised without it). */
+  tail: number;
+  /** The DIST text it came from. */
+  dist: string;
 }
 
 /** One step of one run: P_token over the support (renormalised), raw mass outside it, the sample drawn. */
@@ -15,6 +33,8 @@ export interface Step {
   sample: string | null;
   /** Raw text the model produced for this step when it is not a support answer (batch protocol only). */
   raw?: string;
+  /** The number the model wrote, when its answer parses as one (free-form answers: "0.37", "-1.2e-1"); continuous sample tests use it. */
+  value?: number;
   /** Upper bound on probability mass not accounted for (pruned tokenisations, top-k truncation). 0 when exact. */
   unknown?: number;
   /** Answers the server's top-k log-probabilities did not show at this step (remote top-k scoring only). */
@@ -49,6 +69,29 @@ export interface Metrics {
   w1: number | null;
   /** Steps whose answer could not be parsed (`sample: null` with `raw`, batch protocol). Absent in results stored before it existed. */
   unparsed?: number;
+  /** Continuous targets: one-sample KS of the sample values against the CDF (null without values). */
+  ks?: number | null;
+  ks_p?: number | null;
+  /** Continuous targets: W1 between the sample values and the distribution itself (null without values or when E|X| = ∞). */
+  w1_dist?: number | null;
+  /** Continuous targets: how many numbers the value tests used (those outside the bins' range included). */
+  n_values?: number;
+  /** The "bad dice" peers' recipe (opt-in, --peer-tests): docs/metrics.md, "Continuous targets". */
+  peers?: PeerTests;
+}
+
+export interface PeerTests {
+  /** Reference draws from the target (seeded), as many as the model's values unless set. */
+  n_ref: number;
+  /** Two-sample KS of the values against the reference draws (continuous targets). */
+  ks2: number | null;
+  ks2_p: number | null;
+  /** W1 between the values and the reference draws (scipy's wasserstein_distance of the two samples). */
+  w1_ref: number | null;
+  /** Chi-square over the support with tail cells of expected count < 5 merged. */
+  chi2: number | null;
+  chi2_p: number | null;
+  df: number | null;
 }
 
 export type VerdictType = "D" | "E" | "collapsed" | "mixed" | "uncertain";

@@ -6,7 +6,7 @@ import type { Target } from "../types.ts";
 /** A family larger than this is almost certainly a typo, and its prompt and scoring cost would be prohibitive. */
 export const MAX_SUPPORT = 10_000;
 
-export const FAMILY_NAMES = ["uniform", "binomial", "poisson", "geometric", "zipf"] as const;
+export const FAMILY_NAMES = ["uniform", "binomial", "poisson", "geometric", "zipf", "bernoulli"] as const;
 export type FamilyName = (typeof FAMILY_NAMES)[number];
 
 /** Parameter names in positional order (every one may also be given by name, e.g. max=15), usage and example. */
@@ -16,6 +16,7 @@ export const FAMILY_SIGNATURES: Readonly<Record<FamilyName, { params: readonly s
   poisson: { params: ["lambda", "max"], usage: "poisson(lambda,max=M)", example: "poisson(5,max=15)" },
   geometric: { params: ["p", "max"], usage: "geometric(p,max=M)", example: "geometric(0.3,max=10)" },
   zipf: { params: ["s", "n"], usage: "zipf(s,n)", example: "zipf(1.1,20)" },
+  bernoulli: { params: ["p"], usage: "bernoulli(p)", example: "bernoulli(0.7)" },
 };
 
 export const PRESET_NAMES = ["extreme", "flat"] as const;
@@ -113,6 +114,12 @@ export function zipf(s: number, n: number, label = `zipf(${s},${n})`): Target {
   return { support: range(1, n), probs: weights.map((w) => w / sum) };
 }
 
+/** Support 0, 1 with P(1) = p. */
+export function bernoulli(p: number, label = `bernoulli(${p})`): Target {
+  requireProbability(label, "p", p, true);
+  return { support: ["0", "1"], probs: [1 - p, p] };
+}
+
 /** Builds a family from already-parsed numeric arguments, by parameter name. */
 export function family(name: FamilyName, args: Readonly<Record<string, number>>, label: string): Target {
   const sig = FAMILY_SIGNATURES[name];
@@ -134,6 +141,8 @@ export function family(name: FamilyName, args: Readonly<Record<string, number>>,
       return geometric(a("p"), a("max"), label);
     case "zipf":
       return zipf(a("s"), a("n"), label);
+    case "bernoulli":
+      return bernoulli(a("p"), label);
   }
 }
 

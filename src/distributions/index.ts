@@ -15,3 +15,18 @@ export {
   MAX_SUPPORT,
 } from "./families.ts";
 export type { FamilyName, PresetName } from "./families.ts";
+export { bernoulli } from "./families.ts";
+export {
+  continuousTarget,
+  continuousFunctions,
+  continuousSignature,
+  isContinuousName,
+  answerText,
+  CONTINUOUS_NAMES,
+  DEFAULT_PRECISION,
+  DEFAULT_MASS,
+  MAX_PRECISION,
+} from "./continuous.ts";
+export type { ContinuousName } from "./continuous.ts";
+export { BADDICE, BADDICE_NAMES, baddice } from "./baddice.ts";
+export { parseAnswerNumber, answerOfValue } from "./numbers.ts";

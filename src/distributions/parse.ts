@@ -4,6 +4,8 @@ import { InputError } from "../errors.ts";
 import type { Target } from "../types.ts";
 import { FAMILY_NAMES, FAMILY_SIGNATURES, PRESET_NAMES, family, preset } from "./families.ts";
 import type { FamilyName, PresetName } from "./families.ts";
+import { CONTINUOUS_NAMES, continuousSignature, continuousTarget, isContinuousName } from "./continuous.ts";
+import { BADDICE_NAMES, baddice } from "./baddice.ts";
 
 /** How far the probabilities may sum from 1 before the target is rejected (or rescaled with normalize). */
 export const SUM_TOLERANCE = 1e-6;
@@ -11,6 +13,8 @@ export const SUM_TOLERANCE = 1e-6;
 export interface ParseOptions {
   /** Rescale probabilities that do not sum to 1 instead of rejecting them (a sum of 0 is still an error). */
   normalize?: boolean;
+  /** Decimals a continuous family is written with when its DIST gives no precision= (the CLI's --precision). */
+  precision?: number;
 }
 
 const NUMBER_RE = /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/;
@@ -18,7 +22,7 @@ const NON_FINITE_RE = /^[+-]?(?:nan|inf|infinity)$/i;
 const FAMILY_RE = /^([A-Za-z_]\w*)\s*\(([^()]*)\)$/s;
 
 const UNKNOWN_HINT =
-  `expected a map like {1:0.1,2:0.9}, a family (${FAMILY_NAMES.join(", ")}) or a preset (${PRESET_NAMES.join(", ")})`;
+  `expected a map like {1:0.1,2:0.9}, a family (${FAMILY_NAMES.join(", ")}), a continuous family (${CONTINUOUS_NAMES.join(", ")}), a preset (${PRESET_NAMES.join(", ")}) or baddice:NAME`;
 
 /** Parses a DIST: a map `{1:0.1,2:0.9}` (or JSON object text), a family `binomial(10,0.5)` or a preset `extreme`. */
 export function parseDist(text: string, opts: ParseOptions = {}): Target {
@@ -30,9 +34,14 @@ export function parseDist(text: string, opts: ParseOptions = {}): Target {
     const lower = src.toLowerCase();
     const m = FAMILY_RE.exec(src);
     if ((PRESET_NAMES as readonly string[]).includes(lower)) target = preset(lower as PresetName);
-    else if (m && isFamily(m[1]!.toLowerCase())) target = parseFamily(m[1]!.toLowerCase() as FamilyName, m[2]!, src);
+    else if (lower.startsWith("baddice:")) {
+      const name = lower.slice("baddice:".length).trim();
+      const text = baddice(name);
+      if (text === undefined) throw new InputError(`unknown preset ${JSON.stringify(src)}: the bad-dice presets are baddice:${BADDICE_NAMES.join(", baddice:")}`);
+      return parseDist(text, opts);
+    } else if (m && isFamily(m[1]!.toLowerCase())) target = parseFamily(m[1]!.toLowerCase() as FamilyName, m[2]!, src, opts);
     else if (isFamily(lower)) {
-      const sig = FAMILY_SIGNATURES[lower as FamilyName];
+      const sig = signature(lower);
       throw new InputError(`${src} needs arguments: ${sig.usage}, e.g. ${sig.example}`);
     } else throw new InputError(`unknown distribution ${JSON.stringify(src)}: ${UNKNOWN_HINT}`);
   }
@@ -63,11 +72,12 @@ export function validateTarget(t: Target, opts: ParseOptions = {}): Target {
     sum += p;
   });
   if (sum === 0) throw new InputError(`probabilities sum to 0; give at least one answer a positive probability`);
-  if (opts.normalize) return { support: [...t.support], probs: t.probs.map((p) => p / sum) };
+  const extra = t.continuous ? { continuous: t.continuous } : {};
+  if (opts.normalize) return { support: [...t.support], probs: t.probs.map((p) => p / sum), ...extra };
   if (Math.abs(sum - 1) > SUM_TOLERANCE) {
     throw new InputError(`probabilities sum to ${formatNumber(sum)}, expected 1 (use --normalize)`);
   }
-  return { support: [...t.support], probs: [...t.probs] };
+  return { support: [...t.support], probs: [...t.probs], ...extra };
 }
 
 /** The map syntax, e.g. `{1:0.1,2:0.7}`; parseDist(formatDist(t)) gives back t exactly (numbers print as the shortest exact decimal). */
@@ -88,7 +98,11 @@ export function formatNumber(x: number, digits = 12): string {
 }
 
 function isFamily(name: string): boolean {
-  return (FAMILY_NAMES as readonly string[]).includes(name);
+  return (FAMILY_NAMES as readonly string[]).includes(name) || isContinuousName(name);
+}
+
+function signature(name: string): { params: readonly string[]; usage: string; example: string } {
+  return isContinuousName(name) ? continuousSignature(name) : FAMILY_SIGNATURES[name as FamilyName];
 }
 
 function formatKey(key: string): string {
@@ -96,8 +110,8 @@ function formatKey(key: string): string {
   return /^$|[\s,:{}"'\\]/.test(key) ? JSON.stringify(key) : key;
 }
 
-function parseFamily(name: FamilyName, argText: string, label: string): Target {
-  const sig = FAMILY_SIGNATURES[name];
+function parseFamily(name: string, argText: string, label: string, opts: ParseOptions): Target {
+  const sig = signature(name);
   const usage = `usage ${sig.usage}, e.g. ${sig.example}`;
   const parts = argText.split(",").map((s) => s.trim());
   if (parts.length === 1 && parts[0] === "") throw new InputError(`${label} needs arguments: ${usage}`);
@@ -123,7 +137,7 @@ function parseFamily(name: FamilyName, argText: string, label: string): Target {
     if (!NUMBER_RE.test(valueText)) throw new InputError(`${label}: ${param} is ${JSON.stringify(valueText)}, not a number; ${usage}`);
     args[param] = Number(valueText);
   });
-  return family(name, args, label);
+  return isContinuousName(name) ? continuousTarget(name, args, label, opts.precision) : family(name as FamilyName, args, label);
 }
 
 /** A hand-written scanner rather than JSON.parse: JSON.parse reorders integer-like keys and silently drops duplicates. */

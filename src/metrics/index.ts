@@ -4,4 +4,6 @@ export { chi2Survival } from "./chisq.ts";
 export { sampleStats, chiSquare, wasserstein1, numericSupport, CHI2_INFINITE } from "./samples.ts";
 export type { SampleStats } from "./samples.ts";
 export { runMetrics, computeMetrics, countUnparsed, PTOKEN_SUM_TOLERANCE } from "./run.ts";
+export { ksOneSample, ksTwoSample, w1Distribution, chiSquareMerged, referenceSample } from "./continuous.ts";
+export { valueMetrics, stepValue, stepAnswer, type ValueTestOptions } from "./values.ts";
 export type { RunMetrics, StepInput } from "./run.ts";

@@ -3,6 +3,7 @@ import { InputError } from "../errors.ts";
 import type { Metrics, Run, Target } from "../types.ts";
 import { entropy, mean, meanVector, tv } from "./basic.ts";
 import { sampleStats } from "./samples.ts";
+import { stepAnswer, valueMetrics, type ValueTestOptions } from "./values.ts";
 
 /** How far a step's P_token may sum from 1 (it is renormalised over the support upstream). */
 export const PTOKEN_SUM_TOLERANCE = 1e-6;
@@ -49,7 +50,7 @@ export function runMetrics(target: Target, steps: readonly StepInput[]): RunMetr
  * All metrics of a set of runs: means over runs of the per-run values; sample_tvd, chi2, chi2_p and w1 pool every
  * run's samples (null samples ignored). Throws InputError when there are no runs or a run is malformed.
  */
-export function computeMetrics(target: Target, runs: readonly Run[]): Metrics {
+export function computeMetrics(target: Target, runs: readonly Run[], opts: ValueTestOptions = {}): Metrics {
   if (runs.length === 0) throw new InputError(`no runs; metrics need at least one run with at least one step`);
   const per = runs.map((r, i) => {
     try {
@@ -60,7 +61,8 @@ export function computeMetrics(target: Target, runs: readonly Run[]): Metrics {
     }
   });
   const avg = (f: (m: RunMetrics) => number): number => mean(per.map(f));
-  const samples = sampleStats(target, runs.flatMap((r) => r.steps.map((s) => s.sample)));
+  // A free-form number (batch answers "0.37") counts in the binned tests as the answer it rounds to.
+  const samples = sampleStats(target, runs.flatMap((r) => r.steps.map((s) => stepAnswer(target, s))));
   const ratios = per.map((m) => m.entropy_ratio);
   return {
     atvd: avg((m) => m.atvd),
@@ -76,6 +78,7 @@ export function computeMetrics(target: Target, runs: readonly Run[]): Metrics {
     chi2_p: samples.chi2_p,
     w1: samples.w1,
     unparsed: countUnparsed(runs),
+    ...valueMetrics(target, runs, opts),
   };
 }
 

@@ -177,15 +177,15 @@ describe("parseDist: bad input (exact messages)", () => {
   it("unknown syntax", () => {
     rejects(
       "foo(1)",
-      'unknown distribution "foo(1)": expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf) or a preset (extreme, flat)',
+      'unknown distribution "foo(1)": expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf, bernoulli), a continuous family (normal, cuniform, beta, exponential, cauchy, student_t, chi2, f, gamma, weibull, laplace, logistic), a preset (extreme, flat) or baddice:NAME',
     );
     rejects(
       "1:0.5,2:0.5",
-      'unknown distribution "1:0.5,2:0.5": expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf) or a preset (extreme, flat)',
+      'unknown distribution "1:0.5,2:0.5": expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf, bernoulli), a continuous family (normal, cuniform, beta, exponential, cauchy, student_t, chi2, f, gamma, weibull, laplace, logistic), a preset (extreme, flat) or baddice:NAME',
     );
     rejects(
       "   ",
-      "empty distribution text: expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf) or a preset (extreme, flat)",
+      "empty distribution text: expected a map like {1:0.1,2:0.9}, a family (uniform, binomial, poisson, geometric, zipf, bernoulli), a continuous family (normal, cuniform, beta, exponential, cauchy, student_t, chi2, f, gamma, weibull, laplace, logistic), a preset (extreme, flat) or baddice:NAME",
     );
     rejects("uniform", "uniform needs arguments: uniform(a,b), e.g. uniform(1,10)");
     rejects("zipf()", "zipf() needs arguments: usage zipf(s,n), e.g. zipf(1.1,20)");
