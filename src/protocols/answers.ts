@@ -1,6 +1,8 @@
 // How the batch protocol turns the text a model wrote for one answer into a sample. Kept apart (and replaceable
 // through RunSettings.parseAnswer) so that other answer formats — free-form numbers for continuous targets — plug in
 // without touching the generation loop.
+import { answerOfValue, parseAnswerNumber } from "../distributions/index.ts";
+import { numericSupport } from "../metrics/index.ts";
 import type { Target } from "../types.ts";
 
 /**
@@ -14,6 +16,24 @@ export const parseSupportAnswer: AnswerParser = (text, target) => {
   const answer = text.trim();
   return target.support.includes(answer) ? answer : null;
 };
+
+/**
+ * Free-form numbers, as the bad-dice peers read them ("0.37", "-1.2e-1", "  3 "): an exact support answer is itself;
+ * otherwise a number counts as the answer it stands for — the bin it rounds into on a continuous target, the equal
+ * answer on a numeric one ("3.0" → "3"). The protocol keeps the text as `raw` whenever it differs from the answer, so
+ * the sample tests read the number as written.
+ */
+export const parseNumberAnswer: AnswerParser = (text, target) => {
+  const exact = parseSupportAnswer(text, target);
+  if (exact !== null) return exact;
+  const v = parseAnswerNumber(text);
+  return v === null ? null : answerOfValue(target, v);
+};
+
+/** The batch protocol's parser when the run names none: numbers on a continuous or numeric target, exact answers otherwise. */
+export function defaultAnswerParser(target: Target): AnswerParser {
+  return target.continuous || numericSupport(target.support) ? parseNumberAnswer : parseSupportAnswer;
+}
 
 /** Consecutive unparseable answers after which a batch run stops (cleanly, with the reason in `Run.stopped`). */
 export const DEFAULT_MAX_FAILURES = 5;

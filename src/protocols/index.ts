@@ -2,4 +2,4 @@ export { runTokenProtocol, runSeed, answerTokenBias, type RunSettings, type Step
 export { runSimProtocol } from "./sim.ts";
 export { DEFAULT_TEMPLATE, DELIMITER, SEPARATOR, PREFILL_MARKER, loadTemplate, renderPrompt, type PromptValues } from "./prompt.ts";
 export { runTextProtocol, checkTextSettings } from "./text.ts";
-export { parseSupportAnswer, DEFAULT_MAX_FAILURES, DEFAULT_MAX_ANSWER_TOKENS, type AnswerParser } from "./answers.ts";
+export { parseSupportAnswer, parseNumberAnswer, defaultAnswerParser, DEFAULT_MAX_FAILURES, DEFAULT_MAX_ANSWER_TOKENS, type AnswerParser } from "./answers.ts";

@@ -6,7 +6,7 @@ import { assertExpressible, optionTexts, scoreOptions, shortestSpelling, tempere
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import type { PromptParts } from "../backends/types.ts";
-import { DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, parseSupportAnswer, type AnswerParser } from "./answers.ts";
+import { DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, defaultAnswerParser, type AnswerParser } from "./answers.ts";
 
 export interface RunSettings {
   steps: number;
@@ -128,7 +128,7 @@ const SKIP_FACTOR = 4;
 async function batchRun(c: RunContext): Promise<void> {
   const maxTokens = c.settings.maxAnswerTokens ?? DEFAULT_MAX_ANSWER_TOKENS;
   const maxFailures = c.settings.maxFailures ?? DEFAULT_MAX_FAILURES;
-  const parse = c.settings.parseAnswer ?? parseSupportAnswer;
+  const parse = c.settings.parseAnswer ?? defaultAnswerParser(c.target);
   const context = [...c.promptTokens];
   let carry = ""; // bytes already written past the last delimiter
   let failures = 0;
@@ -145,7 +145,8 @@ async function batchRun(c: RunContext): Promise<void> {
     const text = fromBytes(answerBytes);
     const sample = overrun ? null : parse(text, c.target);
     const step: Step = { t, ptoken, leak: scored.leak, sample, unknown: scored.unknown, entropy_full: scored.entropyFull };
-    if (sample === null) step.raw = text;
+    // raw also when a parser read the text as another answer ("0.37" → bin "0.4"): the sample tests read the number.
+    if (sample === null || sample !== text.trim()) step.raw = text;
     // The model closing its output right after a delimiter wrote no answer: not a step.
     if (!(ended && text.trim() === "")) {
       c.run.steps.push(step);

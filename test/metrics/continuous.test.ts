@@ -83,12 +83,15 @@ describe("computeMetrics on a continuous target", () => {
     near(m.w1_dist, 0.554506115449919, 1e-8, "w1_dist");
     assert.equal(m.n_values, 8);
     assert.equal(m.unparsed, 1);
-    // The same values written free-form ("0.37" → bin 0.4) give the same binned statistics as the rounded answers.
-    const free: Run[] = [{ seed: 1, steps: ["-1.23", "-0.3", "-0.01", "0.37", "4e-1", "0.9", "1.7", "2.5"].map((raw, t) => ({ t, ptoken: uniformQ, leak: 0, sample: null, raw })) }];
+    // The same values written free-form (batch keeps "0.37" as raw next to its bin "0.4") give the same binned
+    // statistics as the rounded answers, and KS reads the numbers as written.
+    const bins = ["-1.2", "-0.3", "0.0", "0.4", "0.4", "0.9", "1.7", "2.5"];
+    const free: Run[] = [{ seed: 1, steps: ["-1.23", "-0.3", "-0.01", "0.37", "4e-1", "0.9", "1.7", "2.5"].map((raw, t) => ({ t, ptoken: uniformQ, leak: 0, sample: bins[t]!, raw })) }];
     const f = computeMetrics(target, free);
     assert.equal(f.sample_tvd, m.sample_tvd);
     assert.equal(f.unparsed, 0);
-    assert.notEqual(f.ks, m.ks); // KS reads the numbers as written
+    assert.notEqual(f.ks, m.ks);
+    assert.equal(f.n_values, 8);
   });
   it("the peers' recipe is opt-in and seeded", () => {
     const runs: Run[] = [{ seed: 1, steps: ["-1.2", "0.4", "0.9"].map((s, t) => ({ t, ptoken: uniformQ, leak: 0, sample: s })) }];
