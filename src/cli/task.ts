@@ -5,8 +5,8 @@ import { runCodegen, DEFAULT_CODEGEN, type CodegenResult } from "../tasks/codege
 import { calibrateCodegen, type CodegenEstimate } from "../tasks/codegen/estimate.ts";
 import { InputError } from "../errors.ts";
 import { DEFAULT_WORLD, generateWorld } from "../tasks/recommend/data.ts";
-import { loadMovieLens } from "../tasks/recommend/movielens.ts";
-import { runRecommend, type LabelMode, type RecommendResult } from "../tasks/recommend/run.ts";
+import { loadMovieLens, TIE_RULES, type TieRule } from "../tasks/recommend/movielens.ts";
+import { DEFAULT_RECOMMEND, runRecommend, type LabelMode, type RecommendResult } from "../tasks/recommend/run.ts";
 import { saveTaskResult } from "../tasks/store.ts";
 import type { TaskDemo } from "../tasks/demo.ts";
 import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
@@ -56,6 +56,8 @@ interface RecommendFlags extends Common {
   permutations: number;
   k: number[];
   labels: LabelMode;
+  prune: number;
+  ties: TieRule;
 }
 
 const backendOptions = (f: Common) => ({ threads: f.threads, contextSize: f.contextSize, raw: f.raw });
@@ -147,18 +149,25 @@ export function taskCommand(): Command {
         if (v !== "letters" && v !== "titles") throw new InvalidArgumentError(`--labels must be letters or titles (got ${v})`);
         return v;
       }, "letters")
-      .addHelpText("after", "\nExamples:\n  $ ptalign task recommend --model sim:e --model sim:d\n  $ ptalign task recommend --model ./model.gguf --data ./ml-latest-small --users 50")
+      .option("--prune <p>", "option paths less probable than p are not followed when P_token is read (their mass is lost)", realNumber("--prune", 0, 0.999999), DEFAULT_RECOMMEND.prune)
+      .option("--ties <rule>", `MovieLens: the held-out rating among those tied at a user's latest timestamp: ${TIE_RULES.join(", ")} (docs/tasks.md)`, (v) => {
+        if (!(TIE_RULES as readonly string[]).includes(v)) throw new InvalidArgumentError(`--ties must be ${TIE_RULES.join(", ")} (got ${v})`);
+        return v;
+      }, "file")
+      .addHelpText("after", "\nExamples:\n  $ ptalign task recommend --model sim:e --model sim:d\n  $ ptalign task recommend --model ./model.gguf --data ./ml-latest-small --users 50 --ties item-id")
       .action(async (f: RecommendFlags) => {
         const data = f.data
-          ? await loadMovieLens(f.data, { seed: f.seed, users: f.users ?? 50, history: f.history ?? 10, candidates: f.candidates ?? 10, minRatings: 5 })
+          ? await loadMovieLens(f.data, { seed: f.seed, users: f.users ?? 50, history: f.history ?? 10, candidates: f.candidates ?? 10, minRatings: 5, ties: f.ties })
           : generateWorld({ seed: f.seed, items: f.items, categories: f.categories, users: f.users ?? DEFAULT_WORLD.users, history: f.history ?? DEFAULT_WORLD.history, candidates: f.candidates ?? DEFAULT_WORLD.candidates, alpha: f.alpha });
-        const settings = { temperature: f.temperature, runs: f.runs ?? 2, seed: f.seed, permutations: f.permutations, ks: f.k, labels: f.labels, prune: 1e-7 };
+        const settings = { temperature: f.temperature, runs: f.runs ?? 2, seed: f.seed, permutations: f.permutations, ks: f.k, labels: f.labels, prune: f.prune };
         const results: RecommendResult[] = [];
         const progress = new Progress(f.model.length * data.users.length * (settings.runs + settings.permutations), "recommend", Boolean(f.json));
         try {
           for (const model of f.model) {
             const r = await runRecommend(model, data, settings, { backend: backendOptions(f), onUser: () => progress.tick() });
             if (f.save) await saveTaskResult(f.out, r);
+            // The loader's notes are the same for every model: print them once.
+            for (const w of r.warnings ?? []) if (results.length === 0 || !(data.notes ?? []).includes(w)) warn(w);
             results.push(r);
           }
         } finally {
@@ -225,8 +234,9 @@ export function recommendTable(results: readonly RecommendResult[]): string {
     fmt(r.metrics.gini),
     fmt(r.metrics.stability.permutation),
     fmt(r.metrics.stability.seeds),
+    fmt(r.metrics.leak),
   ]);
-  return table(["model", ...ks.map((k) => `hr@${k}`), `ndcg@${ks.at(-1)}`, "tv", "kl", "calib_kl", "coverage", "gini", "stab_perm", "stab_seed"], rows);
+  return table(["model", ...ks.map((k) => `hr@${k}`), `ndcg@${ks.at(-1)}`, "tv", "kl", "calib_kl", "coverage", "gini", "stab_perm", "stab_seed", "leak"], rows);
 }
 
 /** The demo's compact view of both tasks (two tables). */

@@ -63,7 +63,7 @@ describe("recommendation on generated GGUF models: exact P_token over candidate 
     const row = { "▁A": 0.5, "▁B": 0.3, "▁C": 0.2 };
     await writeBigramModel(path, { pieces: completePieces(["▁A", "▁B", "▁C", "\n"]), defaultRow: row, rows: { "▁A": { "\n": 1 }, "▁B": { "\n": 1 }, "▁C": { "\n": 1 } } });
     const r = await runRecommend(path, DATA, { ...SETTINGS, labels: "letters" }, { backend: { threads: 1 } });
-    const q = r.users[0]!.ptoken;
+    const q = r.users[0]!.ptoken!;
     [0.5, 0.3, 0.2].forEach((v, i) => close(q[i], v, 1e-6));
     close(r.metrics.leak, 0, 1e-6);
     // bee (position B, .3) ranks 2nd.
@@ -88,7 +88,7 @@ describe("recommendation on generated GGUF models: exact P_token over candidate 
     const row = { "▁ant": 0.2, "▁bee": 0.3, "▁cat": 0.5 };
     await writeBigramModel(path, { pieces: completePieces(["▁ant", "▁bee", "▁cat", "\n"]), defaultRow: row, rows: { "▁ant": { "\n": 1 }, "▁bee": { "\n": 1 }, "▁cat": { "\n": 1 } } });
     const r = await runRecommend(path, DATA, { ...SETTINGS, labels: "titles" }, { backend: { threads: 1 } });
-    [0.2, 0.3, 0.5].forEach((v, i) => close(r.users[0]!.ptoken[i], v, 1e-6));
+    [0.2, 0.3, 0.5].forEach((v, i) => close(r.users[0]!.ptoken![i], v, 1e-6));
     close(r.metrics.tv, 0, 1e-6);
     close(r.metrics.kl, 0, 1e-6);
     assert.equal(r.metrics.stability.permutation, 1);
@@ -103,7 +103,7 @@ describe("recommendation on generated GGUF models: exact P_token over candidate 
     close(e.metrics.tv, 0, 1e-12);
     assert.equal(e.metrics.stability.permutation, 1);
     const d = await runRecommend("sim:d?peak=1&leak=0", world, { ...SETTINGS, labels: "letters" });
-    assert.ok(d.users.every((u) => Math.max(...u.ptoken) === 1));
+    assert.ok(d.users.every((u) => Math.max(...u.ptoken!) === 1));
   });
 });
 
@@ -158,7 +158,7 @@ describe("ptalign task recommend", () => {
     const res = await ptalign(["task", "recommend", "--model", "sim:e", "--model", "sim:d", "--users", "10", "--no-save"]);
     assert.equal(res.code, 0, res.stderr);
     const lines = res.stdout.trim().split("\n");
-    assert.match(lines[0]!, /^model\s+hr@1\s+hr@3\s+hr@5\s+ndcg@5\s+tv\s+kl\s+calib_kl\s+coverage\s+gini\s+stab_perm\s+stab_seed$/);
+    assert.match(lines[0]!, /^model\s+hr@1\s+hr@3\s+hr@5\s+ndcg@5\s+tv\s+kl\s+calib_kl\s+coverage\s+gini\s+stab_perm\s+stab_seed\s+leak$/);
     assert.deepEqual(lines.slice(1).map((l) => l.split(/\s+/)[0]), ["sim:e", "sim:d"]);
   });
 });

@@ -30,6 +30,13 @@ export interface RecData {
   categories: string[];
   items: Item[];
   users: RecUser[];
+  /**
+   * MovieLens: the rule that chose the held-out rating among ratings tied at a user's latest timestamp, how many of
+   * the sampled users tie there, and how many of the eligible users (before sampling; before dropping under "drop").
+   */
+  ties?: { rule: "file" | "item-id" | "drop"; tied_users: number; tied_eligible: number; eligible: number };
+  /** What the loader decided that the user should know (values clipped, users left out): printed as warnings. */
+  notes?: string[];
 }
 
 export interface WorldOptions {

@@ -16,9 +16,20 @@ export interface MovieLensOptions {
   history: number;
   candidates: number;
   minRatings: number;
+  /** Which rating is held out when several share a user's latest timestamp (see TieRule). */
+  ties?: TieRule;
 }
 
-export const DEFAULT_MOVIELENS: MovieLensOptions = { seed: 1, users: 50, history: 10, candidates: 10, minRatings: 5 };
+/**
+ * The held-out item among ratings tied at a user's latest timestamp (415 of ml-100k's 943 users tie there):
+ * "file" = the last of them in file order (ratings sorted by time, file order on ties); "item-id" = the one with the
+ * largest movie id (numeric when the ids are), ties in the history ordered the same way; "drop" = users whose latest
+ * timestamp is tied are not sampled.
+ */
+export type TieRule = "file" | "item-id" | "drop";
+export const TIE_RULES: readonly TieRule[] = ["file", "item-id", "drop"];
+
+export const DEFAULT_MOVIELENS: MovieLensOptions = { seed: 1, users: 50, history: 10, candidates: 10, minRatings: 5, ties: "file" };
 
 const ML100K_GENRES = ["unknown", "Action", "Adventure", "Animation", "Children's", "Comedy", "Crime", "Documentary", "Drama", "Fantasy", "Film-Noir", "Horror", "Musical", "Mystery", "Romance", "Sci-Fi", "Thriller", "War", "Western"];
 
@@ -130,8 +141,16 @@ export async function loadMovieLens(dir: string, opts: MovieLensOptions = DEFAUL
   return leaveLastOut(ratings, items, opts);
 }
 
-/** Leave-last-out split, seeded user sample and seeded negatives. */
+const byItemId = (a: Rating, b: Rating) => {
+  const x = Number(a.item);
+  const y = Number(b.item);
+  return Number.isFinite(x) && Number.isFinite(y) ? x - y : a.item.localeCompare(b.item);
+};
+
+/** Leave-last-out split, seeded user sample and seeded negatives; RecData.ties and RecData.notes say what was decided. */
 export function leaveLastOut(ratings: readonly Rating[], items: readonly Item[], opts: MovieLensOptions): RecData {
+  const rule = opts.ties ?? "file";
+  if (items.length < opts.candidates) throw new InputError(`--candidates ${opts.candidates} is more than the ${items.length} movies in the movie file; use at most ${items.length}`);
   const index = new Map(items.map((it, i) => [it.id, i]));
   const byUser = new Map<string, Rating[]>();
   for (const r of ratings) {
@@ -140,20 +159,41 @@ export function leaveLastOut(ratings: readonly Rating[], items: readonly Item[],
     list.push(r);
     byUser.set(r.user, list);
   }
+  const order = rule === "item-id" ? (a: Rating, b: Rating) => a.time - b.time || byItemId(a, b) || a.order - b.order : (a: Rating, b: Rating) => a.time - b.time || a.order - b.order;
+  const sorted = new Map([...byUser].map(([u, rs]) => [u, [...rs].sort(order)]));
+  const tiedAtLast = (u: string) => {
+    const rs = sorted.get(u)!;
+    return rs.length > 1 && rs.at(-1)!.time === rs.at(-2)!.time;
+  };
   const rng = makeRng(`movielens/${opts.seed}`);
-  const eligible = [...byUser.keys()].filter((u) => byUser.get(u)!.length >= opts.minRatings).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
+  let eligible = [...byUser.keys()].filter((u) => byUser.get(u)!.length >= opts.minRatings).sort((a, b) => Number(a) - Number(b) || a.localeCompare(b));
   if (eligible.length === 0) throw new InputError(`no user has ${opts.minRatings} or more ratings of movies listed in the movie file`);
+  const tiedEligible = eligible.filter(tiedAtLast).length;
+  const eligibleCount = eligible.length;
+  if (rule === "drop") eligible = eligible.filter((u) => !tiedAtLast(u));
+  // A user who rated every other movie has no negatives: a list of one candidate is always a hit.
+  const unrated = (u: string) => items.length - new Set(byUser.get(u)!.map((r) => r.item)).size;
+  const full = eligible.filter((u) => unrated(u) === 0);
+  eligible = eligible.filter((u) => unrated(u) > 0);
+  if (eligible.length === 0) throw new InputError(`no user left to sample: every user with ${opts.minRatings} or more ratings ${rule === "drop" ? "ties at the latest timestamp (--ties drop); use --ties file or item-id" : "has rated every movie"}`);
+  const notes: string[] = [];
+  if (full.length) notes.push(`${full.length} users rated every movie (no negative candidate to draw) and are left out`);
+  if (opts.users > eligible.length) notes.push(`--users ${opts.users}: only ${eligible.length} users have ${opts.minRatings} or more ratings${rule === "drop" ? " and no tie at their latest timestamp" : ""}; using ${eligible.length}`);
   const chosen = shuffled(eligible, rng).slice(0, opts.users);
+  let shortest = opts.candidates;
   const users: RecUser[] = chosen.map((u) => {
-    const rs = [...byUser.get(u)!].sort((a, b) => a.time - b.time || a.order - b.order);
+    const rs = sorted.get(u)!;
     const seq = rs.map((r) => index.get(r.item)!);
     const held = seq.at(-1)!;
     const seen = new Set(seq);
     const history = seq.slice(0, -1).slice(-opts.history);
     const pool = items.map((_, j) => j).filter((j) => !seen.has(j));
     const negatives = shuffled(pool, rng).slice(0, opts.candidates - 1);
+    shortest = Math.min(shortest, negatives.length + 1);
     return { id: u, history, held_out: held, candidates: shuffled([held, ...negatives], rng) };
   });
+  if (shortest < opts.candidates) notes.push(`--candidates ${opts.candidates}: some users have fewer unrated movies; their lists have ${shortest} or more candidates`);
   const categories = [...new Set(items.flatMap((it) => it.categories))];
-  return { source: "movielens", categories, items: [...items], users };
+  const ties = { rule, tied_users: chosen.filter(tiedAtLast).length, tied_eligible: tiedEligible, eligible: eligibleCount };
+  return { source: "movielens", categories, items: [...items], users, ties, notes };
 }

@@ -5,11 +5,12 @@
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import type { PromptParts, TokenBackend } from "../../backends/types.ts";
 import type { SimModel } from "../../backends/sim.ts";
-import { InputError, RunError } from "../../errors.ts";
+import { InputError } from "../../errors.ts";
 import { applyTemperature, makeRng, normalise, type Rng } from "../../rng.ts";
 import { assertExpressible, optionTexts, scoreOptions } from "../../scoring/index.ts";
 import { tv } from "../../metrics/basic.ts";
 import { shuffled, type RecData, type RecUser } from "./data.ts";
+import { recommendLeakWarning } from "../warnings.ts";
 import { argmax, calibrationKl, categoryVector, gini, hitRate, ndcg, rankOf, smoothedKl, spearman } from "./metrics.ts";
 
 export type LabelMode = "letters" | "titles";
@@ -23,6 +24,7 @@ export interface RecommendSettings {
   permutations: number;
   ks: number[];
   labels: LabelMode;
+  /** Option paths whose probability falls below this are not followed (scoring's prune); their mass is lost. */
   prune: number;
 }
 
@@ -56,10 +58,13 @@ export interface UserRecord {
   candidates: string[];
   held_out: string;
   ptask: number[] | null;
-  /** P_token over the candidates (shown order), run 0. */
-  ptoken: number[];
+  /** P_token over the candidates (shown order), run 0; null when the user could not be scored. */
+  ptoken: number[] | null;
   leak: number;
+  /** Rank of the held-out item; the worst rank (the list's length) when the user could not be scored. */
   rank: number;
+  /** Why the user could not be scored (absent when it was). */
+  unscored?: string;
 }
 
 export interface RecommendMetrics {
@@ -69,11 +74,14 @@ export interface RecommendMetrics {
   tv: number | null;
   /** Mean KL(P_task ‖ (1 − α)P_token + α P_task); null without P_task. */
   kl: number | null;
-  calibration_kl: number;
-  coverage: number;
-  gini: number;
+  /** Over scored users; null when none could be scored (so are coverage and gini). */
+  calibration_kl: number | null;
+  coverage: number | null;
+  gini: number | null;
   stability: { permutation: number | null; seeds: number | null };
   leak: number;
+  /** User × run evaluations that could not be scored (counted in hr/ndcg with the worst rank, left out of the rest). */
+  unscored?: number;
 }
 
 export interface RecommendResult {
@@ -81,9 +89,11 @@ export interface RecommendResult {
   task: "recommend";
   model: string;
   settings: Record<string, unknown>;
-  data: { source: RecData["source"]; users: number; items: number; categories: number; candidates: number };
+  data: { source: RecData["source"]; users: number; items: number; categories: number; candidates: number; ties?: RecData["ties"] };
   metrics: RecommendMetrics;
   users: UserRecord[];
+  /** What the numbers cannot say (off-format, values clipped, users left out); printed by the CLI. */
+  warnings?: string[];
   id?: string;
 }
 
@@ -95,8 +105,11 @@ function proxyTarget(data: RecData, user: RecUser, order: readonly number[]): nu
   return normalise(order.map((i) => Math.max(1e-6, categoryVector(data.items[i]!.categories, C).reduce((s, x, c) => s + x * hist[c]!, 0))));
 }
 
+/** P_token over a list, or why it cannot be had for this user (the run goes on without it). */
+type Scored = { ptoken: number[]; leak: number } | { ptoken: null; leak: number; reason: string };
+
 interface Scorer {
-  (user: RecUser, order: readonly number[], rng: Rng): Promise<{ ptoken: number[]; leak: number }>;
+  (user: RecUser, order: readonly number[], rng: Rng): Promise<Scored>;
 }
 
 function simScorer(model: SimModel, data: RecData, T: number): Scorer {
@@ -111,16 +124,21 @@ function simScorer(model: SimModel, data: RecData, T: number): Scorer {
 function tokenScorer(backend: TokenBackend, data: RecData, s: RecommendSettings): Scorer {
   return async (user, order) => {
     const labels = order.map((i, k) => label(k, s.labels, data.items[i]!.title));
-    if (new Set(labels).size < labels.length) throw new InputError(`user ${user.id}: two candidates share the title "${labels.find((l, i) => labels.indexOf(l) !== i)}"; use --labels letters`);
+    if (new Set(labels).size < labels.length) return { ptoken: null, leak: 1, reason: `two candidates share the title "${labels.find((l, i) => labels.indexOf(l) !== i)}" (use --labels letters)` };
     const texts = optionTexts(labels, " ", REC_DELIMITER);
-    assertExpressible(backend.vocab, labels, texts);
+    try {
+      assertExpressible(backend.vocab, labels, texts);
+    } catch (err) {
+      if (err instanceof InputError) return { ptoken: null, leak: 1, reason: err.message };
+      throw err;
+    }
     const prompt = recommendPrompt(data, user, order, s.labels);
     await backend.prepare?.(prompt);
     const context = backend.encodePrompt(prompt);
     const T = s.temperature;
     const scored = await scoreOptions(backend, context, texts, { temperature: T === 0 ? 1 : T, prune: s.prune });
     const total = scored.raw.reduce((a, b) => a + b, 0);
-    if (total === 0) throw new RunError(`user ${user.id}: the model puts no probability on any candidate label (leak ${scored.leak.toFixed(3)})`);
+    if (total === 0) return { ptoken: null, leak: scored.leak, reason: `the model puts no probability on any candidate label (leak ${scored.leak.toFixed(6)}); paths below --prune ${s.prune} were cut: a smaller --prune may reach them` };
     const q = normalise(scored.raw);
     return { ptoken: T === 0 ? applyTemperature(q, 0) : q, leak: scored.leak };
   };
@@ -135,74 +153,103 @@ const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length
 
 export async function runRecommend(modelSpec: string, data: RecData, settings: RecommendSettings, opts: { backend?: ModelOptions; model?: Model; onUser?: (done: number, total: number) => void } = {}): Promise<RecommendResult> {
   if (data.users.length === 0) throw new InputError("no users to evaluate");
+  const longest = Math.max(...data.users.map((u) => u.candidates.length));
+  const bigK = settings.ks.find((k) => k > longest);
+  if (bigK !== undefined) throw new InputError(`--k ${bigK} is more than the ${longest} candidates of a list: hr@${bigK} would be 1 for any model; use k ≤ ${longest} (or more --candidates)`);
+  if (settings.labels === "letters" && longest > 26) throw new InputError(`--candidates ${longest} is more than the 26 letter labels A–Z; use --candidates 26 or fewer, or --labels titles`);
+  if (!(settings.prune >= 0 && settings.prune < 1)) throw new InputError(`--prune must be a number from 0 to below 1 (got ${settings.prune})`);
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
   try {
     if (isTextBackend(model)) throw new InputError(`${modelSpec} is scored at the text level; the recommendation task needs a token-level model (GGUF) or sim:`);
     const score = isSimModel(model) ? simScorer(model, data, settings.temperature) : tokenScorer(model, data, settings);
     const C = data.categories;
     const records: UserRecord[] = [];
-    const perRun: { rank: number; tv: number | null; kl: number | null; cal: number; top: number; leak: number }[][] = [];
+    // rank: of the held-out item; an unscored user (no `scored`) is a miss at every k, whatever k.
+    type Row = { rank: number; leak: number; scored?: { tv: number | null; kl: number | null; cal: number; top: number } };
+    const perRun: Row[][] = [];
     const permCorr: number[] = [];
     const seedCorr: number[] = [];
     const total = data.users.length * (settings.runs + settings.permutations);
     let done = 0;
     for (let r = 0; r < settings.runs; r++) {
-      const rows: (typeof perRun)[number] = [];
+      const rows: Row[] = [];
       for (const [u, user] of data.users.entries()) {
         const order = user.candidates;
-        const { ptoken, leak } = await score(user, order, makeRng(`${settings.seed + r}/${user.id}`));
+        const got = await score(user, order, makeRng(`${settings.seed + r}/${user.id}`));
         opts.onUser?.(++done, total);
+        if (got.ptoken === null) {
+          // Recorded with the worst rank, counted as a miss (a model that gives no answer does not hit), and left out
+          // of the distribution metrics and the stability correlations.
+          rows.push({ rank: order.length, leak: got.leak });
+          if (r === 0) {
+            records.push({ user: user.id, candidates: order.map((i) => data.items[i]!.id), held_out: data.items[user.held_out]!.id, ptask: user.ptask ?? null, ptoken: null, leak: got.leak, rank: order.length, unscored: got.reason });
+            done += settings.permutations;
+          }
+          continue;
+        }
+        const { ptoken, leak } = got;
         const h = order.indexOf(user.held_out);
         const rank = rankOf(ptoken, h);
         const cal = calibrationKl(user.history.map((i) => categoryVector(data.items[i]!.categories, C)), order.map((i) => categoryVector(data.items[i]!.categories, C)), ptoken);
         rows.push({
           rank,
-          tv: user.ptask ? tv(ptoken, user.ptask) : null,
-          kl: user.ptask ? smoothedKl(user.ptask, ptoken) : null,
-          cal,
-          top: order[argmax(ptoken)]!,
           leak,
+          scored: { tv: user.ptask ? tv(ptoken, user.ptask) : null, kl: user.ptask ? smoothedKl(user.ptask, ptoken) : null, cal, top: order[argmax(ptoken)]! },
         });
         if (r === 0) {
           records.push({ user: user.id, candidates: order.map((i) => data.items[i]!.id), held_out: data.items[user.held_out]!.id, ptask: user.ptask ?? null, ptoken, leak, rank });
           for (const [p, perm] of permutationsFor(user, settings.seed, settings.permutations).entries()) {
             const permuted = await score(user, perm, makeRng(`${settings.seed}/${user.id}/permutation ${p}/model`));
             opts.onUser?.(++done, total);
+            if (permuted.ptoken === null) continue;
             // P_token per item, in the original order, from the permuted presentation.
             const back = order.map((i) => permuted.ptoken[perm.indexOf(i)]!);
             permCorr.push(spearman(ptoken, back));
           }
         } else {
-          seedCorr.push(spearman(records[u]!.ptoken, ptoken));
+          const first = records[u]!.ptoken;
+          if (first) seedCorr.push(spearman(first, ptoken));
         }
       }
       perRun.push(rows);
     }
     const all = perRun.flat();
-    const withTask = all.filter((x) => x.tv !== null);
+    const scored = all.flatMap((x) => (x.scored ? [x.scored] : []));
+    const withTask = scored.filter((x) => x.tv !== null);
     const candidateItems = new Set(data.users.flatMap((u) => u.candidates));
     const counts = new Map<number, number>([...candidateItems].map((i) => [i, 0]));
-    for (const x of all) counts.set(x.top, (counts.get(x.top) ?? 0) + 1);
+    for (const x of scored) counts.set(x.top, (counts.get(x.top) ?? 0) + 1);
     const recommended = [...counts.values()].filter((c) => c > 0).length;
+    const unscored = all.length - scored.length;
     const metrics: RecommendMetrics = {
-      hr: Object.fromEntries(settings.ks.map((k) => [String(k), avg(all.map((x) => hitRate(x.rank, k)))])),
-      ndcg: Object.fromEntries(settings.ks.map((k) => [String(k), avg(all.map((x) => ndcg(x.rank, k)))])),
+      hr: Object.fromEntries(settings.ks.map((k) => [String(k), avg(all.map((x) => (x.scored ? hitRate(x.rank, k) : 0)))])),
+      ndcg: Object.fromEntries(settings.ks.map((k) => [String(k), avg(all.map((x) => (x.scored ? ndcg(x.rank, k) : 0)))])),
       tv: withTask.length ? avg(withTask.map((x) => x.tv!)) : null,
       kl: withTask.length ? avg(withTask.map((x) => x.kl!)) : null,
-      calibration_kl: avg(all.map((x) => x.cal)),
-      coverage: recommended / candidateItems.size,
-      gini: gini([...counts.values()]),
+      calibration_kl: scored.length ? avg(scored.map((x) => x.cal)) : null,
+      coverage: scored.length ? recommended / candidateItems.size : null,
+      gini: scored.length ? gini([...counts.values()]) : null,
       stability: { permutation: permCorr.length ? avg(permCorr) : null, seeds: seedCorr.length ? avg(seedCorr) : null },
       leak: avg(all.map((x) => x.leak)),
+      ...(unscored ? { unscored } : {}),
     };
+    const name = isSimModel(model) ? model.spec : modelSpec;
+    const shortest = Math.min(...data.users.map((u) => u.candidates.length));
+    const warnings = [
+      ...(data.notes ?? []),
+      ...(unscored ? [`${name}: ${unscored} of ${all.length} user evaluations could not be scored (recorded with the worst rank; first: user ${records.find((x) => x.unscored)?.user ?? "?"}: ${records.find((x) => x.unscored)?.unscored ?? "in a later run"})`] : []),
+      ...(shortest < 2 ? [`${name}: some lists have one candidate: their hit is certain, so hr/ndcg cannot discriminate there`] : []),
+      recommendLeakWarning(name, metrics.leak),
+    ].filter((w): w is string => w !== undefined);
     return {
       version: 1,
       task: "recommend",
-      model: isSimModel(model) ? model.spec : modelSpec,
+      model: name,
       settings: { ...settings },
-      data: { source: data.source, users: data.users.length, items: data.items.length, categories: C.length, candidates: data.users[0]!.candidates.length },
+      data: { source: data.source, users: data.users.length, items: data.items.length, categories: C.length, candidates: data.users[0]!.candidates.length, ...(data.ties ? { ties: data.ties } : {}) },
       metrics,
       users: records,
+      ...(warnings.length ? { warnings } : {}),
     };
   } finally {
     if (!opts.model) await closeModel(model);
