@@ -1,7 +1,7 @@
 import { closeModel, isSimModel, isTextBackend, openModel, type ModelOptions, type Model } from "./backends/index.ts";
 import { classify, type Thresholds } from "./classify/index.ts";
-import { describeDist } from "./distributions/index.ts";
-import { computeMetrics } from "./metrics/index.ts";
+import { describeDist, promptWords } from "./distributions/index.ts";
+import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
 import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
 import { runTextProtocol } from "./protocols/text.ts";
 import { boundVerdict } from "./scoring/remoteBound.ts";
@@ -25,7 +25,7 @@ export interface RunRequest {
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
 export function summarise(model: string, protocol: ProtocolName, target: Target, runs: Run[], settings: Record<string, unknown>, thresholds?: Partial<Thresholds>, seed = 0): Result {
   const complete = runs.filter((r) => r.steps.length > 0);
-  const metrics = computeMetrics(target, complete);
+  const metrics = computeMetrics(target, complete, peerOptions(settings, seed));
   return {
     version: 1,
     model,
@@ -39,6 +39,14 @@ export function summarise(model: string, protocol: ProtocolName, target: Target,
   };
 }
 
+/** settings.peer_tests ({reference?: n}, set by --peer-tests) turns on the peers' recipe, seeded by the run's seed. */
+function peerOptions(settings: Record<string, unknown>, seed: number): ValueTestOptions {
+  const p = settings.peer_tests;
+  if (!p || typeof p !== "object") return {};
+  const reference = (p as { reference?: unknown }).reference;
+  return { peers: { seed, ...(typeof reference === "number" ? { reference } : {}) } };
+}
+
 /** One model × one target × one protocol: open, measure every run, score, classify, close. */
 export async function measure(req: RunRequest, opened?: Model): Promise<Result> {
   const { runs, settings } = await collectRuns(req, opened);
@@ -49,7 +57,7 @@ export async function measure(req: RunRequest, opened?: Model): Promise<Result> 
 export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ runs: Run[]; settings: Record<string, unknown> }> {
   const runs = req.runs ?? [];
   const model = opened ?? (await openModel(req.model, req.backend));
-  const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, steps: req.settings.steps });
+  const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   const settings: Record<string, unknown> = { ...req.settings };
   try {
     if (isSimModel(model)) {

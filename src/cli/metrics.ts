@@ -1,27 +1,38 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { z } from "zod";
-import { parseDist } from "../distributions/index.ts";
+import { parseDist, readTargetFile } from "../distributions/index.ts";
 import { InputError } from "../errors.ts";
+import { sampleTests, type SampleTests } from "../metrics/index.ts";
+import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";
-import type { Run, Target } from "../types.ts";
+import type { Run, Step, Target } from "../types.ts";
+import { fmt, table, wholeNumber } from "./common.ts";
 import { summaryText } from "./run.ts";
 
 interface MetricsFlags {
-  target: string;
-  ptoken: string;
+  target?: string;
+  targetFile?: string;
+  ptoken?: string;
   samples?: string;
   json?: boolean;
   normalize?: boolean;
   seed: number;
+  precision?: number;
+  peerTests?: boolean;
+  referenceSamples?: number;
 }
 
 export function metricsCommand(): Command {
   return new Command("metrics")
     .description("metrics and verdict from recorded per-step distributions (no model needed)")
-    .requiredOption("-t, --target <dist>", "P_task, as for `run`")
-    .requiredOption("--ptoken <file>", "JSON array of runs, each an array of steps, each an array of probabilities in support order")
-    .option("--samples <file>", "JSON array of runs, each an array of the answers drawn (enables sample_tvd, chi2, w1)")
+    .option("-t, --target <dist>", "P_task, as for `run`")
+    .option("--target-file <file>", "P_task from data: counts or probabilities per answer (CSV answer,value or JSON), instead of --target")
+    .option("--ptoken <file>", "JSON array of runs, each an array of steps, each an array of probabilities in support order")
+    .option("--samples <file>", "the answers drawn: JSON (array of runs of answers or numbers, or one flat array) or text (one run per line, answers separated by commas); free-form numbers count in their bin. Without --ptoken: sample tests only")
+    .option("--precision <d>", "continuous targets: decimals of the bins (as for `run`)", wholeNumber("--precision", 0), undefined)
+    .option("--peer-tests", "add the bad-dice peers' tests (two-sample KS and W1 against seeded reference draws, merged-tail chi-square)")
+    .option("--reference-samples <n>", "with --peer-tests: reference draws (default: as many as the samples)", wholeNumber("--reference-samples", 1))
     .option("--json", "print the result JSON on stdout")
     .option("--normalize", "rescale target probabilities and P_token rows that do not sum to 1")
     .option("--seed <s>", "seed of the bootstrap", (v) => Number(v), 0)
@@ -30,16 +41,96 @@ export function metricsCommand(): Command {
       `
 Example (2 runs of 3 steps over the support 1, 2):
   $ echo '[[[0.9,0.1],[0.1,0.9],[0.9,0.1]],[[0.5,0.5],[0.5,0.5],[0.4,0.6]]]' > steps.json
-  $ ptalign metrics --target "{1:0.5,2:0.5}" --ptoken steps.json --json`,
+  $ ptalign metrics --target "{1:0.5,2:0.5}" --ptoken steps.json --json
+
+Sample tests of numbers you already have (no P_token):
+  $ printf '0.37, -1.2e-1, 3\n-0.8, 1.1\n' > draws.txt
+  $ ptalign metrics --target "normal(0,1)" --samples draws.txt`,
     )
     .action(async (flags: MetricsFlags) => {
-      const target = parseDist(flags.target, { normalize: flags.normalize });
+      if (flags.target !== undefined && flags.targetFile !== undefined) throw new InputError("give either --target or --target-file, not both");
+      if (flags.target === undefined && flags.targetFile === undefined) throw new InputError("metrics needs --target DIST or --target-file FILE");
+      if (flags.ptoken === undefined && flags.samples === undefined) throw new InputError("metrics needs --ptoken FILE (per-step distributions), --samples FILE (answers drawn), or both");
+      const target = flags.targetFile !== undefined ? await readTargetFile(flags.targetFile, { normalize: flags.normalize }) : parseDist(flags.target!, { normalize: flags.normalize, precision: flags.precision });
+      const drawn = flags.samples ? await readSamples(flags.samples) : undefined;
+      const peers = flags.peerTests ? { peers: { seed: flags.seed, ...(flags.referenceSamples ? { reference: flags.referenceSamples } : {}) } } : {};
+      if (flags.ptoken === undefined) {
+        const runs = drawn!.map((answers, r): Run => ({ seed: r, steps: answers.map((a, t) => answerStep(target, a, t, [])) }));
+        const tests = sampleTests(target, runs, peers);
+        const out = { version: 1 as const, source: flags.samples!, target, samples: tests };
+        process.stdout.write((flags.json ? JSON.stringify(out) : sampleText(out.source, target, tests)) + "\n");
+        return;
+      }
       const ptoken = await readJson(flags.ptoken, "--ptoken");
-      const samples = flags.samples ? await readJson(flags.samples, "--samples") : undefined;
-      const runs = toRuns(target, ptoken, samples, Boolean(flags.normalize));
-      const result = summarise(`file:${flags.ptoken}`, "sequential", target, runs, { source: flags.ptoken }, undefined, flags.seed);
+      const runs = toRuns(target, ptoken, drawn, Boolean(flags.normalize));
+      const settings = { source: flags.ptoken, ...(flags.peerTests ? { peer_tests: flags.referenceSamples ? { reference: flags.referenceSamples } : {} } : {}) };
+      const result = summarise(`file:${flags.ptoken}`, "sequential", target, runs, settings, undefined, flags.seed);
       process.stdout.write((flags.json ? JSON.stringify(result) : summaryText(result)) + "\n");
     });
+}
+
+/** A step from one recorded answer: a support answer, a number counted in its bin (text kept as raw), or unparsed (null + raw). */
+function answerStep(target: Target, answer: string, t: number, ptoken: number[]): Step {
+  const sample = parseNumberAnswer(answer, target);
+  const step: Step = { t, ptoken, leak: 0, sample };
+  if (sample === null || sample !== answer.trim()) step.raw = answer;
+  return step;
+}
+
+/** --samples: JSON (runs of answers, or one flat array) or text (a run per line, answers split at commas). */
+async function readSamples(file: string): Promise<string[][]> {
+  let text: string;
+  try {
+    text = await readFile(file, "utf8");
+  } catch (err) {
+    throw new InputError(`cannot read --samples file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
+  if (/^\s*\[/.test(text)) {
+    let data: unknown;
+    try {
+      data = JSON.parse(text);
+    } catch (err) {
+      throw new InputError(`--samples file ${file} is not valid JSON (${err instanceof Error ? err.message : String(err)})`);
+    }
+    const flat = z.array(z.union([z.string(), z.number()])).safeParse(data);
+    if (flat.success) return [flat.data.map(String)];
+    const s = SamplesFile.safeParse(data);
+    if (!s.success) throw new InputError(`--samples: expected an array of runs, each an array of answers, or one array of answers (${s.error.issues[0]!.message})`);
+    return s.data.map((run) => run.map(String));
+  }
+  const runs = text
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== "")
+    .map((line) => {
+      const parts = line.split(",").map((p) => p.trim()).filter((p) => p !== "");
+      // "0.3 1.2 -0.5": numbers separated by white space only are several answers too.
+      return parts.flatMap((p) => (/\s/.test(p) && p.split(/\s+/).every((w) => /^[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?$/.test(w)) ? p.split(/\s+/) : [p]));
+    });
+  if (runs.length === 0) throw new InputError(`--samples file ${file} has no answers; write them one run per line, separated by commas`);
+  return runs;
+}
+
+function sampleText(source: string, target: Target, s: SampleTests): string {
+  const rows: [string, number | null, string][] = [
+    ["sample_tvd", s.sample_tvd, "TV(sample histogram, p)"],
+    ["chi2_p", s.chi2_p, `Pearson chi2 = ${fmt(s.chi2, 2)}`],
+    ["w1", s.w1, "Wasserstein-1 of samples vs p (bins)"],
+  ];
+  if (target.continuous) {
+    rows.push(["ks_p", s.ks_p ?? null, `one-sample KS vs the CDF, D = ${fmt(s.ks ?? null)} (${s.n_values ?? 0} values)`]);
+    rows.push(["w1_dist", s.w1_dist ?? null, "Wasserstein-1 of the values vs the distribution"]);
+  }
+  const p = s.peers;
+  if (p) {
+    if (p.ks2_p !== null) rows.push(["peer_ks2_p", p.ks2_p, `two-sample KS vs ${p.n_ref} reference draws, D = ${fmt(p.ks2)}`]);
+    if (p.w1_ref !== null) rows.push(["peer_w1", p.w1_ref, "Wasserstein-1 of the values vs the reference draws"]);
+    rows.push(["peer_chi2_p", p.chi2_p, `chi2 = ${fmt(p.chi2, 2)}, df ${p.df ?? "-"}, tail cells with expected count < 5 merged`]);
+  }
+  return [
+    `samples   ${source}: ${s.n} answers in the support, ${s.unparsed} unparsed`,
+    "",
+    table(["metric", "value", "meaning"], rows.map(([k, v, m]) => [k, fmt(v), m])),
+  ].join("\n");
 }
 
 async function readJson(file: string, flag: string): Promise<unknown> {
@@ -60,19 +151,14 @@ const PtokenFile = z.array(z.array(z.array(z.number())).min(1, "a run has no ste
 const SamplesFile = z.array(z.array(z.union([z.string(), z.number()])));
 
 /** Validates recorded distributions against the target's support and turns them into runs (leak unknown: 0). */
-export function toRuns(target: Target, ptoken: unknown, samples: unknown, normalize: boolean): Run[] {
+export function toRuns(target: Target, ptoken: unknown, samples: string[][] | undefined, normalize: boolean): Run[] {
   const parsed = PtokenFile.safeParse(ptoken);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
     throw new InputError(`--ptoken: ${issue.message} at ${issue.path.length ? `[${issue.path.join("][")}]` : "the top level"}; expected an array of runs, each an array of steps, each an array of ${target.support.length} probabilities`);
   }
-  let drawn: string[][] | undefined;
-  if (samples !== undefined) {
-    const s = SamplesFile.safeParse(samples);
-    if (!s.success) throw new InputError(`--samples: expected an array of runs, each an array of answers (${s.error.issues[0]!.message})`);
-    drawn = s.data.map((run) => run.map(String));
-    if (drawn.length !== parsed.data.length) throw new InputError(`--samples has ${drawn.length} runs but --ptoken has ${parsed.data.length}`);
-  }
+  const drawn = samples;
+  if (drawn && drawn.length !== parsed.data.length) throw new InputError(`--samples has ${drawn.length} runs but --ptoken has ${parsed.data.length}`);
   const K = target.support.length;
   return parsed.data.map((steps, r) => ({
     seed: r,
@@ -86,8 +172,9 @@ export function toRuns(target: Target, ptoken: unknown, samples: unknown, normal
       }
       const sample = drawn?.[r]?.[t];
       if (drawn && sample === undefined) throw new InputError(`--samples run ${r} has no answer for step ${t}`);
-      if (sample !== undefined && !target.support.includes(sample)) throw new InputError(`--samples ${where}: "${sample}" is not an answer of the target (${target.support.join(", ")})`);
-      return { t, ptoken: row.map((x) => x / sum), leak: 0, sample: sample ?? null };
+      const q = row.map((x) => x / sum);
+      // Free-form numbers count in their bin; other answers outside the support are recorded (sample null, raw), not fatal.
+      return sample === undefined ? { t, ptoken: q, leak: 0, sample: null } : answerStep(target, sample, t, q);
     }),
   }));
 }

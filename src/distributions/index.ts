@@ -1,5 +1,5 @@
 // P_task: DIST parsing, validation, families and presets (see docs/metrics.md, "DIST syntax").
-export { parseDist, validateTarget, formatDist, describeDist, formatNumber, SUM_TOLERANCE } from "./parse.ts";
+export { parseDist, validateTarget, formatDist, describeDist, promptWords, formatNumber, SUM_TOLERANCE } from "./parse.ts";
 export type { ParseOptions } from "./parse.ts";
 export {
   uniform,
@@ -30,3 +30,4 @@ export {
 export type { ContinuousName } from "./continuous.ts";
 export { BADDICE, BADDICE_NAMES, baddice } from "./baddice.ts";
 export { parseAnswerNumber, answerOfValue } from "./numbers.ts";
+export { readTargetFile, parseTargetFile } from "./targetFile.ts";

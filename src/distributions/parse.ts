@@ -86,9 +86,29 @@ export function formatDist(t: Target): string {
   return `{${entries.join(",")}}`;
 }
 
-/** Human words for prompts: `"1" with probability 0.1, "2" with probability 0.7`; probabilities to 6 significant digits. */
+/**
+ * Human words for prompts: `"1" with probability 0.1, "2" with probability 0.7`; probabilities to 6 significant digits.
+ * A continuous target is named by its family and parameters instead of its (many) bins.
+ */
 export function describeDist(t: Target): string {
+  const c = t.continuous;
+  if (c) {
+    const params = Object.entries(c.params).map(([k, v]) => `${k} = ${formatNumber(v)}`).join(", ");
+    return `the continuous ${c.family.replace("_", " ")} distribution with ${params}, each value written with ${c.precision} decimal${c.precision === 1 ? "" : "s"}`;
+  }
   return t.support.map((key, i) => `${JSON.stringify(key)} with probability ${formatNumber(t.probs[i]!, 6)}`).join(", ");
+}
+
+/** The {{support}} and {{example}} words of a prompt: the answers and three of them, or for a continuous target its range and three values near its quartiles. */
+export function promptWords(t: Target): { supportText?: string; example?: string } {
+  const c = t.continuous;
+  if (!c) return {}; // the prompt lists the answers themselves
+  const cum: number[] = [];
+  t.probs.reduce((s, p, i) => ((cum[i] = s + p), s + p), 0);
+  const at = (q: number): string => t.support[Math.max(0, cum.findIndex((v) => v >= q))]!;
+  const lo = t.support[0]!;
+  const hi = t.support[t.support.length - 1]!;
+  return { supportText: `numbers with ${c.precision} decimal${c.precision === 1 ? "" : "s"} from ${lo} to ${hi}`, example: [0.2, 0.5, 0.8].map((q) => `${at(q)},`).join(" ") };
 }
 
 /** A number without float noise (0.1 + 0.2 → "0.3"), to `digits` significant digits. */

@@ -5,5 +5,5 @@ export { sampleStats, chiSquare, wasserstein1, numericSupport, CHI2_INFINITE } f
 export type { SampleStats } from "./samples.ts";
 export { runMetrics, computeMetrics, countUnparsed, PTOKEN_SUM_TOLERANCE } from "./run.ts";
 export { ksOneSample, ksTwoSample, w1Distribution, chiSquareMerged, referenceSample } from "./continuous.ts";
-export { valueMetrics, stepValue, stepAnswer, type ValueTestOptions } from "./values.ts";
+export { valueMetrics, sampleTests, stepValue, stepAnswer, type ValueTestOptions, type SampleTests } from "./values.ts";
 export type { RunMetrics, StepInput } from "./run.ts";

@@ -3,7 +3,7 @@ import { answerOfValue, continuousFunctions, parseAnswerNumber } from "../distri
 import { makeRng } from "../rng.ts";
 import type { Metrics, PeerTests, Run, Step, Target } from "../types.ts";
 import { chiSquareMerged, ksOneSample, ksTwoSample, referenceSample, w1Distribution } from "./continuous.ts";
-import { wasserstein1 } from "./samples.ts";
+import { sampleStats, wasserstein1 } from "./samples.ts";
 
 export interface ValueTestOptions {
   /** Add the peers' recipe (two-sample KS and W1 against seeded reference draws, merged-tail chi-square). */
@@ -67,4 +67,37 @@ function peerTests(target: Target, steps: readonly Step[], values: number[], qua
     w1Ref = wasserstein1(all, all.map((_, i) => (i < values.length ? 1 / values.length : 0)), all.map((_, i) => (i < values.length ? 0 : 1 / nRef)));
   }
   return { n_ref: quantile ? nRef : 0, ks2: ks2?.ks ?? null, ks2_p: ks2?.ks_p ?? null, w1_ref: w1Ref, chi2: chi?.chi2 ?? null, chi2_p: chi?.chi2_p ?? null, df: chi?.df ?? null };
+}
+
+/** The sample tests alone (no P_token): what `ptalign metrics --samples` reports without --ptoken. */
+export interface SampleTests {
+  /** Answers counted in the support (binned numbers included). */
+  n: number;
+  /** Answers that were neither a support answer nor a number. */
+  unparsed: number;
+  sample_tvd: number | null;
+  chi2: number | null;
+  chi2_p: number | null;
+  w1: number | null;
+  ks?: number | null;
+  ks_p?: number | null;
+  w1_dist?: number | null;
+  n_values?: number;
+  peers?: PeerTests;
+}
+
+export function sampleTests(target: Target, runs: readonly Run[], opts: ValueTestOptions = {}): SampleTests {
+  const steps = runs.flatMap((r) => r.steps);
+  const s = sampleStats(target, steps.map((st) => stepAnswer(target, st)));
+  const unparsed = steps.filter((st) => st.sample === null && stepValue(st) === null).length;
+  const none = s.n === 0; // no samples: no evidence either way, so the statistics are null rather than "a perfect fit"
+  return {
+    n: s.n,
+    unparsed,
+    sample_tvd: none ? null : s.sample_tvd,
+    chi2: none ? null : s.chi2,
+    chi2_p: none ? null : s.chi2_p,
+    w1: none ? null : s.w1,
+    ...valueMetrics(target, runs, opts),
+  };
 }

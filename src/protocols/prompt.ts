@@ -19,6 +19,9 @@ export interface PromptValues {
   distribution: string;
   support: readonly string[];
   steps: number;
+  /** Words for {{support}} and {{example}} when the answers are too many to list (continuous targets: distributions/promptWords). */
+  supportText?: string;
+  example?: string;
 }
 
 export async function loadTemplate(file: string | undefined): Promise<string> {
@@ -35,9 +38,9 @@ const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;
 export function renderPrompt(template: string, values: PromptValues): PromptParts {
   const fill: Record<string, string> = {
     distribution: values.distribution,
-    support: values.support.join(", "),
+    support: values.supportText ?? values.support.join(", "),
     steps: String(values.steps),
-    example: values.support.slice(0, 3).map((a) => `${a}${DELIMITER}`).join(SEPARATOR),
+    example: values.example ?? values.support.slice(0, 3).map((a) => `${a}${DELIMITER}`).join(SEPARATOR),
   };
   const text = template.replace(PLACEHOLDER, (whole, name: string) => {
     const value = fill[name];
