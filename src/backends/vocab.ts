@@ -43,19 +43,23 @@ export function buildVocabulary(tokenBytes: readonly string[]): Vocabulary {
   };
 }
 
+/**
+ * GPT-2's byte-level BPE alphabet (`bytes_to_unicode` in GPT-2's encoder.py, `unicode_byte_to_utf8_map` in llama.cpp):
+ * entry b is the printable character that stands for byte b in token texts and merges. Printable Latin-1 bytes
+ * (33..126, 161..172, 174..255) stand for themselves; the others (controls, space, 127..160, 173) are mapped in
+ * order to U+0100.. (so a space is "Ġ" U+0120 and a newline "Ċ" U+010A).
+ */
+export function gpt2ByteToUnicode(): string[] {
+  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
+  const out: string[] = [];
+  let extra = 0;
+  for (let b = 0; b < 256; b++) out.push(printable(b) ? String.fromCharCode(b) : String.fromCharCode(256 + extra++));
+  return out;
+}
+
 // GPT-2 byte-level BPE writes each byte as a printable unicode character; this is the inverse of its table.
 function gpt2ByteDecoder(): Map<string, number> {
-  const printable: number[] = [];
-  for (let b = 33; b <= 126; b++) printable.push(b);
-  for (let b = 161; b <= 172; b++) printable.push(b);
-  for (let b = 174; b <= 255; b++) printable.push(b);
-  const decoder = new Map<string, number>();
-  let extra = 0;
-  for (let b = 0; b < 256; b++) {
-    if (printable.includes(b)) decoder.set(String.fromCharCode(b), b);
-    else decoder.set(String.fromCharCode(256 + extra++), b);
-  }
-  return decoder;
+  return new Map(gpt2ByteToUnicode().map((ch, b) => [ch, b] as [string, number]));
 }
 
 // GGUF token types (llama.cpp): 1 normal, 2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte.

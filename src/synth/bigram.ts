@@ -12,7 +12,7 @@
 //    logits are column c: log p for listed tokens, -1e4 (softmax gives exactly 0 in float32) elsewhere.
 
 import { InputError } from "../errors.ts";
-import { encodeGguf, gguf, writeGguf, type GgufFile, type GgufValue } from "./gguf.ts";
+import { encodeGguf, gguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from "./gguf.ts";
 import { SPACE_MARK, spmTokenize, type SpmVocab } from "./spm.ts";
 
 export interface BigramSpec {
@@ -87,6 +87,7 @@ export function byteTokenText(byte: number): string {
 }
 
 const SPECIAL_TEXT = ["<unk>", "<s>", "</s>"];
+const spaceHint = (tok: string): string => (tok.includes(" ") ? ` (write spaces as "${SPACE_MARK}")` : "");
 const BYTE_TEXT_RE = /^<0x[0-9A-F]{2}>$/;
 
 /** A built model: the GGUF contents plus the vocabulary facts. */
@@ -104,7 +105,8 @@ export interface BuiltBigram {
   classRows: ReadonlyArray<ReadonlyMap<number, number>>;
 }
 
-function validateRow(where: string, row: Record<string, number>, idOf: Map<string, number>): Map<number, number> {
+/** A row's token ids and probabilities; InputError naming the row and the fix when a token is unknown or a value is bad. */
+export function validateRow(where: string, row: Record<string, number>, idOf: ReadonlyMap<string, number>, hint = spaceHint): Map<number, number> {
   const entries = Object.entries(row);
   if (entries.length === 0) throw new InputError(`synth: ${where} is empty; give at least one token with probability > 0`);
   let sum = 0;
@@ -112,8 +114,7 @@ function validateRow(where: string, row: Record<string, number>, idOf: Map<strin
   for (const [tok, p] of entries) {
     const id = idOf.get(tok);
     if (id === undefined) {
-      const hint = tok.includes(" ") ? ` (write spaces as "${SPACE_MARK}")` : "";
-      throw new InputError(`synth: ${where} names unknown token ${JSON.stringify(tok)}${hint}; add it to pieces or remove it from the row`);
+      throw new InputError(`synth: ${where} names unknown token ${JSON.stringify(tok)}${hint(tok)}; add it to ${hint === spaceHint ? "pieces" : "tokens"} or remove it from the row`);
     }
     if (typeof p !== "number" || !Number.isFinite(p) || p < 0) {
       throw new InputError(`synth: ${where} gives ${JSON.stringify(tok)} probability ${String(p)}; probabilities must be finite and ≥ 0`);
@@ -180,65 +181,11 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     classOf[id] = classRows.length;
     classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
   }
-  const nClasses = classRows.length;
-  // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
-  const wide = Math.max(nClasses, spec.compute?.width ?? 0);
-  const d = Math.max(2, wide + (wide % 2));
-  const nLayers = spec.compute?.layers ?? 1;
-  const nFf = spec.compute?.feedForward ?? 2;
-  const nVocab = vocab.length;
-
-  // --- tensors
-  const tokEmbd = new Float32Array(d * nVocab); // [d, n_vocab]: n_vocab rows of d
-  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + (classOf[v] as number)] = 1;
-  const output = new Float32Array(d * nVocab).fill(0); // [d, n_vocab]: row v holds token v's logit per class
-  const normalised = classRows.map((row) => {
-    let sum = 0;
-    for (const p of row.values()) sum += p;
-    return new Map([...row].map(([v, p]) => [v, p / sum] as [number, number]));
-  });
-  normalised.forEach((row, c) => {
-    for (let v = 0; v < nVocab; v++) {
-      const p = row.get(v);
-      output[v * d + c] = p === undefined ? ZERO_LOGIT : Math.log(p);
-    }
-  });
-  const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
-  const normScale = Math.sqrt(1 / d + eps);
-  const ones = new Float32Array(d).fill(1);
-  const zeros = (n: number): Float32Array => new Float32Array(n);
-  const tensors = [
-    { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
-    ...Array.from({ length: nLayers }, (_, i) => [
-      { name: `blk.${i}.attn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.attn_v.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.ffn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: zeros(nFf * d) },
-    ]).flat(),
-    { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
-    { name: "output.weight", dims: [d, nVocab], data: output },
-  ];
+  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute);
 
   const addSpacePrefix = spec.addSpacePrefix ?? false;
   const metadata: Array<[string, GgufValue]> = [
-    ["general.architecture", gguf.str("llama")],
-    ["general.name", gguf.str(spec.name ?? "ptalign-synth-bigram")],
-    ["general.alignment", gguf.u32(32)],
-    ["general.file_type", gguf.u32(0)], // ALL_F32
-    ["llama.context_length", gguf.u32(spec.contextLength ?? 4096)],
-    ["llama.embedding_length", gguf.u32(d)],
-    ["llama.block_count", gguf.u32(nLayers)],
-    ["llama.feed_forward_length", gguf.u32(nFf)],
-    ["llama.attention.head_count", gguf.u32(1)],
-    ["llama.attention.head_count_kv", gguf.u32(1)],
-    ["llama.rope.dimension_count", gguf.u32(d)],
-    ["llama.attention.layer_norm_rms_epsilon", gguf.f32(RMS_EPS)],
-    ["llama.vocab_size", gguf.u32(nVocab)],
+    ...architectureMetadata("llama", spec.name ?? "ptalign-synth-bigram", model, spec.contextLength),
     ["tokenizer.ggml.model", gguf.str("llama")],
     ["tokenizer.ggml.tokens", gguf.strs(vocab)],
     ["tokenizer.ggml.scores", gguf.f32s(scores)],
@@ -252,7 +199,106 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
   ];
   if (spec.chatTemplate !== undefined) metadata.push(["tokenizer.chat_template", gguf.str(spec.chatTemplate)]);
 
-  return { file: { metadata, tensors, alignment: 32 }, vocab, ids: Object.fromEntries(idOf), nEmbd: d, addSpacePrefix, spm, classOf, classRows: normalised };
+  return { file: { metadata, tensors: model.tensors, alignment: 32 }, vocab, ids: Object.fromEntries(idOf), nEmbd: model.nEmbd, addSpacePrefix, spm, classOf, classRows: model.classRows };
+}
+
+/** The tensors of a bigram model and the facts its metadata needs (shared by the SentencePiece and BPE builders). */
+export interface BigramTensors {
+  tensors: GgufTensor[];
+  /** Embedding width d. */
+  nEmbd: number;
+  nLayers: number;
+  nFf: number;
+  nVocab: number;
+  /** Each row class's probabilities renormalised to sum exactly 1. */
+  classRows: ReadonlyArray<ReadonlyMap<number, number>>;
+}
+
+/**
+ * The weights that make the logits after a token of row class c exactly log p of class c's row (see the header).
+ * `classOf[v]` is token v's class (0 = default row); `classRows[c]` maps token id -> probability (> 0).
+ * `arch` "qwen2" adds the zero q/k/v biases that llama.cpp requires for that architecture.
+ */
+export function bigramTensors(
+  nVocab: number,
+  classOf: Int32Array,
+  classRows: ReadonlyArray<ReadonlyMap<number, number>>,
+  compute: BigramSpec["compute"],
+  arch: SynthArch = "llama",
+): BigramTensors {
+  const nClasses = classRows.length;
+  // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
+  const wide = Math.max(nClasses, compute?.width ?? 0);
+  const d = Math.max(2, wide + (wide % 2));
+  const nLayers = compute?.layers ?? 1;
+  const nFf = compute?.feedForward ?? 2;
+
+  const tokEmbd = new Float32Array(d * nVocab); // [d, n_vocab]: n_vocab rows of d
+  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + (classOf[v] as number)] = 1;
+  // [d, n_vocab]: row v holds token v's logit per class; tokens a row leaves out get ZERO_LOGIT
+  const output = new Float32Array(d * nVocab).fill(ZERO_LOGIT);
+  const normalised = classRows.map((row) => {
+    let sum = 0;
+    for (const p of row.values()) sum += p;
+    return new Map([...row].map(([v, p]) => [v, p / sum] as [number, number]));
+  });
+  normalised.forEach((row, c) => {
+    for (const [v, p] of row) output[v * d + c] = Math.log(p);
+  });
+  for (let v = 0; v < nVocab; v++) for (let c = nClasses; c < d; c++) output[v * d + c] = 0; // unused width: never selected
+  const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
+  const normScale = Math.sqrt(1 / d + eps);
+  const ones = new Float32Array(d).fill(1);
+  const zeros = (n: number): Float32Array => new Float32Array(n);
+  const biases = (i: number): GgufTensor[] =>
+    arch === "qwen2"
+      ? [
+          { name: `blk.${i}.attn_q.bias`, dims: [d], data: zeros(d) },
+          { name: `blk.${i}.attn_k.bias`, dims: [d], data: zeros(d) },
+          { name: `blk.${i}.attn_v.bias`, dims: [d], data: zeros(d) },
+        ]
+      : [];
+  const tensors: GgufTensor[] = [
+    { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
+    ...Array.from({ length: nLayers }, (_, i) => [
+      { name: `blk.${i}.attn_norm.weight`, dims: [d], data: ones },
+      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_v.weight`, dims: [d, d], data: zeros(d * d) },
+      ...biases(i),
+      { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.ffn_norm.weight`, dims: [d], data: ones },
+      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: zeros(d * nFf) },
+      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: zeros(d * nFf) },
+      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: zeros(nFf * d) },
+    ]).flat(),
+    { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
+    { name: "output.weight", dims: [d, nVocab], data: output },
+  ];
+  return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised };
+}
+
+/** Architectures the builders write: both read the same tensors (qwen2 adds q/k/v biases). */
+export type SynthArch = "llama" | "qwen2";
+
+/** general.* and <arch>.* metadata of a bigram model. */
+export function architectureMetadata(arch: SynthArch, name: string, model: BigramTensors, contextLength = 4096): Array<[string, GgufValue]> {
+  const d = model.nEmbd;
+  return [
+    ["general.architecture", gguf.str(arch)],
+    ["general.name", gguf.str(name)],
+    ["general.alignment", gguf.u32(32)],
+    ["general.file_type", gguf.u32(0)], // ALL_F32
+    [`${arch}.context_length`, gguf.u32(contextLength)],
+    [`${arch}.embedding_length`, gguf.u32(d)],
+    [`${arch}.block_count`, gguf.u32(model.nLayers)],
+    [`${arch}.feed_forward_length`, gguf.u32(model.nFf)],
+    [`${arch}.attention.head_count`, gguf.u32(1)],
+    [`${arch}.attention.head_count_kv`, gguf.u32(1)],
+    [`${arch}.rope.dimension_count`, gguf.u32(d)],
+    [`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(RMS_EPS)],
+    [`${arch}.vocab_size`, gguf.u32(model.nVocab)],
+  ];
 }
 
 /** The GGUF bytes of a bigram model. */
@@ -269,9 +315,10 @@ export async function writeBigramModel(path: string, spec: BigramSpec): Promise<
 
 /**
  * The exact next-token distribution after token `id` (float64, token id -> probability; ids not in the
- * map have probability 0). This is what the engine should report, up to float32 rounding.
+ * map have probability 0). This is what the engine should report, up to float32 rounding. Takes a built SentencePiece
+ * or BPE model (buildBpeBigramModel) too.
  */
-export function nextTokenProbabilities(model: BigramSpec | BuiltBigram, id: number): ReadonlyMap<number, number> {
+export function nextTokenProbabilities(model: BigramSpec | Pick<BuiltBigram, "file" | "vocab" | "classOf" | "classRows">, id: number): ReadonlyMap<number, number> {
   const built = "file" in model ? model : buildBigramModel(model);
   if (!Number.isInteger(id) || id < 0 || id >= built.vocab.length) throw new RangeError(`synth: token id ${id} is outside the vocabulary`);
   return built.classRows[built.classOf[id] as number] as ReadonlyMap<number, number>;

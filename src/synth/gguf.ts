@@ -13,6 +13,9 @@
 // [n_in, n_out] is stored as n_out rows of n_in values each.
 
 import { writeFile } from "node:fs/promises";
+import { endianness } from "node:os";
+
+const LITTLE_ENDIAN = endianness() === "LE";
 
 /** GGUF metadata value types (gguf.h `enum gguf_type`). */
 const GGUF_TYPE = {
@@ -263,10 +266,14 @@ export function encodeGguf(file: GgufFile): Buffer {
   file.tensors.forEach((t, i) => {
     sink.padTo(alignment);
     if (sink.length - dataStart !== offsets[i]) throw new Error(`GGUF: internal offset mismatch for ${t.name}`);
-    // Float32Array memory is platform-endian; copy value by value to guarantee little-endian output.
-    const bytes = Buffer.alloc(t.data.length * 4);
-    for (let j = 0; j < t.data.length; j++) bytes.writeFloatLE(t.data[j] as number, j * 4);
-    sink.bytes(bytes);
+    // Float32Array memory is platform-endian: copy it as is on little-endian machines, else value by value.
+    if (LITTLE_ENDIAN) {
+      sink.bytes(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength));
+    } else {
+      const bytes = Buffer.alloc(t.data.length * 4);
+      for (let j = 0; j < t.data.length; j++) bytes.writeFloatLE(t.data[j] as number, j * 4);
+      sink.bytes(bytes);
+    }
   });
   sink.padTo(alignment);
   return sink.toBuffer();
