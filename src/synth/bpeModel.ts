@@ -190,6 +190,8 @@ export function tokenizeWithBpeSpec(spec: BpeBigramSpec | BuiltBpeBigram, text: 
 
 export interface BpeELikeOptions {
   vocabSize?: number | "real";
+  /** Per-token cost of a bigger model (benchmarks); the logits stay exact. */
+  compute?: BigramSpec["compute"];
   chatTemplate?: string | null;
   name?: string;
 }
@@ -237,6 +239,7 @@ export function bpeELikeSpec(family: BpeFamilyName, target: Target, options: Bpe
     rows,
     defaultRow: start,
     vocabSize: options.vocabSize,
+    compute: options.compute,
     chatTemplate: options.chatTemplate,
     name: options.name ?? `ptalign-synth-${family}-e`,
   };
