@@ -115,4 +115,9 @@ test("bpeELikeSpec: the bigram fit of the target (exact on llama3; qwen2.5 share
   assert.equal(row(qwen, " ")["1"], Number((4 / 12).toFixed(12)));
   assert.deepEqual(row(qwen, "1"), { ",": 0.4, "0": 0.2, "1": 0.2, "2": 0.2 });
   assert.deepEqual(row(qwen, "2"), { ",": 1 });
+  // benchmark shape: wider and deeper, same rows
+  const big = buildBpeBigramModel(bpeELikeSpec("llama3", target, { compute: { width: 64, layers: 3 } }));
+  assert.equal(big.nEmbd, 64);
+  assert.ok(big.file.tensors.some((t) => t.name === "blk.2.ffn_down.weight"));
+  assert.deepEqual(row(big, "12"), { ",": 1 });
 });
