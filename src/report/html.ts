@@ -5,6 +5,7 @@ import { createHash } from "node:crypto";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../classify/index.ts";
 import type { Result } from "../types.ts";
 import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
+import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
 import { targetLabel, type StoredRun } from "./load.ts";
@@ -134,12 +135,17 @@ async function runSection(r: StoredRun): Promise<string> {
   const hasSteps = r.runs.some((x) => x.steps.length > 0);
   const charts = hasSteps
     ? `<div class="charts">
-<div class="chart" data-chart="heatmap">${await renderSvg(heatmapSpec(r))}</div>
+${r.target.continuous
+  ? `<div class="chart" data-chart="density">${await renderSvg(densitySpec(r))}</div>
 <div class="chart" data-chart="tv">${await renderSvg(tvSpec(r))}</div>
-<div class="chart" data-chart="histogram">${await renderSvg(histogramSpec(r))}</div>
+<div class="chart" data-chart="values">${await renderSvg(valueHistogramSpec(r))}</div>`
+  : `<div class="chart" data-chart="heatmap">${await renderSvg(heatmapSpec(r))}</div>
+<div class="chart" data-chart="tv">${await renderSvg(tvSpec(r))}</div>
+<div class="chart" data-chart="histogram">${await renderSvg(histogramSpec(r))}</div>`}
 </div>`
     : "";
-  const offSupport = r.runs.flatMap((run, i) => run.steps.filter((st) => st.raw !== undefined).map((st) => ({ run: i + 1, t: st.t, raw: st.raw! })));
+  // A number counted in its bin keeps its text as raw too ("0.37" → 0.4): only answers with no sample are outside.
+  const offSupport = r.runs.flatMap((run, i) => run.steps.filter((st) => st.raw !== undefined && st.sample === null).map((st) => ({ run: i + 1, t: st.t, raw: st.raw! })));
   const raw = offSupport.length
     ? `<details class="raw"><summary>${offSupport.length} answer${offSupport.length === 1 ? "" : "s"} outside the support (model output, shown as text)</summary><ul>${offSupport
         .slice(0, 200)

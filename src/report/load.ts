@@ -94,5 +94,6 @@ function fillPartial(run: StoredRun): void {
 export function targetLabel(r: Pick<Result, "target" | "settings">): string {
   const label = r.settings?.target_label;
   if (typeof label === "string") return label;
+  if (r.target.continuous) return r.target.continuous.dist; // "normal(0,1)", not its hundreds of bins
   return `{${r.target.support.map((a, i) => `${/^[\w.+-]+$/.test(a) ? a : JSON.stringify(a)}:${+r.target.probs[i]!.toFixed(4)}`).join(",")}}`;
 }
