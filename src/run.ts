@@ -74,7 +74,7 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
       await runTokenProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
       settings.prompt = prompt;
       settings.chat_template = model.templated;
-      settings.engine = { tokens_evaluated: model.stats.evaluated - started.evaluated, distributions: model.stats.requests - started.requests };
+      settings.engine = { ...model.engine, tokens_evaluated: model.stats.evaluated - started.evaluated, distributions: model.stats.requests - started.requests };
       if (model.describe) settings.remote = model.describe();
     }
   } finally {

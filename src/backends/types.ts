@@ -5,6 +5,17 @@
 export interface TokenDistribution {
   probs: ReadonlyMap<number, number>;
   complete: boolean;
+  /**
+   * Engines that read the raw logits give them too (then `probs` is a lazy view, p_v = exp(values[v] − logZ)), so
+   * that temperature, entropy and sampling are one pass over a Float32Array (scoring/temperature.ts).
+   */
+  logits?: Logits;
+}
+
+/** Float32 logits of every token id and log Σ_v exp(values[v]), the log-normaliser of softmax at temperature 1. */
+export interface Logits {
+  values: Float32Array;
+  logZ: number;
 }
 
 /** The bytes each token writes, as "binary strings" (one char per byte, latin1), "" for tokens that write no text. */
@@ -49,8 +60,10 @@ export interface TokenBackend {
   prepare?(prompt: PromptParts): Promise<void>;
   /** Remote engines: settings worth recording in the result (server, scoring path; never secrets). */
   describe?(): Record<string, unknown>;
-  /** The engine serves several requests at once (a remote server): independent runs may be measured in parallel. */
+  /** The engine serves several requests at once (a remote server, or several sequences of one context): runs may be measured in parallel. */
   readonly parallel?: boolean;
+  /** Embedded engines: device, GPU layers, threads, parallel sequences (recorded in settings.engine, printed in the run header). */
+  readonly engine?: Readonly<Record<string, string | number | boolean>>;
   isEndOfGeneration(token: number): boolean;
   /** The full next-token distribution after `context`. Implementations reuse whatever prefix they already evaluated. */
   next(context: readonly number[]): Promise<TokenDistribution>;

@@ -2,7 +2,7 @@ import type { TokenBackend } from "../backends/types.ts";
 import { fromBytes } from "../backends/vocab.ts";
 import { InputError, RunError } from "../errors.ts";
 import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rng.ts";
-import { assertExpressible, optionTexts, scoreOptions, shortestSpelling, tempered } from "../scoring/index.ts";
+import { argmaxToken, assertExpressible, optionTexts, sampleToken, scoreOptions, shortestSpelling } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import type { PromptParts } from "../backends/types.ts";
@@ -45,7 +45,7 @@ export async function runTokenProtocol(
 ): Promise<Run[]> {
   const texts = optionTexts(target.support, SEPARATOR, DELIMITER);
   assertExpressible(backend.vocab, target.support, texts);
-  if (backend.parallel && protocol === "batch") throw new InputError(`the batch protocol needs free generation token by token; with openai: models use --protocol sequential or independent`);
+  if (backend.parallel && !backend.engine && protocol === "batch") throw new InputError(`the batch protocol needs free generation token by token; with openai: models use --protocol sequential or independent`);
   await backend.prepare?.(prompt);
   const promptTokens = backend.encodePrompt(prompt);
   if (settings.logitBias && protocol === "batch") throw new InputError("--logit-bias applies to the scored protocols (sequential, independent), not to batch free generation");
@@ -170,7 +170,7 @@ async function generateUntilDelimiter(c: RunContext, context: number[], written:
   const T = c.settings.temperature;
   for (let n = 0; n < budget && !written.includes(DELIMITER); n++) {
     const dist = await c.backend.next(context);
-    const token = T === 0 ? argmax(dist.probs) : sampleToken(dist.probs, T, c.rng);
+    const token = T === 0 ? argmaxToken(dist) : sampleToken(dist, T, c.rng);
     context.push(token);
     if (c.backend.isEndOfGeneration(token)) return { written, ended: true, delimited: written.includes(DELIMITER) };
     written += c.backend.vocab.bytes(token);
@@ -197,17 +197,4 @@ export function answerTokenBias(backend: TokenBackend, support: readonly string[
     if (token !== undefined) out.set(token, (out.get(token) ?? 0) + b);
   });
   return out;
-}
-
-function argmax(probs: ReadonlyMap<number, number>): number {
-  let best = -1;
-  let bestP = -1;
-  for (const [token, p] of probs) if (p > bestP) [best, bestP] = [token, p];
-  return best;
-}
-
-function sampleToken(probs: ReadonlyMap<number, number>, temperature: number, rng: Rng): number {
-  const prob = tempered({ probs, complete: true }, temperature);
-  const tokens = [...probs.keys()]; // the engine's order (by probability) is fixed for a given distribution
-  return tokens[drawIndex(tokens.map(prob), rng)]!;
 }

@@ -1,6 +1,6 @@
 import type { TokenBackend } from "../backends/types.ts";
 import { shortestSpelling } from "./options.ts";
-import { tempered } from "./temperature.ts";
+import { biased, fullEntropy, tempered } from "./temperature.ts";
 
 export interface ScoreOptions {
   /** Per-token sampling temperature (> 0). */
@@ -30,27 +30,29 @@ interface Node {
   tokens: number[];
   consumed: string;
   mass: number;
+  /** What expanding the node found, in candidate order: accepted options, pruned mass, children (summed in canonical order). */
+  found: Found[];
 }
+
+type Found = { accepted: number; mass: number; exact: boolean; path: number[] } | { pruned: number } | { child: Node };
 
 /**
  * Exact probability of each option text after `context`. The tokenisations of all options form a trie over token
  * paths; each trie node costs one engine evaluation, shared by every option that passes through it, and nodes are
- * visited depth first so that the engine's cached prefix is reused between parent and child (a remote engine, which
- * serves requests in parallel, gets a level of the trie at a time instead).
+ * visited depth first so that the engine's cached prefix is reused between parent and child (an engine that serves
+ * requests in parallel — a remote server, or an embedded context with several sequences — gets a level of the trie
+ * at a time instead). Either way the masses are summed afterwards in one canonical order (depth first, a node's own
+ * findings before its children's), so both visiting orders give bit-identical results.
  * A path accepts option i once its bytes start with option i's text (the last token may write past the delimiter).
  */
 export async function scoreOptions(backend: TokenBackend, context: readonly number[], texts: readonly string[], opts: ScoreOptions): Promise<Scored> {
   const vocab = backend.vocab;
-  const raw = texts.map(() => 0);
-  const bestMass = texts.map(() => 0);
-  const paths: (number[] | null)[] = texts.map(() => null);
-  let unknown = 0;
-  let covered = 0;
   let entropyFull: number | null = null;
 
   const expand = (node: Node, dist: Awaited<ReturnType<TokenBackend["next"]>>): Node[] => {
-    const prob = tempered(opts.bias && opts.bias.size > 0 ? biased(dist, opts.bias) : dist, opts.temperature);
-    if (node === root) entropyFull = dist.complete ? fullEntropy(dist.probs, prob) : null;
+    const shown = opts.bias && opts.bias.size > 0 ? biased(dist, opts.bias) : dist;
+    const prob = tempered(shown, opts.temperature);
+    if (node === root) entropyFull = dist.complete ? fullEntropy(shown, opts.temperature) : null;
     const children: Node[] = [];
     for (const token of candidates(vocab, texts, node.consumed)) {
       const p = prob(token);
@@ -59,28 +61,24 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
       const written = node.consumed + vocab.bytes(token);
       const accepted = texts.findIndex((t) => written.startsWith(t));
       if (accepted >= 0) {
-        raw[accepted] = raw[accepted]! + mass;
-        covered += mass;
-        if (written.length === texts[accepted]!.length && mass > bestMass[accepted]!) {
-          bestMass[accepted] = mass;
-          paths[accepted] = [...node.tokens, token];
-        }
+        node.found.push({ accepted, mass, exact: written.length === texts[accepted]!.length, path: [...node.tokens, token] });
       } else if (mass >= opts.prune) {
-        children.push({ tokens: [...node.tokens, token], consumed: written, mass });
+        const child: Node = { tokens: [...node.tokens, token], consumed: written, mass, found: [] };
+        node.found.push({ child });
+        children.push(child);
       } else {
-        unknown += mass;
-        covered += mass;
+        node.found.push({ pruned: mass });
       }
     }
     // A child's mass is not counted here: it ends up accepted, pruned or leaked among its descendants.
     return children;
   };
   const evaluate = (node: Node) => backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
-  const root: Node = { tokens: [], consumed: opts.consumed ?? "", mass: 1 };
+  const root: Node = { tokens: [], consumed: opts.consumed ?? "", mass: 1, found: [] };
 
   if (backend.parallel) {
-    // A remote engine serves many requests at once: evaluate the trie a level at a time, the nodes of a level together
-    // (a step costs one round trip per trie level instead of one per node). Levels are expanded in vocabulary order.
+    // Many requests at once: evaluate the trie a level at a time, the nodes of a level together (a remote step costs
+    // one round trip per trie level instead of one per node; an embedded context decodes a level in one batch).
     let level: Node[] = [root];
     while (level.length > 0) {
       const dists = await Promise.all(level.map(evaluate));
@@ -95,28 +93,32 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
       for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]!);
     }
   }
+
+  const raw = texts.map(() => 0);
+  const bestMass = texts.map(() => 0);
+  const paths: (number[] | null)[] = texts.map(() => null);
+  let unknown = 0;
+  let covered = 0;
+  const sum = (node: Node): void => {
+    for (const f of node.found) {
+      if ("accepted" in f) {
+        raw[f.accepted] = raw[f.accepted]! + f.mass;
+        covered += f.mass;
+        if (f.exact && f.mass > bestMass[f.accepted]!) {
+          bestMass[f.accepted] = f.mass;
+          paths[f.accepted] = f.path;
+        }
+      } else if ("pruned" in f) {
+        unknown += f.pruned;
+        covered += f.pruned;
+      }
+    }
+    for (const f of node.found) if ("child" in f) sum(f.child);
+  };
+  sum(root);
   // Every unit of mass either ends on an option, is pruned, or leaves the options' texts (leak).
   const leak = Math.max(0, 1 - covered);
   return { raw, leak, unknown, paths: paths.map((p, i) => p ?? shortestSpelling(vocab, texts[i]!.slice((opts.consumed ?? "").length))), entropyFull };
-}
-
-/** The distribution with logit bias b_v: p_v·exp(b_v) / (1 + Σ_b p_b (exp(b_b) − 1)). */
-function biased(dist: Awaited<ReturnType<TokenBackend["next"]>>, bias: ReadonlyMap<number, number>): Awaited<ReturnType<TokenBackend["next"]>> {
-  let z = 1;
-  for (const [token, b] of bias) z += (dist.probs.get(token) ?? 0) * (Math.exp(b) - 1);
-  const probs = new Map<number, number>();
-  for (const [token, p] of dist.probs) probs.set(token, (p * Math.exp(bias.get(token) ?? 0)) / z);
-  return { ...dist, probs };
-}
-
-/** −Σ_v r_v log r_v over the vocabulary, r = the tempered distribution. */
-function fullEntropy(probs: ReadonlyMap<number, number>, prob: (token: number) => number): number {
-  let h = 0;
-  for (const token of probs.keys()) {
-    const r = prob(token);
-    if (r > 0) h -= r * Math.log(r);
-  }
-  return h;
 }
 
 /** Tokens that keep the written bytes consistent with at least one option: a prefix of what remains, or running past its end. */

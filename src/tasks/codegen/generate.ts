@@ -7,7 +7,7 @@ import type { SimModel } from "../../backends/sim.ts";
 import { fromBytes } from "../../backends/vocab.ts";
 import { InputError } from "../../errors.ts";
 import { applyTemperature, drawIndex, type Rng } from "../../rng.ts";
-import { tempered } from "../../scoring/index.ts";
+import { argmaxToken, profile, sampleToken } from "../../scoring/index.ts";
 import type { Problem } from "./problems.ts";
 
 export interface Completion {
@@ -48,23 +48,12 @@ export async function generateTokens(backend: TokenBackend, promptTokens: readon
   let steps = 0;
   for (; steps < opts.maxTokens; ) {
     const dist = await backend.next(context);
-    const tokens = [...dist.probs.keys()];
-    const p1 = tokens.map((t) => dist.probs.get(t) ?? 0);
-    let h = 0;
-    let top = 0;
-    for (const p of p1) {
-      if (p > 0) h -= p * Math.log(p);
-      if (p > top) top = p;
-    }
-    entropySum += h;
+    // One pass over the engine's logits (no whole-vocabulary Map): entropy and top-1 of the P_token profile.
+    const { entropy, top } = profile(dist);
+    entropySum += entropy;
     if (top > 0.9) confident++;
     steps++;
-    let token: number;
-    if (opts.temperature === 0) token = tokens[p1.indexOf(top)]!;
-    else {
-      const prob = tempered(dist, opts.temperature);
-      token = tokens[drawIndex(tokens.map(prob), opts.rng)]!;
-    }
+    const token = opts.temperature === 0 ? argmaxToken(dist) : sampleToken(dist, opts.temperature, opts.rng);
     if (backend.isEndOfGeneration(token)) return done("eos");
     context.push(token);
     written += backend.vocab.bytes(token);
