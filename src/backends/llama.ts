@@ -30,6 +30,8 @@ export interface LlamaOptions {
    * cache of that many full contexts would take more than a quarter of the free memory.
    */
   parallel?: number;
+  /** Runs the caller will measure: the default `parallel` is no larger. */
+  runs?: number;
   /**
    * How next-token probabilities are read: "logits" = the float32 logits through libllama's C API (fast, default when
    * available), "map" = node-llama-cpp's probability Map (sorted whole vocabulary per evaluation; the test oracle).
@@ -159,7 +161,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   let evaluator: Evaluator;
   let parallel = 1;
   if (native) {
-    parallel = options.parallel ?? defaultParallel(model, contextSize, kv);
+    parallel = options.parallel ?? Math.min(options.runs ?? 4, defaultParallel(model, contextSize, kv));
     try {
       evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv }));
     } catch (err) {

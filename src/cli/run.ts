@@ -11,8 +11,9 @@ import { studyAction } from "./study.ts";
 import type { ProtocolName, Result, Run } from "../types.ts";
 import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
+import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 
-interface RunFlags extends RemoteFlags {
+interface RunFlags extends RemoteFlags, EngineFlags {
   model?: string;
   target?: string;
   dryRun?: boolean;
@@ -42,7 +43,7 @@ interface RunFlags extends RemoteFlags {
 }
 
 export function runCommand(): Command {
-  return addRemoteOptions(
+  return addRemoteOptions(addEngineOptions(
     new Command("run")
     .description("measure P_token against P_task step by step for one model and one target")
     .argument("[study]", "a study file (YAML, docs/study.md): runs its matrix of models × targets × protocols × temperatures × seeds")
@@ -93,14 +94,14 @@ Examples:
       }
       await runAction(flags as RunFlags & { model: string });
     }),
-  );
+  ));
 }
 
 async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const target = flags.targetFile !== undefined ? await readTargetFile(flags.targetFile, { normalize: flags.normalize }) : parseDist(flags.target!, { normalize: flags.normalize, precision: flags.precision });
   const template = await loadTemplate(flags.promptFile);
   const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...(flags.peerTests ? { peer_tests: flags.referenceSamples ? { reference: flags.referenceSamples } : {} } : {}) };
-  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, remote: remoteOptions(flags) });
+  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, ...engineOptions(flags, flags.runs), remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   const id = newRunId(flags.model);
@@ -162,6 +163,7 @@ export function summaryText(result: Result, file?: string): string {
   return [
     `model     ${result.model}`,
     `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps, temperature ${String(result.settings?.temperature ?? "")}`,
+    ...engineLine(result.settings?.engine),
     "",
     table(["metric", "value", "meaning"], rows.map(([k, val, meaning]) => [k, fmt(val), meaning])),
     "",
@@ -190,6 +192,13 @@ function continuousRows(result: Result): [string, number | null, string][] {
     rows.push(["peer_chi2_p", p.chi2_p, `chi2 = ${fmt(p.chi2, 2)}, df ${p.df ?? "-"}, tail cells with expected count < 5 merged`]);
   }
   return rows;
+}
+
+/** The embedded engine's hardware: device, GPU layers, threads, parallel sequences (settings.engine). */
+function engineLine(engine: unknown): string[] {
+  if (!engine || typeof engine !== "object" || !("device" in engine)) return [];
+  const e = engine as { device: string; gpu_layers: number; threads: number; parallel: number };
+  return [`engine    ${e.device}, ${e.gpu_layers} GPU layers, ${e.threads} thread${e.threads === 1 ? "" : "s"}, ${e.parallel} parallel sequence${e.parallel === 1 ? "" : "s"}`];
 }
 
 /** A logit-bias file: a JSON object {answer: bias} (or {"bias": {...}} as `ptalign correct` writes it); answers must be in the target's support. */

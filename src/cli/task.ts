@@ -1,3 +1,4 @@
+import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { checkProblems, describeFailures, loadProblems, BUILTIN_PROBLEMS, type ProblemFailure } from "../tasks/codegen/problems.ts";
@@ -19,7 +20,7 @@ const list = (flag: string, min: number, whole: boolean) => (value: string): num
 };
 const collect = (value: string, prev: string[] | undefined) => [...(prev ?? []), value];
 
-interface Common {
+interface Common extends EngineFlags {
   model: string[];
   seed: number;
   runs: number;
@@ -60,10 +61,10 @@ interface RecommendFlags extends Common {
   ties: TieRule;
 }
 
-const backendOptions = (f: Common) => ({ threads: f.threads, contextSize: f.contextSize, raw: f.raw });
+const backendOptions = (f: Common) => ({ threads: f.threads, contextSize: f.contextSize, raw: f.raw, ...engineOptions(f) });
 
 function common(cmd: Command): Command {
-  return cmd
+  cmd
     .requiredOption("-m, --model <spec>", "model (PATH.gguf, hf:..., sim:d|e|collapsed); repeat to compare models", collect)
     .option("-r, --runs <n>", "independent runs (seeds seed..seed+runs-1): stability is measured across them", wholeNumber("--runs", 1))
     .option("--seed <s>", "seed of the first run", wholeNumber("--seed", 0), 1)
@@ -73,6 +74,7 @@ function common(cmd: Command): Command {
     .option("--threads <n>", "CPU threads of the embedded engine", wholeNumber("--threads", 1), 1)
     .option("--context-size <n>", "context size of the embedded engine", wholeNumber("--context-size", 16))
     .option("--raw", "skip the model's chat template");
+  return addEngineOptions(cmd);
 }
 
 export function taskCommand(): Command {

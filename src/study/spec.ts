@@ -9,6 +9,7 @@ import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type
 import { z } from "zod";
 import { parseSimSpec } from "../backends/index.ts";
 import type { OpenAIOptions } from "../backends/openai.ts";
+import { GPU_CHOICES, type GpuChoice } from "../backends/llama.ts";
 import { parseDist } from "../distributions/index.ts";
 import { InputError } from "../errors.ts";
 import { DEFAULT_TEMPLATE, renderPrompt } from "../protocols/index.ts";
@@ -21,6 +22,9 @@ const EngineSchema = z.strictObject({
   context_size: whole(16).optional(),
   kv: z.enum(["f32", "f16"]).optional(),
   raw: z.boolean().optional(),
+  gpu: z.enum(GPU_CHOICES).optional(),
+  gpu_layers: z.union([z.literal("auto"), whole(0)]).optional(),
+  parallel: whole(1).optional(),
 });
 
 const StudySchema = z.strictObject({
@@ -61,7 +65,7 @@ export interface Study {
   prune: number;
   /** Prompt template text (protocols/prompt.ts syntax). */
   template: string;
-  engine: { threads?: number; contextSize?: number; kv?: "f32" | "f16"; raw?: boolean };
+  engine: { threads?: number; contextSize?: number; kv?: "f32" | "f16"; raw?: boolean; gpu?: GpuChoice; gpuLayers?: "auto" | number; parallel?: number };
   /** openai: models' options, from the command line (--base-url, --chat, --scoring, ...); not part of the file. */
   remote?: OpenAIOptions;
 }
@@ -167,7 +171,7 @@ export function parseStudy(text: string, file: string): Study {
     runs: s.runs,
     prune: s.prune,
     template,
-    engine: { threads: s.engine.threads, contextSize: s.engine.context_size, kv: s.engine.kv, raw: s.engine.raw },
+    engine: { threads: s.engine.threads, contextSize: s.engine.context_size, kv: s.engine.kv, raw: s.engine.raw, gpu: s.engine.gpu, gpuLayers: s.engine.gpu_layers, parallel: s.engine.parallel },
   };
 }
 
