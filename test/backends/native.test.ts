@@ -7,7 +7,7 @@ import { after, before, describe, it } from "node:test";
 import { loadLlamaBackend, type TokenBackend } from "../../src/backends/index.ts";
 import { DEFAULT_TEMPLATE, renderPrompt, runTokenProtocol } from "../../src/protocols/index.ts";
 import { optionTexts, scoreOptions } from "../../src/scoring/index.ts";
-import { completePieces, dLikeSpec, eLikeSpec, writeBigramModel, type BigramSpec } from "../../src/synth/index.ts";
+import { bpeELikeSpec, completePieces, dLikeSpec, eLikeSpec, writeBigramModel, writeBpeBigramModel, type BigramSpec } from "../../src/synth/index.ts";
 import type { ProtocolName, Target } from "../../src/types.ts";
 import { multiTokenSpec } from "../support/models.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -27,15 +27,20 @@ function byteFallbackSpec(): BigramSpec {
 
 interface Case {
   name: string;
-  spec: BigramSpec;
+  write: (path: string) => Promise<unknown>;
   target: Target;
 }
 
+const spm = (spec: BigramSpec) => (path: string) => writeBigramModel(path, spec);
+const TWELVE: Target = { support: Array.from({ length: 12 }, (_, i) => String(i + 1)), probs: Array.from({ length: 12 }, (_, i) => (i === 0 ? 0.25 : i === 1 ? 0.15 : 0.06)) }; // no ties at the top: greedy batch runs pick the same token on both paths
+
 const CASES: Case[] = [
-  { name: "multi-token answers (1..12, two tokenisations, leak)", spec: multiTokenSpec(), target: { support: ["1", "2", "5", "10", "11", "12"], probs: [0.2, 0.2, 0.15, 0.15, 0.15, 0.15] } },
-  { name: "byte fallback", spec: byteFallbackSpec(), target: { support: ["a", "é"], probs: [0.5, 0.5] } },
-  { name: "SentencePiece with a space prefix and a chat template", spec: { ...dLikeSpec(["1", "2", "3", "4"]), addSpacePrefix: true, chatTemplate: CHATML }, target: { support: ["1", "2", "3", "4"], probs: [0.25, 0.25, 0.25, 0.25] } },
-  { name: "E-like", spec: eLikeSpec(), target: { support: ["1", "2", "3", "4"], probs: [0.1, 0.7, 0.1, 0.1] } },
+  { name: "multi-token answers (1..12, two tokenisations, leak)", write: spm(multiTokenSpec()), target: { support: ["1", "2", "5", "10", "11", "12"], probs: [0.2, 0.2, 0.15, 0.15, 0.15, 0.15] } },
+  { name: "byte fallback", write: spm(byteFallbackSpec()), target: { support: ["a", "é"], probs: [0.5, 0.5] } },
+  { name: "SentencePiece with a space prefix and a chat template", write: spm({ ...dLikeSpec(["1", "2", "3", "4"]), addSpacePrefix: true, chatTemplate: CHATML }), target: { support: ["1", "2", "3", "4"], probs: [0.25, 0.25, 0.25, 0.25] } },
+  { name: "E-like", write: spm(eLikeSpec()), target: { support: ["1", "2", "3", "4"], probs: [0.1, 0.7, 0.1, 0.1] } },
+  { name: "byte-level BPE (qwen2.5 tokenizer and ChatML), answers 1..12", write: (path) => writeBpeBigramModel(path, bpeELikeSpec("qwen2.5", TWELVE)), target: TWELVE },
+  { name: "byte-level BPE (llama3: 1-3 digits a token)", write: (path) => writeBpeBigramModel(path, bpeELikeSpec("llama3", TWELVE)), target: TWELVE },
 ];
 
 const prompt = (target: Target) => renderPrompt(DEFAULT_TEMPLATE, { distribution: "", support: target.support, steps: 6 });
@@ -53,7 +58,7 @@ describe("exact P_token from raw logits equals node-llama-cpp's probability map"
       let oracle: TokenBackend;
       before(async () => {
         const path = join(await tempDir(), "m.gguf");
-        await writeBigramModel(path, c.spec);
+        await c.write(path);
         fast = await loadLlamaBackend(path, { gpu: "off", parallel: 1 });
         oracle = await loadLlamaBackend(path, { gpu: "off", probabilities: "map" });
       });
@@ -116,10 +121,10 @@ describe("exact P_token from raw logits equals node-llama-cpp's probability map"
 });
 
 describe("parallel runs on sequences of one context", () => {
-  for (const c of [CASES[0]!, CASES[2]!]) {
+  for (const c of [CASES[0]!, CASES[2]!, CASES[4]!]) {
     it(`${c.name}: 5 runs on 4 sequences give bit-identical steps to the same runs on one (sequential, independent, batch)`, async () => {
       const path = join(await tempDir(), "m.gguf");
-      await writeBigramModel(path, c.spec);
+      await c.write(path);
       const serial = await loadLlamaBackend(path, { gpu: "off", parallel: 1 });
       const parallel = await loadLlamaBackend(path, { gpu: "off", parallel: 4 });
       try {
