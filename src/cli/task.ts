@@ -191,14 +191,22 @@ function warn(text: string): void {
 const seconds = (s: number) => (s < 90 ? `${s.toFixed(s < 10 ? 1 : 0)} s` : s < 5400 ? `${(s / 60).toFixed(0)} min` : `${(s / 3600).toFixed(1)} h`);
 
 export function estimateText(estimates: readonly CodegenEstimate[], problems: number, s: { n: number; temperatures: number[]; runs: number }): string {
-  const rows = estimates.map((e) => [modelName(e.model), String(e.generations), `${e.calibration.samples} in ${e.calibration.seconds.toFixed(2)} s`, `${(1000 * e.seconds_per_sample).toFixed(1)} ms`, seconds(e.estimate_seconds)]);
+  const rows = estimates.map((e) => [
+    modelName(e.model),
+    String(e.generations),
+    `${e.calibration.samples} samples, ${e.calibration.decisions} decisions in ${e.calibration.seconds.toFixed(2)} s`,
+    `${(1000 * e.seconds_per_decision).toFixed(1)} ms`,
+    `${e.upper_bound ? "≤ " : ""}${e.decisions_per_sample.toFixed(e.upper_bound ? 0 : 1)}`,
+    `${e.upper_bound ? "≤ " : ""}${seconds(e.estimate_seconds)}`,
+  ]);
   const total = estimates.reduce((a, e) => a + e.estimate_seconds, 0);
+  const bound = estimates.some((e) => e.upper_bound);
   return [
-    `${problems} problems × ${s.temperatures.length} temperature${s.temperatures.length > 1 ? "s" : ""} (${s.temperatures.join(", ")}) × ${s.runs} run${s.runs > 1 ? "s" : ""} × n ${s.n} = ${problems * s.temperatures.length * s.runs * s.n} generations per model`,
+    `${problems} problem${problems === 1 ? "" : "s"} × ${s.temperatures.length} temperature${s.temperatures.length > 1 ? "s" : ""} (${s.temperatures.join(", ")}) × ${s.runs} run${s.runs > 1 ? "s" : ""} × n ${s.n} = ${problems * s.temperatures.length * s.runs * s.n} generations per model`,
     "",
-    table(["model", "generations", "calibration", "per sample", "estimate"], rows),
+    table(["model", "generations", "calibration", "per decision", "decisions/sample", "estimate"], rows),
     "",
-    `about ${seconds(total)} in all (calibrated on the first problem at each temperature; completions of other problems may be longer or shorter). Nothing was stored.`,
+    `${bound ? "at most about" : "about"} ${seconds(total)} in all. Calibrated on one sample of the first problem per temperature (a decision is a token; a program for sim: models)${bound ? "; ≤: a calibration sample did not end within its cap, so every sample is assumed to run to --max-tokens" : ""}. Nothing was stored.`,
   ].join("\n");
 }
 

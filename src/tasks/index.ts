@@ -1,6 +1,6 @@
 export { execute, commonJs, DEFAULT_LIMITS, type SandboxLimits, type Execution, type Outcome, type PassRule } from "./codegen/sandbox.ts";
 export { parseProblems, loadProblems, validateProblems, checkProblems, describeFailures, languageOf, passRule, runCompletion, program, BUILTIN_PROBLEMS, DEFAULT_STOPS, type Problem, type ProblemFailure, type Layout } from "./codegen/problems.ts";
-export { calibrateCodegen, CALIBRATION_SAMPLES, type CodegenEstimate } from "./codegen/estimate.ts";
+export { calibrateCodegen, CALIBRATION_TOKENS, type CodegenEstimate } from "./codegen/estimate.ts";
 export { OFF_FORMAT_LEAK } from "./warnings.ts";
 export { passAtK, jsTokens, normalizeProgram, editDistance, normalizedEditDistance, diversity, sampleSd } from "./codegen/metrics.ts";
 export { generateTokens, generateSim, simPool, codegenPrompt, SIM_WRONG_MASS, type Completion } from "./codegen/generate.ts";

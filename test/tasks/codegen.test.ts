@@ -198,16 +198,36 @@ describe("ptalign task codegen", () => {
     const lines = res.stdout.trim().split("\n");
     // The default sweep: n 5 × T 0.2, 0.8 × 2 runs.
     assert.equal(lines[0], "3 problems × 2 temperatures (0.2, 0.8) × 2 runs × n 5 = 60 generations per model");
-    assert.match(lines[2]!, /^model\s+generations\s+calibration\s+per sample\s+estimate$/);
-    assert.match(lines[3]!, /^sim:e\s+60\s+4 in \d+\.\d\d s\s+\d+\.\d ms\s+\d/);
+    assert.match(lines[2]!, /^model\s+generations\s+calibration\s+per decision\s+decisions\/sample\s+estimate$/);
+    // sim models make one decision per sample (the program): 2 temperatures, one sample each.
+    assert.match(lines[3]!, /^sim:e\s+60\s+2 samples, 2 decisions in \d+\.\d\d s\s+\d+\.\d ms\s+1\.0\s+\d/);
     assert.match(res.stdout, /Nothing was stored\.\n$/);
     const { existsSync } = await import("node:fs");
     assert.equal(existsSync(out), false);
     const json = await ptalign(["task", "codegen", "--model", "sim:e", "--limit", "2", "-n", "3", "--runs", "4", "--temperature", "1", "--dry-run", "--json"]);
     const [e] = JSON.parse(json.stdout);
     assert.equal(e.generations, 2 * 3 * 4);
-    assert.equal(e.calibration.samples, 2);
+    assert.equal(e.calibration.samples, 1);
+    assert.equal(e.upper_bound, false);
     assert.ok(Math.abs(e.estimate_seconds - (e.calibration.open_seconds + 24 * e.seconds_per_sample)) < 1e-9);
+  });
+  it("--dry-run on a generated GGUF model: a calibration sample cut at its cap bounds the estimate by --max-tokens", async () => {
+    const dir = await tempDir();
+    const looping = join(dir, "looping.gguf");
+    await writeBigramModel(looping, { pieces: ["x", "+"], defaultRow: { x: 1 }, rows: { x: { "+": 1 }, "+": { x: 1 } } });
+    const res = await ptalign(["task", "codegen", "--model", looping, "--limit", "1", "--temperature", "1", "--max-tokens", "200", "--dry-run", "--json"]);
+    assert.equal(res.code, 0, res.stderr);
+    const [e] = JSON.parse(res.stdout);
+    assert.deepEqual([e.calibration.samples, e.calibration.decisions, e.upper_bound, e.decisions_per_sample], [1, 16, true, 200]);
+    close(e.seconds_per_sample, 200 * e.seconds_per_decision, 1e-12);
+    const stable = join(dir, "stable.gguf");
+    const p = await sumArray();
+    await writeBigramModel(stable, codeWriterSpec([{ text: p.canonical_solution!, prob: 1 }]));
+    const ok = await ptalign(["task", "codegen", "--model", stable, "--limit", "1", "--temperature", "0.5", "--dry-run", "--json"]);
+    assert.equal(ok.code, 0, ok.stderr);
+    const [f] = JSON.parse(ok.stdout);
+    // The first built-in problem is sumArray: two line tokens and </s>, ended within the cap.
+    assert.deepEqual([f.calibration.decisions, f.upper_bound, f.decisions_per_sample], [3, false, 3]);
   });
   it("an off-format model (sim:e?leak=0.9 writes prose 90% of the time) gets a warning naming the share", async () => {
     const res = await ptalign(["task", "codegen", "--model", "sim:e?leak=0.9", "--limit", "4", "-n", "5", "--temperature", "0.2", "--runs", "1", "--json", "--no-save"]);
