@@ -1,38 +1,29 @@
 import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { z } from "zod";
-import { parseDist, readTargetFile } from "../distributions/index.ts";
+
 import { InputError } from "../errors.ts";
 import { sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";
 import type { Run, Step, Target } from "../types.ts";
-import { fmt, table, wholeNumber } from "./common.ts";
+import { fmt, table } from "./common.ts";
+import { addTargetOptions, continuousRows, loadTarget, peerSettings, type TargetFlags } from "./targetFlags.ts";
 import { summaryText } from "./run.ts";
 
-interface MetricsFlags {
-  target?: string;
-  targetFile?: string;
+interface MetricsFlags extends TargetFlags {
   ptoken?: string;
   samples?: string;
   json?: boolean;
-  normalize?: boolean;
   seed: number;
-  precision?: number;
-  peerTests?: boolean;
-  referenceSamples?: number;
 }
 
 export function metricsCommand(): Command {
-  return new Command("metrics")
+  return addTargetOptions(new Command("metrics"))
     .description("metrics and verdict from recorded per-step distributions (no model needed)")
     .option("-t, --target <dist>", "P_task, as for `run`")
-    .option("--target-file <file>", "P_task from data: counts or probabilities per answer (CSV answer,value or JSON), instead of --target")
     .option("--ptoken <file>", "JSON array of runs, each an array of steps, each an array of probabilities in support order")
     .option("--samples <file>", "the answers drawn: JSON (array of runs of answers or numbers, or one flat array) or text (one run per line, answers separated by commas); free-form numbers count in their bin. Without --ptoken: sample tests only")
-    .option("--precision <d>", "continuous targets: decimals of the bins (as for `run`)", wholeNumber("--precision", 0), undefined)
-    .option("--peer-tests", "add the bad-dice peers' tests (two-sample KS and W1 against seeded reference draws, merged-tail chi-square)")
-    .option("--reference-samples <n>", "with --peer-tests: reference draws (default: as many as the samples)", wholeNumber("--reference-samples", 1))
     .option("--json", "print the result JSON on stdout")
     .option("--normalize", "rescale target probabilities and P_token rows that do not sum to 1")
     .option("--seed <s>", "seed of the bootstrap", (v) => Number(v), 0)
@@ -48,10 +39,9 @@ Sample tests of numbers you already have (no P_token):
   $ ptalign metrics --target "normal(0,1)" --samples draws.txt`,
     )
     .action(async (flags: MetricsFlags) => {
-      if (flags.target !== undefined && flags.targetFile !== undefined) throw new InputError("give either --target or --target-file, not both");
       if (flags.target === undefined && flags.targetFile === undefined) throw new InputError("metrics needs --target DIST or --target-file FILE");
       if (flags.ptoken === undefined && flags.samples === undefined) throw new InputError("metrics needs --ptoken FILE (per-step distributions), --samples FILE (answers drawn), or both");
-      const target = flags.targetFile !== undefined ? await readTargetFile(flags.targetFile, { normalize: flags.normalize }) : parseDist(flags.target!, { normalize: flags.normalize, precision: flags.precision });
+      const target = await loadTarget(flags, "metrics needs --target DIST or --target-file FILE");
       const drawn = flags.samples ? await readSamples(flags.samples) : undefined;
       const peers = flags.peerTests ? { peers: { seed: flags.seed, ...(flags.referenceSamples ? { reference: flags.referenceSamples } : {}) } } : {};
       if (flags.ptoken === undefined) {
@@ -63,7 +53,7 @@ Sample tests of numbers you already have (no P_token):
       }
       const ptoken = await readJson(flags.ptoken, "--ptoken");
       const runs = toRuns(target, ptoken, drawn, Boolean(flags.normalize));
-      const settings = { source: flags.ptoken, ...(flags.peerTests ? { peer_tests: flags.referenceSamples ? { reference: flags.referenceSamples } : {} } : {}) };
+      const settings = { source: flags.ptoken, ...peerSettings(flags) };
       const result = summarise(`file:${flags.ptoken}`, "sequential", target, runs, settings, undefined, flags.seed);
       process.stdout.write((flags.json ? JSON.stringify(result) : summaryText(result)) + "\n");
     });
@@ -116,16 +106,7 @@ function sampleText(source: string, target: Target, s: SampleTests): string {
     ["chi2_p", s.chi2_p, `Pearson chi2 = ${fmt(s.chi2, 2)}`],
     ["w1", s.w1, "Wasserstein-1 of samples vs p (bins)"],
   ];
-  if (target.continuous) {
-    rows.push(["ks_p", s.ks_p ?? null, `one-sample KS vs the CDF, D = ${fmt(s.ks ?? null)} (${s.n_values ?? 0} values)`]);
-    rows.push(["w1_dist", s.w1_dist ?? null, "Wasserstein-1 of the values vs the distribution"]);
-  }
-  const p = s.peers;
-  if (p) {
-    if (p.ks2_p !== null) rows.push(["peer_ks2_p", p.ks2_p, `two-sample KS vs ${p.n_ref} reference draws, D = ${fmt(p.ks2)}`]);
-    if (p.w1_ref !== null) rows.push(["peer_w1", p.w1_ref, "Wasserstein-1 of the values vs the reference draws"]);
-    rows.push(["peer_chi2_p", p.chi2_p, `chi2 = ${fmt(p.chi2, 2)}, df ${p.df ?? "-"}, tail cells with expected count < 5 merged`]);
-  }
+  rows.push(...continuousRows(target, s));
   return [
     `samples   ${source}: ${s.n} answers in the support, ${s.unparsed} unparsed`,
     "",

@@ -1,7 +1,8 @@
 import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { isSimModel, openModel, closeModel } from "../backends/index.ts";
-import { describeDist, parseDist, promptWords, readTargetFile } from "../distributions/index.ts";
+import { describeDist, promptWords } from "../distributions/index.ts";
+import { addTargetOptions, continuousRows, loadTarget, peerSettings, type TargetFlags } from "./targetFlags.ts";
 import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
 import { measure, summarise } from "../run.ts";
@@ -13,7 +14,7 @@ import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
 import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 
-interface RunFlags extends RemoteFlags, EngineFlags {
+interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
   model?: string;
   target?: string;
   dryRun?: boolean;
@@ -36,23 +37,15 @@ interface RunFlags extends RemoteFlags, EngineFlags {
   logitBias?: string;
   maxFailures: number;
   maxAnswerTokens: number;
-  precision?: number;
-  targetFile?: string;
-  peerTests?: boolean;
-  referenceSamples?: number;
 }
 
 export function runCommand(): Command {
-  return addRemoteOptions(addEngineOptions(
+  return addRemoteOptions(addEngineOptions(addTargetOptions(
     new Command("run")
     .description("measure P_token against P_task step by step for one model and one target")
     .argument("[study]", "a study file (YAML, docs/study.md): runs its matrix of models × targets × protocols × temperatures × seeds")
     .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH, hf:USER/REPO[:QUANT], sim:d|e|collapsed[?name=value]")
     .option("-t, --target <dist>", "P_task: {1:0.1,2:0.7,...}, uniform(1,10), binomial(10,0.5), poisson(5,max=15), geometric(0.3,max=10), zipf(1.1,20), bernoulli(0.7), extreme, flat; continuous: normal(0,1), cuniform(0,1), beta(2,2), exponential(1), cauchy(0,1), student_t(3), chi2(5), f(5,10), gamma(2,2), weibull(1.5,1), laplace(0,1), logistic(0,1); baddice:NAME")
-    .option("--target-file <file>", "P_task from data: counts or probabilities per answer (CSV answer,value or JSON), instead of --target")
-    .option("--precision <d>", "continuous targets: decimals the model writes (answers are bins of width 10^-d)", wholeNumber("--precision", 0), undefined)
-    .option("--peer-tests", "add the bad-dice peers' tests: two-sample KS and W1 against seeded reference draws, chi-square with sparse tail cells merged")
-    .option("--reference-samples <n>", "with --peer-tests: reference draws (default: as many as the model's samples)", wholeNumber("--reference-samples", 1))
     .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(["sequential", "independent", "batch"]).default("sequential"))
     .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), 50)
     .option("-r, --runs <n>", "independent runs (for confidence intervals)", wholeNumber("--runs", 1), 5)
@@ -88,19 +81,18 @@ Examples:
         return;
       }
       if (flags.dryRun) throw new InputError("--dry-run needs a study file: ptalign run study.yaml --dry-run");
-      if (flags.target !== undefined && flags.targetFile !== undefined) throw new InputError("give either --target or --target-file, not both");
       if (flags.model === undefined || (flags.target === undefined && flags.targetFile === undefined)) {
         throw new InputError(`run needs ${flags.model === undefined ? "--model" : "--target"} (ptalign run --model SPEC --target DIST), or a study file (ptalign run study.yaml)`);
       }
       await runAction(flags as RunFlags & { model: string });
     }),
-  ));
+  )));
 }
 
 async function runAction(flags: RunFlags & { model: string }): Promise<void> {
-  const target = flags.targetFile !== undefined ? await readTargetFile(flags.targetFile, { normalize: flags.normalize }) : parseDist(flags.target!, { normalize: flags.normalize, precision: flags.precision });
+  const target = await loadTarget(flags, "run needs --target DIST or --target-file FILE");
   const template = await loadTemplate(flags.promptFile);
-  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...(flags.peerTests ? { peer_tests: flags.referenceSamples ? { reference: flags.referenceSamples } : {} } : {}) };
+  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...peerSettings(flags) };
   const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, ...engineOptions(flags, flags.runs), remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
@@ -157,7 +149,7 @@ export function summaryText(result: Result, file?: string): string {
     ["w1", m.w1, "Wasserstein-1 of samples vs p"],
     ["leak", m.leak, "mass outside the support"],
     ...(m.unparsed ? ([["unparsed", m.unparsed, "steps whose written answer could not be parsed (sample null)"]] as [string, number, string][]) : []),
-    ...continuousRows(result),
+    ...continuousRows(result.target, m),
   ];
   const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);
   return [
@@ -171,27 +163,6 @@ export function summaryText(result: Result, file?: string): string {
     ...v.reasons.map((r) => `          ${r}`),
     ...(file ? ["", `saved     ${file}`] : []),
   ].join("\n");
-}
-
-const num = (x: number): string => String(Number(x.toPrecision(6)));
-
-/** Rows for continuous targets (KS, W1 against the distribution, the range's tail) and the peers' recipe when present. */
-function continuousRows(result: Result): [string, number | null, string][] {
-  const m = result.metrics;
-  const c = result.target.continuous;
-  const rows: [string, number | null, string][] = [];
-  if (c) {
-    rows.push(["ks_p", m.ks_p ?? null, `one-sample KS vs the CDF, D = ${fmt(m.ks ?? null)} (${m.n_values ?? 0} values)`]);
-    rows.push(["w1_dist", m.w1_dist ?? null, "Wasserstein-1 of the values vs the distribution"]);
-    rows.push(["tail", c.tail, `target mass outside ${num(c.range[0])}..${num(c.range[1])} (bins of width ${num(c.bin_width)})`]);
-  }
-  const p = m.peers;
-  if (p) {
-    if (p.ks2_p !== null) rows.push(["peer_ks2_p", p.ks2_p, `two-sample KS vs ${p.n_ref} reference draws, D = ${fmt(p.ks2)}`]);
-    if (p.w1_ref !== null) rows.push(["peer_w1", p.w1_ref, "Wasserstein-1 of the values vs the reference draws"]);
-    rows.push(["peer_chi2_p", p.chi2_p, `chi2 = ${fmt(p.chi2, 2)}, df ${p.df ?? "-"}, tail cells with expected count < 5 merged`]);
-  }
-  return rows;
 }
 
 /** The embedded engine's hardware: device, GPU layers, threads, parallel sequences (settings.engine). */
