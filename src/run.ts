@@ -4,7 +4,6 @@ import { describeDist, promptWords } from "./distributions/index.ts";
 import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
 import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
 import { runTextProtocol } from "./protocols/text.ts";
-import { boundVerdict } from "./scoring/remoteBound.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
 import { InputError } from "./errors.ts";
 
@@ -33,8 +32,8 @@ export function summarise(model: string, protocol: ProtocolName, target: Target,
     target,
     runs,
     metrics,
-    // Top-k scoring (remote servers) leaves mass unknown: the verdict is "uncertain" when that could change it.
-    verdict: boundVerdict(classify(target, complete, { thresholds, seed }), metrics, complete, thresholds),
+    // classify also bounds what unresolved mass (pruned paths, a remote top-k) could change, and names off-format output.
+    verdict: classify(target, complete, { thresholds, seed }),
     settings,
   };
 }

@@ -94,7 +94,8 @@ export interface PeerTests {
   df: number | null;
 }
 
-export type VerdictType = "D" | "E" | "collapsed" | "mixed" | "uncertain";
+/** "off-format" (added after version 1): the model mostly writes text that is no answer (mean leak > off_format_leak). */
+export type VerdictType = "D" | "E" | "collapsed" | "mixed" | "uncertain" | "off-format";
 
 export interface Verdict {
   type: VerdictType;

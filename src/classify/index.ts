@@ -22,10 +22,12 @@ import {
 } from "./rules.ts";
 import { resolveThresholds, type Thresholds } from "./thresholds.ts";
 import { outputNotes } from "./output.ts";
+import { boundVerdict } from "./bound.ts";
 
 export { DEFAULT_THRESHOLDS, resolveThresholds, type Thresholds } from "./thresholds.ts";
 export { RULES, decide, checkBox, type Box, type Decision, type Estimates, type Interval, type RuleName } from "./rules.ts";
 export { blockLength } from "./bootstrap.ts";
+export { boundVerdict, metricBounds, stepBound } from "./bound.ts";
 
 export const DEFAULT_BOOTSTRAP = 1000;
 export const DEFAULT_CLASSIFY_SEED = 0;
@@ -94,9 +96,11 @@ export function assess(target: Target, runs: readonly Run[], opts: ClassifyOptio
   const seed = opts.seed ?? DEFAULT_CLASSIFY_SEED;
   validateRuns(runs);
   const perRun = perRunEstimates(target, runs);
+  const leak = meanLeak(runs);
+  const bounded = (a: Assessment): Assessment => ({ ...a, verdict: boundVerdict(a.verdict, { ...a.estimates, leak }, runs, th) });
 
   const short = runs.findIndex((r) => r.steps.length < 2);
-  if (short >= 0) return undetermined(runs, short, meanEstimates(perRun), th);
+  if (short >= 0) return bounded(offFormat(runs, leak, undetermined(runs, short, meanEstimates(perRun), th)));
 
   const rng = makeRng(`classify:${seed}`);
   let estimates: Estimates;
@@ -120,19 +124,43 @@ export function assess(target: Target, runs: readonly Run[], opts: ClassifyOptio
   reasons.push(intervalReason(method, box));
   reasons.push(...outputNotes(runs));
 
-  return {
-    verdict: {
-      type: check.stable ? decision : "uncertain",
-      reasons,
-      ci: { atvd: box.atvd, volatility: box.volatility },
-    },
-    decision,
-    estimates,
-    box,
-    check,
-    thresholds: th,
-    method,
-  };
+  return bounded(
+    offFormat(runs, leak, {
+      verdict: {
+        type: check.stable ? decision : "uncertain",
+        reasons,
+        ci: { atvd: box.atvd, volatility: box.volatility },
+      },
+      decision,
+      estimates,
+      box,
+      check,
+      thresholds: th,
+      method,
+    }),
+  );
+}
+
+/** Mean over runs of each run's mean leak (the `leak` metric). */
+function meanLeak(runs: readonly Run[]): number {
+  return runs.reduce((a, r) => a + r.steps.reduce((b, s) => b + s.leak, 0) / r.steps.length, 0) / runs.length;
+}
+
+/**
+ * off-format: when the mean leak exceeds off_format_leak the model mostly writes something other than an answer, so
+ * the shape of P_token over the answers says little about what it does: the verdict names that instead of a rule.
+ * The intervals are kept (they still describe P_token); the rule reasons are not, since no rule is applied.
+ */
+function offFormat(runs: readonly Run[], leak: number, a: Assessment): Assessment {
+  const th = a.thresholds;
+  if (!(leak > th.off_format_leak)) return a;
+  const answer = 1 - leak;
+  const often = answer > 0 ? `about 1 time in ${Math.round(1 / answer).toLocaleString("en-US")}` : "never";
+  const reason =
+    `off-format: mean leak ${answer < 0.01 ? String(Number(leak.toFixed(7))) : fmt(leak, th.off_format_leak)} > ${th.off_format_leak}: the model writes one of the answers with probability ${answer < 0.01 ? answer.toPrecision(2) : fmt(answer)} per step (${often}), ` +
+    `so P_token over the answers describes text it rarely writes and no rule is applied; check what the model sees with --show-prompt, ` +
+    `make the instructions clearer with --prompt-file, or let the model's chat template wrap the prompt (no --raw)`;
+  return { ...a, verdict: { ...a.verdict, type: "off-format", reasons: [reason, ...a.verdict.reasons.filter((r) => r.startsWith("95% intervals")), ...outputNotes(runs)] } };
 }
 
 /** A run of one step has no volatility (nothing to compare): no rule can be applied, so the verdict is uncertain. */

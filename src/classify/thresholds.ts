@@ -14,6 +14,8 @@ export interface Thresholds {
   d_volatility: number;
   /** collapsed needs marginal_tvd ≥ collapsed_marginal. */
   collapsed_marginal: number;
+  /** off-format when the mean leak (mass outside the answers) exceeds off_format_leak: checked before every rule. */
+  off_format_leak: number;
 }
 
 export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
@@ -25,9 +27,12 @@ export const DEFAULT_THRESHOLDS: Readonly<Thresholds> = Object.freeze({
   // collapsed family (volatility ≤ 0.029) stays 0.27 below. Calibration study and caveats: docs/classification.md.
   d_volatility: 0.3,
   collapsed_marginal: 0.3,
+  // Above 0.5 the model writes something other than an answer more often than an answer: P_token's shape then
+  // describes a minority of what it writes (docs/classification.md, "off-format").
+  off_format_leak: 0.5,
 });
 
-// Every metric the rules look at is a mean of total-variation distances or of maximum probabilities: all in [0, 1].
+// Every metric the rules look at is a mean of total-variation distances, of maximum probabilities or of leaked mass: all in [0, 1].
 const unit = z.number().min(0).max(1);
 
 const ThresholdOverrides = z.strictObject({
@@ -36,6 +41,7 @@ const ThresholdOverrides = z.strictObject({
   d_concentration: unit.optional(),
   d_volatility: unit.optional(),
   collapsed_marginal: unit.optional(),
+  off_format_leak: unit.optional(),
 });
 
 const NAMES = Object.keys(DEFAULT_THRESHOLDS).join(", ");

@@ -47,9 +47,10 @@ export function lsCommand(): Command {
         r.progress.planned ? `${r.progress.steps}/${r.progress.planned}` : String(r.progress.steps),
         fmt(r.metrics?.atvd),
         fmt(r.metrics?.volatility),
+        fmt(r.metrics?.leak),
         r.verdict?.type ?? "—",
         r.error ?? "",
       ]);
-      process.stdout.write(table(["id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "verdict", "error"], rows) + "\n");
+      process.stdout.write(table(["id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "leak", "verdict", "error"], rows) + "\n");
     });
 }

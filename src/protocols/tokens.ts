@@ -91,10 +91,16 @@ async function measure(c: RunContext, context: readonly number[], t: number, con
   const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed, bias: c.bias });
   const total = scored.raw.reduce((a, b) => a + b, 0);
   if (total === 0) {
-    throw new RunError(`at step ${t} the model puts no probability on any answer (leak ${scored.leak.toFixed(3)}); check the prompt with --show-prompt or use --prompt-file`);
+    const pruned = scored.unknown > 0 ? `; ${fmtMass(scored.unknown)} of the mass was on paths pruned below --prune ${c.settings.prune} before they reached an answer, so lower --prune (e.g. --prune 0) to follow them, or` : ";";
+    throw new RunError(`at step ${t} the model puts no probability on any answer (leak ${scored.leak.toFixed(3)})${pruned} check the prompt with --show-prompt or use --prompt-file`);
   }
   const ptoken = T === 0 ? applyTemperature(normalise(scored.raw), 0) : normalise(scored.raw);
   return { scored, ptoken };
+}
+
+/** A probability mass as a percentage with enough digits to be non-zero when it is. */
+function fmtMass(m: number): string {
+  return `${(m * 100).toPrecision(2)}%`;
 }
 
 /**

@@ -14,7 +14,7 @@ const FONT = "system-ui, -apple-system, Segoe UI, sans-serif";
 // No per-mark ARIA labels (they would triple the size of a heatmap); the D/E map's points and regions keep theirs.
 const CONFIG = { font: FONT, view: { stroke: "#ccc" }, mark: { aria: false }, axis: { labelFontSize: 10, titleFontSize: 11 }, legend: { labelFontSize: 10, titleFontSize: 11 } };
 
-export const VERDICT_COLORS: Record<string, string> = { D: "#d62728", E: "#2ca02c", collapsed: "#9467bd", mixed: "#7f7f7f", uncertain: "#ff7f0e", running: "#1f77b4" };
+export const VERDICT_COLORS: Record<string, string> = { D: "#d62728", E: "#2ca02c", collapsed: "#9467bd", mixed: "#7f7f7f", uncertain: "#ff7f0e", "off-format": "#8c564b", running: "#1f77b4" };
 
 export async function renderSvg(spec: Spec): Promise<string> {
   const compiled = vl.compile({ ...spec, config: { ...CONFIG, ...(spec as { config?: object }).config } } as Spec).spec;

@@ -77,7 +77,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 <header>
 <h1>ptalign report</h1>
 <p class="meta">${esc(opts.source)} · ${runs.length} measurement${runs.length === 1 ? "" : "s"} (${done} done${running ? `, ${running} running` : ""}${failed ? `, ${failed} failed` : ""}) · generated ${esc(now)} UTC${opts.live ? ' · <span id="live">live: refreshes while a study runs</span>' : ""}</p>
-<p class="meta">Per step, P_token (q_t) is compared with P_task (p): <b>atvd</b> = mean_t TV(q_t, p), <b>volatility</b> = mean_t TV(q_t, q_t−1). E: atvd ≤ ${th.e_atvd} and volatility ≤ ${th.e_volatility}; D: concentration ≥ ${th.d_concentration} and volatility ≥ ${th.d_volatility}; collapsed: concentration ≥ ${th.d_concentration}, volatility &lt; ${th.d_volatility}, marginal_tvd ≥ ${th.collapsed_marginal}; otherwise mixed; uncertain when a 95% interval crosses the deciding threshold.</p>
+<p class="meta">Per step, P_token (q_t) is compared with P_task (p): <b>atvd</b> = mean_t TV(q_t, p), <b>volatility</b> = mean_t TV(q_t, q_t−1). E: atvd ≤ ${th.e_atvd} and volatility ≤ ${th.e_volatility}; D: concentration ≥ ${th.d_concentration} and volatility ≥ ${th.d_volatility}; collapsed: concentration ≥ ${th.d_concentration}, volatility &lt; ${th.d_volatility}, marginal_tvd ≥ ${th.collapsed_marginal}; otherwise mixed; uncertain when a 95% interval (or the mass left unresolved by pruning or a server's top-k) crosses the deciding threshold; <b>off-format</b>, before any rule, when the mean leak (mass outside the answers) exceeds ${th.off_format_leak}: the model rarely writes an answer, so the shape of P_token is not judged.</p>
 </header>
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
 ${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
@@ -121,7 +121,8 @@ function comparisonTable(runs: StoredRun[]): string {
       cell(num(m?.e_score), m?.e_score, "n"),
       cell(num(m?.sample_tvd), m?.sample_tvd, "n"),
       cell(num(m?.chi2_p), m?.chi2_p, "n"),
-      cell(num(m?.leak, 4), m?.leak, "n"),
+      // A leak above the off-format threshold is flagged: the model mostly writes something other than an answer.
+      cell(`${num(m?.leak, 4)}${(m?.leak ?? 0) > DEFAULT_THRESHOLDS.off_format_leak ? ` <span title="mostly off-format output">⚠</span>` : ""}`, m?.leak, (m?.leak ?? 0) > DEFAULT_THRESHOLDS.off_format_leak ? "n warn" : "n"),
       cell(esc(r.status), r.status),
     ].join("")}</tr>`;
   });
@@ -213,7 +214,7 @@ section{margin:18px 0;padding-top:8px;border-top:1px solid var(--line)}
 .chart svg{max-width:100%;height:auto}
 .on{color:var(--muted);font-weight:normal}
 .badge{display:inline-block;color:#fff;border-radius:10px;padding:0 8px;font-size:12px;font-weight:600;vertical-align:middle}
-.badge.failed{background:#444}.badge.running{background:#1f77b4}
+td.warn{color:#a33;font-weight:600}.badge.failed{background:#444}.badge.running{background:#1f77b4}
 table{border-collapse:collapse;font-size:12.5px;width:100%}
 th,td{border-bottom:1px solid var(--line);padding:3px 8px;text-align:left;white-space:nowrap}
 td.n{text-align:right;font-variant-numeric:tabular-nums}

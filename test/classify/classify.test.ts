@@ -193,7 +193,7 @@ describe("determinism, consistency and validation", () => {
     }
     assert.deepEqual(resolveThresholds({ e_atvd: 0.1 }), { ...DEFAULT_THRESHOLDS, e_atvd: 0.1 });
     assert.deepEqual(resolveThresholds(undefined), DEFAULT_THRESHOLDS);
-    assert.deepEqual(DEFAULT_THRESHOLDS, { e_atvd: 0.25, e_volatility: 0.2, d_concentration: 0.7, d_volatility: 0.3, collapsed_marginal: 0.3 });
+    assert.deepEqual(DEFAULT_THRESHOLDS, { e_atvd: 0.25, e_volatility: 0.2, d_concentration: 0.7, d_volatility: 0.3, collapsed_marginal: 0.3, off_format_leak: 0.5 });
   });
 
   it("a run of a single step has no volatility: uncertain, with the reason", () => {
