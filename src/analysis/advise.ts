@@ -64,7 +64,8 @@ const temperatureOf = (r: Pick<Result, "settings">): number | null => (typeof r.
 export function advise(results: readonly Result[], weights: Weights): Advice {
   const byModel = new Map<string, { r: Result; s: number; c: Weights }[]>();
   for (const r of results) {
-    if (!r.metrics) continue;
+    // An off-format measurement says how rarely the model writes an answer, not how well: never recommended.
+    if (!r.metrics || r.verdict?.type === "off-format") continue;
     const c = criteria(r);
     const list = byModel.get(r.model) ?? [];
     list.push({ r, s: profileScore(c, weights), c });
