@@ -5,7 +5,7 @@
 
 import { InputError } from "../errors.ts";
 import type { Target } from "../types.ts";
-import { architectureMetadata, bigramTensors, TOKEN_TYPE, validateRow, type BigramSpec, type SynthInfo } from "./bigram.ts";
+import { architectureMetadata, bigramTensors, byteTokenText, TOKEN_TYPE, validateRow, type BigramSpec, type SynthInfo } from "./bigram.ts";
 import { gpt2ByteToUnicode } from "../backends/vocab.ts";
 import { byteDecode, byteEncode, bpeTokenize, leftChainMerges, preTokenize, type BpeVocab } from "./bpe.ts";
 import { BPE_FAMILIES, type BpeFamily, type BpeFamilyName } from "./families.ts";
@@ -55,22 +55,20 @@ export interface BuiltBpeBigram {
   eos: number;
 }
 
+const BYTE_CHARS = gpt2ByteToUnicode();
+
 /** Byte values in the order of GPT-2's bytes_to_unicode (printable bytes first): real vocabularies start with them. */
 function byteOrder(): number[] {
-  const printable = (b: number) => (b >= 33 && b <= 126) || (b >= 161 && b <= 172) || (b >= 174 && b <= 255);
-  const all = Array.from({ length: 256 }, (_, b) => b);
-  return [...all.filter(printable), ...all.filter((b) => !printable(b))];
+  // Printable bytes stand for themselves (< U+0100), the others for U+0100.. in byte order: sorting by character is that order.
+  return Array.from({ length: 256 }, (_, b) => b).sort((a, b) => (BYTE_CHARS[a] as string).charCodeAt(0) - (BYTE_CHARS[b] as string).charCodeAt(0));
 }
-
-const BYTE_CHARS = gpt2ByteToUnicode();
-const hex = (b: number) => `<0x${b.toString(16).toUpperCase().padStart(2, "0")}>`;
 
 /** Plain text of a byte-alphabet token; bytes that do not form UTF-8 are written <0xXX>. */
 function plainText(encoded: string): string {
   const bytes = byteDecode(encoded) as string;
   const text = Buffer.from(bytes, "latin1").toString("utf8");
   if (Buffer.from(text, "utf8").toString("latin1") === bytes) return text;
-  return Array.from(bytes, (c) => hex(c.charCodeAt(0))).join("");
+  return Array.from(bytes, (c) => byteTokenText(c.charCodeAt(0))).join("");
 }
 
 /** Build the GGUF contents of a BPE bigram model (validates the spec; throws InputError with the reason). */
@@ -96,7 +94,11 @@ export function buildBpeBigramModel(spec: BpeBigramSpec): BuiltBpeBigram {
   const wanted = [...family.baseTokens(), ...(spec.tokens ?? [])].map(byteEncode).filter((t) => Array.from(t).length >= 2);
   const { tokens: merged, merges } = leftChainMerges(wanted);
   const seen = new Set(texts);
-  for (const t of merged) if (!seen.has(t)) (seen.add(t), push(t, TOKEN_TYPE.normal));
+  for (const t of merged) {
+    if (seen.has(t)) continue;
+    seen.add(t);
+    push(t, TOKEN_TYPE.normal);
+  }
   const minimal = texts.length + family.trailingSpecials.length;
   const size = spec.vocabSize === "real" ? family.realVocabSize : (spec.vocabSize ?? minimal);
   if (!Number.isInteger(size) || size < minimal) {
@@ -120,7 +122,7 @@ export function buildBpeBigramModel(spec: BpeBigramSpec): BuiltBpeBigram {
     idOf.set(text, id);
     return text;
   });
-  for (let b = 0; b < 256; b++) idOf.set(hex(b), encodedIds.get(BYTE_CHARS[b] as string) as number);
+  for (let b = 0; b < 256; b++) idOf.set(byteTokenText(b), encodedIds.get(BYTE_CHARS[b] as string) as number);
   const bpe: BpeVocab = { ids: encodedIds, ranks: new Map(merges.map((m, i) => [m, i] as [string, number])), pre: family.pre };
 
   // Every token asked for must be producible: tokenizing its own text must give it.
@@ -209,35 +211,36 @@ export function bpeELikeSpec(family: BpeFamilyName, target: Target, options: Bpe
   if (!BPE_FAMILIES[family]) throw new InputError(`synth: unknown family ${JSON.stringify(family)}; use one of ${Object.keys(BPE_FAMILIES).join(", ")}`);
   if (target.support.length < 2 || target.probs.length !== target.support.length) throw new InputError("synth: a target needs at least 2 answers and one probability per answer");
   const pre = BPE_FAMILIES[family].pre;
+  // Transition masses: start[w] = mass of the answers whose first word is w; counts[prev][next] likewise.
+  const start = new Map<string, number>();
   const counts = new Map<string, Map<string, number>>();
-  const add = (from: string, to: string, p: number) => {
-    const row = counts.get(from) ?? new Map<string, number>();
-    row.set(to, (row.get(to) ?? 0) + p);
-    counts.set(from, row);
-  };
+  const add = (row: Map<string, number>, to: string, p: number) => row.set(to, (row.get(to) ?? 0) + p);
   const tokens = new Set<string>();
   target.support.forEach((a, i) => {
     if (a === "" || /[\s,]/u.test(a)) throw new InputError(`synth: answer ${JSON.stringify(a)} must be non-empty without spaces or commas (samples are written as " a,")`);
     const words = preTokenize(pre, ` ${a},`);
     words.forEach((w) => tokens.add(w));
     const p = target.probs[i] as number;
-    add("\u0000start", words[0] as string, p);
-    for (let k = 1; k < words.length; k++) add(words[k - 1] as string, words[k] as string, p);
+    add(start, words[0] as string, p);
+    for (let k = 1; k < words.length; k++) {
+      const from = words[k - 1] as string;
+      if (!counts.has(from)) counts.set(from, new Map());
+      add(counts.get(from) as Map<string, number>, words[k] as string, p);
+    }
   });
   const normalised = (row: Map<string, number>) => {
     let sum = 0;
     for (const v of row.values()) sum += v;
     return Object.fromEntries([...row].filter(([, v]) => v > 0).map(([k, v]) => [k, v / sum]));
   };
-  const start = normalised(counts.get("\u0000start") as Map<string, number>);
-  counts.delete("\u0000start");
-  const rows: Record<string, Record<string, number>> = { ",": start };
+  const first = normalised(start);
+  const rows: Record<string, Record<string, number>> = { ",": first };
   for (const [from, row] of counts) rows[from] = normalised(row);
   return {
     family,
     tokens: [...tokens].filter((t) => Array.from(byteEncode(t)).length >= 2),
     rows,
-    defaultRow: start,
+    defaultRow: first,
     vocabSize: options.vocabSize,
     compute: options.compute,
     chatTemplate: options.chatTemplate,
