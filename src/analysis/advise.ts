@@ -49,35 +49,111 @@ export function parseWeights(text: string): Weights {
   return w;
 }
 
-export interface Advice {
-  ranking: { model: string; score: number; reason: string }[];
-  /** Temperature of the best model's measurement that scores highest under the profile; null when none was recorded. */
-  temperature: number | null;
+export interface AdviceLine {
+  model: string;
+  score: number;
+  reason: string;
+  /** The measurement the line uses: its id in the results directory, target and the setting it was measured at. */
+  id: string | null;
+  target: string;
+  setting: Setting;
 }
 
-const temperatureOf = (r: Pick<Result, "settings">): number | null => (typeof r.settings?.temperature === "number" ? r.settings.temperature : null);
+/** What a measurement was run at that a user deploys: temperature, sampler settings, prompt (those recorded). */
+export type Setting = Record<string, string | number | null>;
+
+export interface TargetAdvice {
+  /** The target as written (DIST text of a study, or the support and probabilities). */
+  target: string;
+  ranking: AdviceLine[];
+}
+
+export interface Advice {
+  /**
+   * Models ranked on the targets every ranked model was measured on (score = mean over those targets of the model's
+   * best measurement there); empty when no target is shared by all of them (then see `targets`).
+   */
+  ranking: AdviceLine[];
+  /** The shared targets `ranking` compares on. */
+  shared: string[];
+  /** One ranking per target: like with like. */
+  targets: TargetAdvice[];
+  /** Off-format measurements left out (the model mostly writes no answer there). */
+  excluded: { id: string | null; model: string; target: string; leak: number }[];
+  /** Temperature of the best model's best measurement (shared ranking, else the first target's); null when none was recorded. */
+  temperature: number | null;
+  /** The whole recorded setting of that measurement (temperature, sampler, prompt). */
+  setting: Setting;
+}
+
+/** Setting keys a user deploys with; recorded in `settings` by run / study. */
+const SETTING_KEYS = ["temperature", "top_k", "top_p", "min_p", "sampler_order", "prompt_name"] as const;
+
+function settingOf(r: Pick<Result, "settings">): Setting {
+  const out: Setting = {};
+  const s = (r.settings ?? {}) as Record<string, unknown>;
+  const sampler = (s.sampler ?? {}) as Record<string, unknown>;
+  for (const k of SETTING_KEYS) {
+    const v = k in sampler ? sampler[k] : s[k];
+    if (typeof v === "number" || typeof v === "string") out[k] = v;
+  }
+  return out;
+}
+
+const describeSetting = (st: Setting) => Object.entries(st).map(([k, v]) => `${k === "temperature" ? "T" : k}=${v}`).join(", ");
+
+/** A target's identity: equal support and probabilities are the same target, however they were written. */
+const targetKey = (r: Pick<Result, "target">) => JSON.stringify([r.target.support, r.target.probs.map((p) => Number(p.toPrecision(12)))]);
+
+export type Labelled = Result & { label?: string };
 
 /**
- * A model's score is that of its best-scoring measurement (over temperatures and targets it was measured at); models
- * are ranked best first (ties by name). The reason names the criterion that carries most weight and the metrics.
+ * Like with like: measurements are grouped by target (equal support and probabilities), and within a target each
+ * model is represented by its best-scoring measurement there (over temperatures, samplers, prompts). The overall
+ * ranking compares models only on the targets all of them share. Every line names the measurement it uses.
  */
-export function advise(results: readonly Result[], weights: Weights): Advice {
-  const byModel = new Map<string, { r: Result; s: number; c: Weights }[]>();
+export function advise(results: readonly Labelled[], weights: Weights): Advice {
+  const excluded: Advice["excluded"] = [];
+  const byTarget = new Map<string, { label: string; models: Map<string, { r: Labelled; s: number; c: Weights }> }>();
   for (const r of results) {
+    if (!r.metrics) continue;
+    const label = r.label ?? `{${r.target.support.map((a, i) => `${a}:${r.target.probs[i]}`).join(",")}}`;
     // An off-format measurement says how rarely the model writes an answer, not how well: never recommended.
-    if (!r.metrics || r.verdict?.type === "off-format") continue;
+    if (r.verdict?.type === "off-format") {
+      excluded.push({ id: r.id ?? null, model: r.model, target: label, leak: r.metrics.leak });
+      continue;
+    }
+    const key = targetKey(r);
+    const group = byTarget.get(key) ?? { label, models: new Map() };
+    byTarget.set(key, group);
     const c = criteria(r);
-    const list = byModel.get(r.model) ?? [];
-    list.push({ r, s: profileScore(c, weights), c });
-    byModel.set(r.model, list);
+    const s = profileScore(c, weights);
+    const prev = group.models.get(r.model);
+    if (!prev || s > prev.s) group.models.set(r.model, { r, s, c });
   }
-  const ranked = [...byModel.entries()].map(([model, list]) => {
-    const best = list.reduce((a, b) => (b.s > a.s ? b : a));
-    const m = best.r.metrics;
-    const T = temperatureOf(best.r);
-    const reason = `${(["calibration", "stability", "diversity"] as Profile[]).filter((k) => weights[k] > 0).map((k) => `${k} ${best.c[k].toFixed(2)}`).join(", ")} (atvd ${m.atvd.toFixed(3)}, marginal_tvd ${m.marginal_tvd.toFixed(3)}, volatility ${m.volatility.toFixed(3)}, verdict ${best.r.verdict?.type ?? "—"}${T === null ? "" : `, best at T=${T}`})`;
-    return { model, score: best.s, reason, T };
-  });
-  ranked.sort((a, b) => b.score - a.score || a.model.localeCompare(b.model));
-  return { ranking: ranked.map(({ model, score: s, reason }) => ({ model, score: s, reason })), temperature: ranked[0]?.T ?? null };
+  const line = (model: string, b: { r: Labelled; s: number; c: Weights }, target: string, score = b.s): AdviceLine => {
+    const m = b.r.metrics;
+    const setting = settingOf(b.r);
+    const crit = (["calibration", "stability", "diversity"] as Profile[]).filter((k) => weights[k] > 0).map((k) => `${k} ${b.c[k].toFixed(2)}`).join(", ");
+    const reason = `${crit} (atvd ${m.atvd.toFixed(3)}, marginal_tvd ${m.marginal_tvd.toFixed(3)}, volatility ${m.volatility.toFixed(3)}, leak ${m.leak.toFixed(3)}, verdict ${b.r.verdict?.type ?? "—"}) on ${target}, measurement ${b.r.id ?? "(unsaved)"} (${b.r.protocol}${Object.keys(setting).length ? `, ${describeSetting(setting)}` : ""})`;
+    return { model, score, reason, id: b.r.id ?? null, target, setting };
+  };
+  const order = (a: AdviceLine, b: AdviceLine) => b.score - a.score || a.model.localeCompare(b.model);
+  const groups = [...byTarget.values()];
+  const targets: TargetAdvice[] = groups.map((g) => ({ target: g.label, ranking: [...g.models.entries()].map(([model, b]) => line(model, b, g.label)).sort(order) }));
+  const models = [...new Set(groups.flatMap((g) => [...g.models.keys()]))];
+  const sharedGroups = groups.filter((g) => models.every((m) => g.models.has(m)));
+  const ranking = sharedGroups.length === 0 ? [] : models
+    .map((model) => {
+      const best = sharedGroups.map((g) => g.models.get(model)!);
+      const mean = best.reduce((a, b) => a + b.s, 0) / best.length;
+      // The line cites the model's best measurement among the shared targets; the score is the mean over them.
+      const top = best.reduce((a, b) => (b.s > a.s ? b : a));
+      const g = sharedGroups[best.indexOf(top)]!;
+      const l = line(model, top, g.label, mean);
+      return sharedGroups.length > 1 ? { ...l, reason: `mean over ${sharedGroups.length} shared targets; best: ${l.reason}` } : l;
+    })
+    .sort(order);
+  const first = ranking[0] ?? targets[0]?.ranking[0];
+  return { ranking, shared: sharedGroups.map((g) => g.label), targets, excluded, temperature: typeof first?.setting.temperature === "number" ? first.setting.temperature : null, setting: first?.setting ?? {} };
 }

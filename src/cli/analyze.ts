@@ -57,7 +57,7 @@ export function adviseCommand(): Command {
       return v as Profile;
     })
     .option("--weights <list>", "weights instead of a profile, e.g. calibration=1,diversity=0.5")
-    .option("--json", 'print {"ranking": [{"model","score","reason"}], "temperature": …}')
+    .option("--json", 'print {"ranking": [...], "shared": [...], "targets": [{"target","ranking"}], "excluded": [...], "temperature", "setting"}')
     .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign advise ./ptalign-results --prefer calibration")
     .action(async (dir: string, flags: { prefer?: Profile; weights?: string; json?: boolean }) => {
       assertResultsDir(dir);
@@ -70,16 +70,30 @@ export function adviseCommand(): Command {
           throw new InputError((err as Error).message);
         }
       }
-      const advice = advise(await loadStored(dir), weights);
+      const advice = advise((await loadStored(dir)).map((r) => ({ ...r, label: targetLabel(r) })), weights);
       if (flags.json) {
         process.stdout.write(JSON.stringify(advice) + "\n");
         return;
       }
-      if (advice.ranking.length === 0) {
-        process.stdout.write(`no finished measurements in ${dir}\n`);
+      const out = (line: string) => process.stdout.write(line + "\n");
+      for (const x of advice.excluded) out(`left out (off-format, leak ${x.leak.toFixed(3)}): ${x.model} on ${x.target}, measurement ${x.id ?? "(unsaved)"}`);
+      if (advice.targets.length === 0) {
+        out(`no finished measurements to rank in ${dir}`);
         return;
       }
-      advice.ranking.forEach((r, i) => process.stdout.write(`${i + 1}. ${r.model}  score ${r.score.toFixed(3)}  — ${r.reason}\n`));
-      process.stdout.write(`recommended temperature: ${advice.temperature ?? "— (not recorded)"}\n`);
+      // Like with like: one ranking per target, then the overall ranking on the targets every model shares.
+      for (const t of advice.targets) {
+        out(`target ${t.target}:`);
+        t.ranking.forEach((r, i) => out(`  ${i + 1}. ${r.model}  score ${r.score.toFixed(3)}  — ${r.reason}`));
+      }
+      if (advice.targets.length > 1) {
+        if (advice.ranking.length === 0) out("overall: no target was measured for every model, so the models are compared only per target (above)");
+        else {
+          out(`overall, on the target${advice.shared.length > 1 ? "s" : ""} every model shares (${advice.shared.join("; ")}):`);
+          advice.ranking.forEach((r, i) => out(`  ${i + 1}. ${r.model}  score ${r.score.toFixed(3)}  — ${r.reason}`));
+        }
+      }
+      const setting = Object.entries(advice.setting).filter(([k]) => k !== "temperature").map(([k, v]) => `${k}=${v}`).join(", ");
+      out(`recommended temperature: ${advice.temperature ?? "— (not recorded)"}${setting ? ` (with ${setting})` : ""}`);
     });
 }
