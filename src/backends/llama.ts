@@ -228,6 +228,8 @@ interface Evaluator {
   readonly sequences: number;
   /** Tokens evaluated so far. */
   readonly evaluated: number;
+  /** Milliseconds in forward passes so far, when known. */
+  readonly engineMs?: number;
   next(context: readonly number[]): Promise<TokenDistribution>;
   reset(): Promise<void>;
   close(): Promise<void>;
@@ -259,6 +261,9 @@ class NativeEvaluator implements Evaluator {
   }
   get evaluated() {
     return this.nc.evaluated;
+  }
+  get engineMs() {
+    return this.nc.decodeMs;
   }
 
   next(context: readonly number[]): Promise<TokenDistribution> {
@@ -426,6 +431,7 @@ class LlamaBackend implements TokenBackend {
       return await this.evaluator.next(context);
     } finally {
       this.stats.evaluated = this.evaluator.evaluated;
+      if (this.evaluator.engineMs !== undefined) this.stats.engineMs = this.evaluator.engineMs;
     }
   }
 

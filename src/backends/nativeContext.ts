@@ -33,6 +33,8 @@ export class NativeContext {
   evaluated = 0;
   /** llama_decode calls. */
   decodes = 0;
+  /** Milliseconds inside llama_decode. */
+  decodeMs = 0;
   private readonly kvTokens: number[][];
   private readonly nBatch: number;
   private readonly batch: Record<string, unknown>;
@@ -172,7 +174,9 @@ export class NativeContext {
   }
 
   private decode(n: number): void {
+    const start = performance.now();
     const rc = this.L.fn.decode(this.ctx, { ...this.batch, n_tokens: n }) as number;
+    this.decodeMs += performance.now() - start;
     this.decodes++;
     this.evaluated += n;
     if (rc !== 0) {

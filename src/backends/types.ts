@@ -40,6 +40,8 @@ export interface EngineStats {
   evaluated: number;
   /** Next-token distributions requested. */
   requests: number;
+  /** Milliseconds spent in the engine's forward passes (llama_decode), where the engine can tell (embedded, logits path). */
+  engineMs?: number;
 }
 
 export interface TokenBackend {
