@@ -63,8 +63,15 @@ export async function runTokenProtocol(
   }
   // A remote engine serves several requests at once: runs go in parallel (their steps stay in order), and when one
   // fails the others stop before their next step, so no step is left half done.
+  // An embedded context has a fixed number of sequences: at most that many runs at once (a run keeps its sequence and
+  // its cached context); the runs are started in order, so `runs` keeps its order.
   const started = Array.from({ length: settings.runs }, (_, r) => start(r));
-  const settled = await Promise.allSettled(started.map((s) => s.go().catch((err: unknown) => ((stop.failed = true), Promise.reject(err)))));
+  const width = backend.engine ? Math.max(1, Number(backend.engine.parallel) || 1) : started.length;
+  let next = 0;
+  const worker = async () => {
+    while (next < started.length && !stop.failed) await started[next++]!.go().catch((err: unknown) => ((stop.failed = true), Promise.reject(err)));
+  };
+  const settled = await Promise.allSettled(Array.from({ length: Math.min(width, started.length) }, worker));
   const error = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (error) throw error.reason;
   return runs;
@@ -88,7 +95,10 @@ interface RunContext {
 /** P_token over the support after `context`, at the run's temperature (T = 0 reads T = 1 and takes the argmax). */
 async function measure(c: RunContext, context: readonly number[], t: number, consumed = "") {
   const T = c.settings.temperature;
-  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed, bias: c.bias });
+  // Trie levels at once: always on a remote server; on an embedded context only for a single run (its spare
+  // sequences take the siblings; with several runs each run keeps its own sequence and goes depth first).
+  const levels = Boolean(c.backend.parallel) && (!c.backend.engine || c.settings.runs === 1);
+  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed, bias: c.bias, levels });
   const total = scored.raw.reduce((a, b) => a + b, 0);
   if (total === 0) {
     const pruned = scored.unknown > 0 ? `; ${fmtMass(scored.unknown)} of the mass was on paths pruned below --prune ${c.settings.prune} before they reached an answer, so lower --prune (e.g. --prune 0) to follow them, or` : ";";

@@ -3,6 +3,8 @@ import { shortestSpelling } from "./options.ts";
 import { biased, fullEntropy, tempered } from "./temperature.ts";
 
 export interface ScoreOptions {
+  /** Evaluate a trie level at a time (its nodes requested together) instead of depth first. Default: backend.parallel. */
+  levels?: boolean;
   /** Per-token sampling temperature (> 0). */
   temperature: number;
   /** A path whose probability falls below this is not expanded; its mass is reported in `unknown`. */
@@ -76,7 +78,7 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
   const evaluate = (node: Node) => backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
   const root: Node = { tokens: [], consumed: opts.consumed ?? "", mass: 1, found: [] };
 
-  if (backend.parallel) {
+  if (opts.levels ?? backend.parallel) {
     // Many requests at once: evaluate the trie a level at a time, the nodes of a level together (a remote step costs
     // one round trip per trie level instead of one per node; an embedded context decodes a level in one batch).
     let level: Node[] = [root];
