@@ -83,3 +83,21 @@ describe("examples/study.yaml", () => {
     assert.equal(cellsOf(study).length, 9);
   });
 });
+
+describe("examples/paper.yaml", () => {
+  it("--dry-run shows the paper's matrix offline: no download, nothing stored", async () => {
+    const dir = await tempDir();
+    const file = new URL("../../examples/paper.yaml", import.meta.url).pathname;
+    // Any attempt to reach the network goes to a closed loopback port (and node-llama-cpp's model cache to an empty dir).
+    const offline = { HTTP_PROXY: "http://127.0.0.1:9", HTTPS_PROXY: "http://127.0.0.1:9", NODE_LLAMA_CPP_MODELS_DIR: join(dir, "models"), HOME: dir };
+    const res = await ptalign(["run", file, "--dry-run", "--out", join(dir, "out")], { env: offline });
+    assert.equal(res.code, 0, res.stderr);
+    assert.match(res.stdout, /^study paper: 6 cells/);
+    for (const m of ["Qwen2.5-7B-Instruct", "Mistral-Small-24B-Instruct", "Qwen2.5-0.5B-Instruct"]) {
+      for (const t of ["extreme", "flat"]) assert.match(res.stdout, new RegExp(`hf:bartowski/${m}-[^ ]*GGUF:Q4_K_M\\s+${t}\\s+sequential\\s+1\\s`));
+    }
+    assert.match(res.stdout, /1500 model calls in all/);
+    const { existsSync } = await import("node:fs");
+    assert.ok(!existsSync(join(dir, "models")) && !existsSync(join(dir, "out", "ptalign.db")));
+  });
+});
