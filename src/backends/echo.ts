@@ -45,7 +45,7 @@ export class EchoBackend extends RemoteTextBackend {
           continue_final_message: true,
           add_generation_prompt: false,
         };
-        const tokens = await this.client.post(`${this.client.base}/chat/completions`, body, (j) => parsePromptLogprobs(j, this.client.server), UNSUPPORTED_HINT);
+        const tokens = await this.client.post(`${this.client.base}/chat/completions`, body, (j) => parsePromptLogprobs(j, this.client.server), { hint: UNSUPPORTED_HINT });
         const want = codePoints(option);
         let have = 0;
         let sum = 0;
@@ -75,7 +75,7 @@ export class EchoBackend extends RemoteTextBackend {
         const option = fromBytes(bytes);
         const end = start + codePoints(option);
         this.stats.requests++;
-        const echo = await this.client.post(url, { model: this.model, prompt: context + option, max_tokens: 1, echo: true, logprobs: 1, temperature: 0 }, (j) => parseEcho(j, this.client.server), UNSUPPORTED_HINT);
+        const echo = await this.client.post(url, { model: this.model, prompt: context + option, max_tokens: 1, echo: true, logprobs: 1, temperature: 0 }, (j) => parseEcho(j, this.client.server), { hint: UNSUPPORTED_HINT });
         let sum = 0;
         let counted = 0;
         for (let i = 0; i < echo.offsets.length; i++) {

@@ -94,9 +94,9 @@ export class TopKBackend extends RemoteTextBackend {
         top_logprobs: this.k,
         ...(this.vllm && assistant ? { continue_final_message: true, add_generation_prompt: false } : {}),
       };
-      return this.client.post(`${this.client.base}/chat/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), UNSUPPORTED_HINT);
+      return this.client.post(`${this.client.base}/chat/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), { hint: UNSUPPORTED_HINT });
     }
     const body = { model: this.model, prompt: `${prompt.user}\n${prompt.prefill}${text}`, max_tokens: 1, logprobs: this.k, temperature: 0 };
-    return this.client.post(`${this.client.base}/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), UNSUPPORTED_HINT);
+    return this.client.post(`${this.client.base}/completions`, body, (j) => parseFirstAlternatives(j, this.client.server), { hint: UNSUPPORTED_HINT });
   }
 }

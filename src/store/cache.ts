@@ -41,6 +41,11 @@ export class RequestCache {
 
   /** The cached response text, or undefined (a damaged entry counts as absent and is removed). */
   async get(key: string): Promise<string | undefined> {
+    return (await this.getBytes(key))?.toString("utf8");
+  }
+
+  /** The cached response as bytes (UTF-8), for readers that scan large bodies without decoding them to a string. */
+  async getBytes(key: string): Promise<Buffer | undefined> {
     let buf: Buffer;
     try {
       buf = await readFile(this.file(key));
@@ -48,20 +53,20 @@ export class RequestCache {
       return undefined;
     }
     try {
-      const text = gunzipSync(buf).toString("utf8");
+      const bytes = gunzipSync(buf);
       this.hits++;
-      return text;
+      return bytes;
     } catch {
       await rm(this.file(key), { force: true });
       return undefined;
     }
   }
 
-  async put(key: string, text: string): Promise<void> {
+  async put(key: string, text: string | Buffer): Promise<void> {
     const file = this.file(key);
     await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, gzipSync(Buffer.from(text, "utf8"), { level: 1 }));
+    await writeFile(tmp, gzipSync(typeof text === "string" ? Buffer.from(text, "utf8") : text, { level: 1 }));
     await rename(tmp, file);
     this.writes++;
   }

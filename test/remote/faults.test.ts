@@ -63,7 +63,7 @@ describe("remote client faults (loopback server)", () => {
     const c = client({ retries: 6 });
     const llamaBody = JSON.stringify({ error: { code: 500, message: "Unsupported param: echo", type: "server_error" } });
     await withFault((_n, _req, res) => (res.writeHead(500, { "content-type": "application/json" }).end(llamaBody), true), async () => {
-      await assert.rejects(c.post(`${srv.url}/completions`, BODY, parse, "use --scoring tokens"), (e: Error) => {
+      await assert.rejects(c.post(`${srv.url}/completions`, BODY, parse, { hint: "use --scoring tokens" }), (e: Error) => {
         assert.ok(e instanceof UnsupportedRequest && e instanceof RunError);
         assert.match(e.message, /^http:\/\/127\.0\.0\.1:\d+\/v1\/completions does not support this request \(HTTP 500: Unsupported param: echo\); use --scoring tokens$/);
         return true;

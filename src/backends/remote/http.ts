@@ -39,6 +39,14 @@ export class PendingRequest extends RunError {
   override name = "PendingRequest";
 }
 
+/** How a POST's answer is read and explained (RemoteClient.post). */
+export interface PostOptions<T> {
+  /** What to do instead, appended when the server says it does not support the request. */
+  hint?: string;
+  /** Reads the raw answer without JSON.parse (large bodies); null = not its shape, `parse` reads it and explains. */
+  fast?: (bytes: Buffer) => T | null;
+}
+
 export interface ClientStats {
   /** Requests sent over the network (attempts, retries included). */
   sent: number;
@@ -120,16 +128,16 @@ export class RemoteClient {
   /**
    * POST `body` as JSON to `url` (absolute, under this server) and parse the answer with `parse`. A response that
    * parses is cached before it is returned; the same request issued while one is in flight shares its answer.
-   * `hint` (what to do instead) ends the message when the server says it does not support the request.
+   * `how.hint` (what to do instead) ends the message when the server says it does not support the request.
    */
-  async post<T>(url: string, body: unknown, parse: (json: unknown) => T, hint?: string): Promise<T> {
+  async post<T>(url: string, body: unknown, parse: (json: unknown) => T, how: PostOptions<T> = {}): Promise<T> {
     const endpoint = displayUrl(url);
     const key = cacheKey(endpoint, this.o.model, body);
     const running = this.inflight.get(key) as Promise<T> | undefined;
     if (running) return running;
-    const work = this.fetchParsed(url, endpoint, key, body, parse).catch((err: unknown) => {
+    const work = this.fetchParsed(url, endpoint, key, body, parse, how.fast).catch((err: unknown) => {
       // What to do instead is known to the backend that chose the request, not to the transport.
-      if (err instanceof UnsupportedRequest && hint) throw new UnsupportedRequest(`${err.message}; ${hint}`);
+      if (err instanceof UnsupportedRequest && how.hint) throw new UnsupportedRequest(`${err.message}; ${how.hint}`);
       throw err;
     });
     this.inflight.set(key, work);
@@ -154,25 +162,26 @@ export class RemoteClient {
   /** GET without cache (server probing). */
   async get(url: string): Promise<unknown> {
     if (this.o.collect) throw new RunError(`batch mode contacts no server: pass --scoring echo or --scoring top-k`);
-    const text = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
-    return this.json(text, displayUrl(url));
+    const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
+    return this.json(bytes.toString("utf8"), displayUrl(url));
   }
 
-  private async fetchParsed<T>(url: string, endpoint: string, key: string, body: unknown, parse: (json: unknown) => T): Promise<T> {
+  private async fetchParsed<T>(url: string, endpoint: string, key: string, body: unknown, parse: (json: unknown) => T, fast?: (bytes: Buffer) => T | null): Promise<T> {
     const cache = this.o.cache;
-    const hit = cache ? await cache.get(key) : undefined;
+    const read = (bytes: Buffer): T => fast?.(bytes) ?? parse(this.json(bytes.toString("utf8"), endpoint));
+    const hit = cache ? await cache.getBytes(key) : undefined;
     if (hit !== undefined) {
       this.stats.cached++;
-      return parse(this.json(hit, endpoint));
+      return read(hit);
     }
     if (this.o.collect) {
       this.o.collect.set(key, { url, body });
       throw new PendingRequest(`the answer to a request to ${endpoint} is not imported yet; run ptalign batch export, submit the file, then ptalign batch import`);
     }
     const payload = JSON.stringify(body);
-    const text = await this.limit(() => this.withRetry(url, () => this.once(url, "POST", payload)));
-    const value = parse(this.json(text, endpoint));
-    if (cache) await cache.put(key, text);
+    const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "POST", payload)));
+    const value = read(bytes);
+    if (cache) await cache.put(key, bytes);
     return value;
   }
 
@@ -185,7 +194,7 @@ export class RemoteClient {
     }
   }
 
-  private withRetry(url: string, attempt: () => Promise<string>): Promise<string> {
+  private withRetry(url: string, attempt: () => Promise<Buffer>): Promise<Buffer> {
     const endpoint = displayUrl(url);
     const retries = this.o.retries ?? 6;
     return pRetry(
@@ -218,7 +227,7 @@ export class RemoteClient {
     });
   }
 
-  private async once(url: string, method: "GET" | "POST", payload?: string): Promise<string> {
+  private async once(url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
     await this.rateSlot();
     const endpoint = displayUrl(url);
     const timeout = this.o.timeoutMs ?? 120_000;
@@ -231,25 +240,26 @@ export class RemoteClient {
 
   /**
    * One HTTP exchange over node:http(s) with a keep-alive agent (a third of fetch's CPU per request on Node 20,
-   * measured in bench/remote.ts). Resolves with the body of a 2xx; throws Transient or RunError otherwise.
+   * measured in bench/remote.ts). Resolves with the body of a 2xx, as bytes (a full-vocabulary answer is scanned
+   * without decoding it to a string); throws Transient or RunError otherwise.
    */
-  private exchange(url: string, endpoint: string, timeout: number, method: string, headers: Record<string, string>, payload?: string): Promise<string> {
+  private exchange(url: string, endpoint: string, timeout: number, method: string, headers: Record<string, string>, payload?: string): Promise<Buffer> {
     const target = new URL(url);
     const secure = target.protocol === "https:";
     const agent = secure ? (this.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: this.o.concurrency ?? 8 })) : (this.httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: this.o.concurrency ?? 8 }));
     if (target.username || target.password) headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`;
     if (payload !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
-    return new Promise<string>((resolve, reject) => {
+    return new Promise<Buffer>((resolve, reject) => {
       let settled = false;
       let connected = false;
-      const done = (err: Error | null, text?: string) => {
+      const done = (err: Error | null, bytes?: Buffer) => {
         if (settled) return;
         settled = true;
         clearTimeout(timer);
         if (err) {
           req.destroy();
           reject(err);
-        } else resolve(text!);
+        } else resolve(bytes!);
       };
       const timer = setTimeout(() => done(new Transient(connected ? `no complete answer within ${timeout} ms` : `no answer within ${timeout} ms`)), timeout);
       const req = (secure ? https : http).request(target, { method, headers, agent }, (res) => {
@@ -261,10 +271,10 @@ export class RemoteClient {
         res.on("aborted", () => done(new Transient("connection lost while reading the answer (ECONNRESET)")));
         res.on("end", () => {
           if (!res.complete) return done(new Transient("connection lost while reading the answer (ECONNRESET)"));
-          const text = Buffer.concat(chunks).toString("utf8");
+          const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
-          if (status >= 200 && status < 300) return done(null, text);
-          const detail = this.redact(errorDetail(text));
+          if (status >= 200 && status < 300) return done(null, bytes);
+          const detail = this.redact(errorDetail(bytes.toString("utf8")));
           if (isTransient(status, detail)) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers)));
           if (status === 501 || UNSUPPORTED.test(detail)) return done(new UnsupportedRequest(`${endpoint} does not support this request (HTTP ${status}${detail ? `: ${detail}` : ""})`));
           const hint = status === 401 || status === 403 ? "; check the key in OPENAI_API_KEY (or --api-key-env)" : status === 404 ? "; check --base-url and the model name" : "";
