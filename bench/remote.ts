@@ -1,13 +1,15 @@
 // npm run bench:remote — throughput of openai: models against a loopback server that answers after a fixed delay.
 // The sequential protocol (echo scoring: one request per answer per step) for R runs × T steps, at concurrency
 // 1, 8 and 32 (after a warm-up pass), with the request cache off; prints steps/s, the ratio to concurrency 1, and the harness's own CPU
-// time per step (process.cpuUsage of this process; the server runs in a child process).
+// time per step (process.cpuUsage of this process; the server runs in a child process). Then the full-vocabulary
+// answers of llama-server's token path by vocabulary size (bench/fullVocab.ts).
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { closeModel, openModel } from "../src/backends/index.ts";
 import { parseDist } from "../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../src/protocols/index.ts";
 import { measure } from "../src/run.ts";
+import { benchFullVocab, printFullVocab } from "./fullVocab.ts";
 
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 20);
 const RUNS = 16;
@@ -51,3 +53,7 @@ try {
 } finally {
   server.kill("SIGTERM");
 }
+
+// llama-server's exact token path: the cost of full-vocabulary answers per vocabulary size (bench/fullVocab.ts).
+console.log("");
+printFullVocab(await benchFullVocab());

@@ -1,6 +1,7 @@
 // llama.cpp's llama-server, `--scoring tokens`: the native /completion endpoint with the prompt as token ids and
 // n_probs = vocabulary size gives the full next-token distribution, so this is a TokenBackend and the exact trie
-// scorer (scoring/score.ts) runs unchanged, as on the embedded engine (docs/backends.md, "tokens").
+// scorer (scoring/score.ts) runs unchanged, as on the embedded engine (docs/backends.md, "tokens"). With --n-probs N
+// only the top N come back (a far smaller answer); the scorer bounds what the unlisted tokens could hold.
 import { RunError } from "../errors.ts";
 import { scanNativeProbs } from "./remote/fullVocab.ts";
 import type { RemoteClient } from "./remote/http.ts";
@@ -24,9 +25,11 @@ export class LlamaServerBackend implements TokenBackend {
     private readonly nVocab: number,
     readonly templated: boolean,
     readonly vocab: Vocabulary,
+    /** Tokens listed per answer: the vocabulary size (exact), or --n-probs (the rest is reported as unknown by the scorer). */
+    private readonly nProbs: number,
   ) {}
 
-  static async open(name: string, client: RemoteClient, nVocab: number, chat: boolean): Promise<LlamaServerBackend> {
+  static async open(name: string, client: RemoteClient, nVocab: number, chat: boolean, nProbs?: number): Promise<LlamaServerBackend> {
     // The token bytes are learned from one full-vocabulary answer: every id comes back with its `bytes`.
     const probe = await client.post(`${client.root}/tokenize`, { content: "\n", add_special: true, parse_special: true }, (j) => parseTokenize(j, client.server), { hint: UNSUPPORTED_HINT });
     const alts = await client.post(`${client.root}/completion`, nativeBody(probe.length ? probe : [0], nVocab), (j) => parseNative(j, client.server), { hint: UNSUPPORTED_HINT });
@@ -40,7 +43,7 @@ export class LlamaServerBackend implements TokenBackend {
       }
     }
     if (seen < nVocab) throw new RunError(`${client.server}/completion listed ${seen} of ${nVocab} tokens for n_probs = ${nVocab}; start llama-server without a cap on n_probs, or use --scoring top-k`);
-    return new LlamaServerBackend(name, client, nVocab, chat, buildVocabulary(bytes));
+    return new LlamaServerBackend(name, client, nVocab, chat, buildVocabulary(bytes), Math.min(nProbs ?? nVocab, nVocab));
   }
 
   private readonly prepared = new Map<string, { text: string; tokens: number[] }>();
@@ -80,7 +83,7 @@ export class LlamaServerBackend implements TokenBackend {
   async next(context: readonly number[]): Promise<TokenDistribution> {
     this.stats.requests++;
     this.stats.evaluated += context.length;
-    const probs = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nVocab), (j) => parseNativeProbs(j, this.client.server), { hint: UNSUPPORTED_HINT, fast: this.scan });
+    const probs = await this.client.post(`${this.client.root}/completion`, nativeBody([...context], this.nProbs), (j) => parseNativeProbs(j, this.client.server), { hint: UNSUPPORTED_HINT, fast: this.scan });
     return { probs, complete: probs.size >= this.nVocab };
   }
 
@@ -88,7 +91,7 @@ export class LlamaServerBackend implements TokenBackend {
   private readonly scan = (bytes: Buffer) => scanNativeProbs(bytes, this.nVocab);
 
   describe(): Record<string, unknown> {
-    return { server: this.client.server, scoring: "tokens", endpoint: "completion", n_probs: this.nVocab };
+    return { server: this.client.server, scoring: "tokens", endpoint: "completion", n_probs: this.nProbs };
   }
 
   async reset(): Promise<void> {}
@@ -98,8 +101,8 @@ export class LlamaServerBackend implements TokenBackend {
   }
 }
 
-/** /completion request for the full next-token distribution after `tokens` (pre-sampling probabilities, temperature 1). */
-function nativeBody(tokens: number[], nVocab: number) {
-  return { prompt: tokens, n_predict: 1, n_probs: nVocab, post_sampling_probs: false, cache_prompt: true, temperature: 1 };
+/** /completion request for the top `nProbs` of the next-token distribution after `tokens` (pre-sampling, temperature 1). */
+function nativeBody(tokens: number[], nProbs: number) {
+  return { prompt: tokens, n_predict: 1, n_probs: nProbs, post_sampling_probs: false, cache_prompt: true, temperature: 1 };
 }
 

@@ -27,6 +27,8 @@ export interface OpenAIOptions {
   scoring?: ScoringMode;
   /** k for top_logprobs (default 20 with --chat, 5 on legacy completions). */
   topLogprobs?: number;
+  /** --n-probs: llama-server lists only the top n tokens per request (default: the whole vocabulary, exact). */
+  nProbs?: number;
   concurrency?: number;
   rpm?: number;
   timeoutMs?: number;
@@ -58,6 +60,7 @@ export async function openOpenAIModel(spec: string, o: OpenAIOptions = {}): Prom
   const keyEnv = o.apiKeyEnv ?? "OPENAI_API_KEY";
   if (o.apiKeyEnv && !env[o.apiKeyEnv]) throw new InputError(`--api-key-env ${o.apiKeyEnv}: that environment variable is not set`);
   const apiKey = env[keyEnv] || undefined;
+  if (o.nProbs !== undefined && !(Number.isInteger(o.nProbs) && o.nProbs >= 1)) throw new InputError(`--n-probs must be a whole number ≥ 1`);
   const scoring = o.scoring ?? "auto";
   if (!SCORINGS.includes(scoring)) throw new InputError(`--scoring must be one of ${SCORINGS.join(", ")}`);
   const client = new RemoteClient({
@@ -95,8 +98,9 @@ export async function openOpenAIModel(spec: string, o: OpenAIOptions = {}): Prom
   }
   if (mode === "tokens") {
     if (!nVocab) throw new RunError(`${client.server}/models gives no vocabulary size (data[].meta.n_vocab); --scoring tokens needs llama.cpp's llama-server`);
-    return LlamaServerBackend.open(spec, client, nVocab, Boolean(o.chat));
+    return LlamaServerBackend.open(spec, client, nVocab, Boolean(o.chat), o.nProbs);
   }
+  if (o.nProbs !== undefined) throw new InputError(`--n-probs applies to llama-server's token path (--scoring tokens), not to ${mode} scoring; for top-k scoring use --top-logprobs`);
   if (mode === "echo") return new EchoBackend(spec, model, client, Boolean(o.chat));
   return new TopKBackend(spec, model, client, Boolean(o.chat), o.topLogprobs ?? (o.chat ? 20 : 5), vllm);
 }

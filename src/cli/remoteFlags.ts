@@ -9,6 +9,7 @@ export interface RemoteFlags {
   chat?: boolean;
   scoring: ScoringMode;
   topLogprobs?: number;
+  nProbs?: number;
   concurrency: number;
   rpm?: number;
   timeout: number;
@@ -27,6 +28,7 @@ export function addRemoteOptions(cmd: Command): Command {
     new Option("--chat", "use chat completions (the server applies the model's chat template)"),
     new Option("--scoring <mode>", "how P_token is read: tokens (llama-server), echo (vLLM), top-k (others); auto asks GET /models").choices(["auto", "tokens", "echo", "top-k"]).default("auto"),
     new Option("--top-logprobs <k>", "k for top-k scoring (default 20 with --chat, 5 otherwise)").argParser(wholeNumber("--top-logprobs", 1)),
+    new Option("--n-probs <n>", "--scoring tokens: ask llama-server for the top n tokens only (fast; the rest is reported as unknown, the verdict turns uncertain when it could matter)").argParser(wholeNumber("--n-probs", 1)),
     new Option("--concurrency <n>", "requests in flight at once").argParser(wholeNumber("--concurrency", 1)).default(8),
     new Option("--rpm <n>", "at most this many requests per minute").argParser(realNumber("--rpm", 1e-6)),
     new Option("--timeout <seconds>", "per-request timeout").argParser(realNumber("--timeout", 0.001)).default(120),
@@ -46,6 +48,7 @@ export function remoteOptions(flags: RemoteFlags): OpenAIOptions {
     chat: flags.chat,
     scoring: flags.scoring,
     topLogprobs: flags.topLogprobs,
+    nProbs: flags.nProbs,
     concurrency: flags.concurrency,
     rpm: flags.rpm,
     timeoutMs: flags.timeout * 1000,

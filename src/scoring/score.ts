@@ -1,6 +1,7 @@
 import type { TokenBackend } from "../backends/types.ts";
 import { shortestSpelling } from "./options.ts";
 import { biased, fullEntropy, tempered } from "./temperature.ts";
+import { checkPartial, unlistedMass } from "./truncated.ts";
 
 export interface ScoreOptions {
   /** Evaluate a trie level at a time (its nodes requested together) instead of depth first. Default: backend.parallel. */
@@ -55,10 +56,15 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
     const shown = opts.bias && opts.bias.size > 0 ? biased(dist, opts.bias) : dist;
     const prob = tempered(shown, opts.temperature);
     if (node === root) entropyFull = dist.complete ? fullEntropy(shown, opts.temperature) : null;
+    checkPartial(dist, opts.temperature, Boolean(opts.bias && opts.bias.size > 0));
     const children: Node[] = [];
+    let unlisted = 0; // candidates a partial (top-n) distribution does not list: their mass is unknown, bounded
     for (const token of candidates(vocab, texts, node.consumed)) {
       const p = prob(token);
-      if (p === 0) continue;
+      if (p === 0) {
+        if (!dist.complete && !dist.probs.has(token)) unlisted++;
+        continue;
+      }
       const mass = node.mass * p;
       const written = node.consumed + vocab.bytes(token);
       const accepted = texts.findIndex((t) => written.startsWith(t));
@@ -72,6 +78,8 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
         node.found.push({ pruned: mass });
       }
     }
+    // The unlisted candidates' bounded mass counts like pruned mass: unknown (and not leak).
+    if (unlisted > 0) node.found.push({ pruned: node.mass * unlistedMass(dist, unlisted) });
     // A child's mass is not counted here: it ends up accepted, pruned or leaked among its descendants.
     return children;
   };

@@ -6,7 +6,12 @@ import { createHash } from "node:crypto";
 import { mkdir, readFile, rename, writeFile, rm } from "node:fs/promises";
 import { homedir } from "node:os";
 import { join } from "node:path";
-import { gunzipSync, gzipSync } from "node:zlib";
+import { promisify } from "node:util";
+import { gunzipSync, gzip } from "node:zlib";
+
+// Compression runs on libuv's thread pool: a 13 MB full-vocabulary answer takes ~100 ms to gzip, during which the
+// main thread can read the other answers of a trie level.
+const gzipAsync = promisify(gzip);
 
 /** `$PTALIGN_CACHE_DIR`, else `$XDG_CACHE_HOME/ptalign/requests`, else `~/.cache/ptalign/requests`. */
 export function defaultCacheDir(): string {
@@ -66,7 +71,7 @@ export class RequestCache {
     const file = this.file(key);
     await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, gzipSync(typeof text === "string" ? Buffer.from(text, "utf8") : text, { level: 1 }));
+    await writeFile(tmp, await gzipAsync(typeof text === "string" ? Buffer.from(text, "utf8") : text, { level: 1 }));
     await rename(tmp, file);
     this.writes++;
   }

@@ -57,7 +57,7 @@ export function cellHash(c: Omit<Cell, "index" | "hash">, engine: Study["engine"
     raw: engine.raw ?? false,
     context_size: engine.contextSize ?? null,
     // A remote model's numbers depend on the server and on how P_token is read from it (never on the API key).
-    ...(c.model.spec.startsWith("openai:") ? { remote: { base_url: remote?.baseUrl ?? process.env.OPENAI_BASE_URL ?? null, chat: remote?.chat ?? false, scoring: remote?.scoring ?? "auto", top_logprobs: remote?.topLogprobs ?? null } } : {}),
+    ...(c.model.spec.startsWith("openai:") ? { remote: { base_url: remote?.baseUrl ?? process.env.OPENAI_BASE_URL ?? null, chat: remote?.chat ?? false, scoring: remote?.scoring ?? "auto", top_logprobs: remote?.topLogprobs ?? null, ...(remote?.nProbs ? { n_probs: remote.nProbs } : {}) } } : {}),
   };
   return createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 16);
 }
