@@ -49,10 +49,14 @@ export function metricBounds(runs: readonly Run[]): MetricBounds {
   return { atvd: atvd / n, volatility: vol / n, concentration: atvd / n, marginal_tvd: atvd / n, leak: leak / n, maxUnknown };
 }
 
-/** Where the unresolved mass came from, for the sentence: a remote server's top-k, or pruned paths. */
+/** Where the unresolved mass came from, for the sentence: a remote server's top-k, a top-n list (--n-probs), or pruned paths. */
 function source(runs: readonly Run[]): string {
   const topK = runs.some((r) => r.steps.some((s) => s.outside !== undefined || s.entropy_full_bounds !== undefined));
-  return topK ? "top-k truncation: up to {u} of a step's mass was not shown by the server" : "pruned paths: up to {u} of a step's mass was on tokenisation paths below --prune, not followed to an answer";
+  if (topK) return "top-k truncation: up to {u} of a step's mass was not shown by the server";
+  // entropy_full is null exactly when the engine listed only part of the vocabulary (llama-server with --n-probs).
+  const partial = runs.some((r) => r.steps.some((s) => s.entropy_full === null));
+  if (partial) return "n_probs truncation: up to {u} of a step's mass was on answer tokens the server did not list (--n-probs)";
+  return "pruned paths: up to {u} of a step's mass was on tokenisation paths below --prune, not followed to an answer";
 }
 
 /**
@@ -66,7 +70,8 @@ export function boundVerdict(verdict: Verdict, est: Estimates & { leak: number }
   const box: Box = { atvd: clip(est.atvd, b.atvd), volatility: clip(est.volatility, b.volatility), concentration: clip(est.concentration, b.concentration), marginal_tvd: clip(est.marginal_tvd, b.marginal_tvd) };
   const span = (k: keyof typeof box) => `${k} ${box[k][0].toFixed(3)}–${box[k][1].toFixed(3)}`;
   const pct = `${(b.maxUnknown * 100).toFixed(b.maxUnknown < 1e-3 ? 3 : 1)}%`;
-  const fix = source(runs).startsWith("top-k") ? "use a server with exact scoring, docs/backends.md" : "lower --prune, e.g. --prune 0, to follow them";
+  const from = source(runs);
+  const fix = from.startsWith("top-k") ? "use a server with exact scoring, docs/backends.md" : from.startsWith("n_probs") ? "raise --n-probs, or drop it for exact scoring" : "lower --prune, e.g. --prune 0, to follow them";
   if (verdict.type === "off-format") return verdict; // the visible leak alone exceeds the threshold; unknown mass only adds to it
   // The mean leak could rise by the mean unknown mass: off-format is within reach.
   const leakHi = est.leak + b.leak;
