@@ -58,14 +58,15 @@ export interface Run {
 export interface Metrics {
   atvd: number;
   marginal_tvd: number;
-  sample_tvd: number;
+  /** null when no sample was drawn (e.g. `metrics` without --samples). */
+  sample_tvd: number | null;
   volatility: number;
   concentration: number;
   entropy_ratio: number | null;
   e_score: number;
   leak: number;
-  chi2: number;
-  chi2_p: number;
+  chi2: number | null;
+  chi2_p: number | null;
   w1: number | null;
   /** Steps whose answer could not be parsed (`sample: null` with `raw`, batch protocol). Absent in results stored before it existed. */
   unparsed?: number;

@@ -22,7 +22,7 @@ export function criteria(r: Pick<Result, "metrics" | "target" | "runs">): Weight
   const counts = r.target.support.map((a) => r.runs.reduce((n, run) => n + run.steps.filter((s) => s.sample === a).length, 0));
   const total = counts.reduce((a, b) => a + b, 0);
   const hp = entropy(r.target.probs);
-  const cover = total > 0 && hp > 0 ? Math.min(1, entropy(counts.map((c) => c / total)) / hp) : 1 - m.sample_tvd;
+  const cover = total > 0 && hp > 0 ? Math.min(1, entropy(counts.map((c) => c / total)) / hp) : 1 - (m.sample_tvd ?? 1);
   return {
     calibration: 1 - (m.atvd + m.marginal_tvd) / 2,
     stability: 1 - m.volatility,

@@ -66,9 +66,18 @@ export function fmt(value: number | null | undefined, digits = 3): string {
   return value.toFixed(digits);
 }
 
-/** Left-aligned text table with a header row. */
+/** A text cut to at most n characters (the cut said with "… (N chars)"), on one line: names and targets can be huge. */
+export function abbreviate(text: string, n = 80): string {
+  const oneLine = (t: string) => t.replace(/\s*[\r\n]+\s*/g, " ");
+  if (text.length <= n) return oneLine(text);
+  const tail = `… (${text.length} chars)`;
+  return oneLine(text.slice(0, Math.max(1, n - tail.length))) + tail;
+}
+
+/** Left-aligned text table with a header row (widths by a loop: a spread of 360,000 rows into Math.max overflows the stack). */
 export function table(header: string[], rows: string[][]): string {
-  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? "").length)));
+  const widths = header.map((h) => h.length);
+  for (const r of rows) for (let i = 0; i < widths.length; i++) widths[i] = Math.max(widths[i]!, (r[i] ?? "").length);
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ").trimEnd();
   return [line(header), ...rows.map(line)].join("\n");
 }

@@ -1,16 +1,24 @@
 // `ptalign ls DIR`: the runs of a results directory, one line each.
 import { Command } from "commander";
-import { loadStored, assertResultsDir, targetLabel } from "../report/load.ts";
+import { loadStored, assertResultsDir, stampToIso, targetLabel } from "../report/load.ts";
+import { DamagedStoreError, isDamaged } from "../store/access.ts";
+import { loadTaskResults } from "../tasks/store.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { Store } from "../store/db.ts";
-import { fmt, table } from "./common.ts";
+import { abbreviate, fmt, table } from "./common.ts";
 
-function listTasks(dir: string) {
-  const store = Store.openExisting(dir);
+async function listTasks(dir: string) {
   try {
-    return store?.listTaskResults() ?? [];
-  } finally {
-    store?.close();
+    const store = Store.openExisting(dir);
+    try {
+      return store?.listTaskResults() ?? [];
+    } finally {
+      store?.close();
+    }
+  } catch (err) {
+    // A damaged store (loadStored has said so): the task results' JSON files are the record.
+    if (!(err instanceof DamagedStoreError) && !isDamaged(err)) throw err;
+    return (await loadTaskResults(dir)).map((t) => ({ id: t.id ?? "", task: t.task, model: t.model, created: stampToIso(t.id ?? "") }));
   }
 }
 
@@ -27,21 +35,17 @@ export function lsCommand(): Command {
         process.stdout.write(JSON.stringify(runs.map(({ runs: _r, ...rest }) => rest)) + "\n");
         return;
       }
-      const tasks = listTasks(dir);
+      const tasks = await listTasks(dir);
       if (runs.length === 0 && tasks.length === 0) {
         process.stdout.write(`no runs in ${dir}\n`);
         return;
       }
-      if (tasks.length > 0) {
-        const taskTable = table(["id", "task", "model", "created"], tasks.map((t) => [t.id, t.task, t.model, t.created.slice(0, 19)]));
-        process.stdout.write(`downstream tasks:\n${taskTable}\n${runs.length ? "\n" : ""}`);
-        if (runs.length === 0) return;
-      }
+      // The measurements first, then the downstream task results (docs/report.md).
       const rows = runs.map((r) => [
         r.id,
         r.status,
-        r.model,
-        targetLabel(r),
+        abbreviate(r.model, 60),
+        abbreviate(targetLabel(r), 60),
         r.protocol,
         String(r.settings?.temperature ?? "—"),
         r.progress.planned ? `${r.progress.steps}/${r.progress.planned}` : String(r.progress.steps),
@@ -49,8 +53,12 @@ export function lsCommand(): Command {
         fmt(r.metrics?.volatility),
         fmt(r.metrics?.leak),
         r.verdict?.type ?? "—",
-        r.error ?? "",
+        abbreviate(r.error ?? "", 200),
       ]);
-      process.stdout.write(table(["id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "leak", "verdict", "error"], rows) + "\n");
+      if (runs.length > 0) process.stdout.write(table(["id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "leak", "verdict", "error"], rows) + "\n");
+      if (tasks.length > 0) {
+        const taskTable = table(["id", "task", "model", "created"], tasks.map((t) => [t.id, t.task, abbreviate(t.model, 60), t.created.slice(0, 19)]));
+        process.stdout.write(`${runs.length ? "\n" : ""}downstream tasks:\n${taskTable}\n`);
+      }
     });
 }

@@ -11,6 +11,7 @@ import { taskCommand } from "./task.ts";
 import { analyzeCommand, adviseCommand } from "./analyze.ts";
 import { correctCommand } from "./correct.ts";
 import { exitCodeOf, reportError } from "./common.ts";
+import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 
 // `ptalign … | head` closes stdout early: that is the reader's choice, not an error worth a stack trace.
 process.stdout.on("error", (err: NodeJS.ErrnoException) => {
@@ -37,6 +38,16 @@ const program = new Command("ptalign")
   .addCommand(correctCommand());
 for (const cmd of program.commands) cmd.exitOverride();
 
+// Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or
+// be creatable as, a writable directory; `--out <file>` must lie in an existing directory.
+program.hook("preAction", (_program, command) => {
+  const out = command.options.find((o) => o.long === "--out");
+  const opts = command.opts<{ out?: string; save?: boolean; dryRun?: boolean; showPrompt?: boolean }>();
+  if (!out || opts.out === undefined || opts.save === false || opts.dryRun || opts.showPrompt) return;
+  if (out.flags.includes("<dir>")) checkWritableDir(opts.out);
+  else checkOutputFile(opts.out);
+});
+
 try {
   await program.parseAsync(process.argv);
 } catch (err) {
@@ -44,7 +55,8 @@ try {
     // --help and --version end here too, with exit code 0; usage errors are bad input (2).
     process.exitCode = err.exitCode === 0 ? 0 : 2;
   } else {
-    reportError(err);
-    process.exitCode = exitCodeOf(err);
+    const known = translate(err);
+    reportError(known);
+    process.exitCode = exitCodeOf(known);
   }
 }

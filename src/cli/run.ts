@@ -10,7 +10,7 @@ import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
 import { openRecorder } from "../store/recorder.ts";
 import { studyAction } from "./study.ts";
 import type { ProtocolName, Result, Run } from "../types.ts";
-import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
+import { abbreviate, fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
 import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 
@@ -144,17 +144,18 @@ export function summaryText(result: Result, file?: string): string {
     ["concentration", m.concentration, "mean_t max_i q_t(i)"],
     ["entropy_ratio", m.entropy_ratio, "mean_t H(q_t) / H(p)"],
     ["e_score", m.e_score, "1 - atvd"],
-    ["sample_tvd", m.sample_tvd, "TV(sample histogram, p)"],
-    ["chi2_p", m.chi2_p, `Pearson chi2 = ${fmt(m.chi2, 2)}`],
-    ["w1", m.w1, "Wasserstein-1 of samples vs p"],
+    ["sample_tvd", m.sample_tvd, m.sample_tvd === null ? "no samples (metrics: give --samples)" : "TV(sample histogram, p)"],
+    ["chi2_p", m.chi2_p, m.chi2 === null ? "no samples" : `Pearson chi2 = ${fmt(m.chi2, 2)}`],
+    ["w1", m.w1, m.sample_tvd === null ? "no samples" : m.w1 === null ? "support not numeric" : "Wasserstein-1 of samples vs p"],
     ["leak", m.leak, "mass outside the support"],
     ...(m.unparsed ? ([["unparsed", m.unparsed, "steps whose written answer could not be parsed (sample null)"]] as [string, number, string][]) : []),
     ...continuousRows(result.target, m),
   ];
   const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);
+  const temperature = result.settings?.temperature;
   return [
-    `model     ${result.model}`,
-    `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps, temperature ${String(result.settings?.temperature ?? "")}`,
+    `model     ${abbreviate(result.model)}`,
+    `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps${temperature === undefined ? "" : `, temperature ${String(temperature)}`}`,
     ...engineLine(result.settings?.engine),
     "",
     table(["metric", "value", "meaning"], rows.map(([k, val, meaning]) => [k, fmt(val), meaning])),

@@ -1,7 +1,9 @@
 // `ptalign run STUDY.yaml`: the study matrix, with a dry run, one progress bar and a summary table.
 import { SingleBar } from "cli-progress";
 import { RunError } from "../errors.ts";
-import { Store } from "../store/db.ts";
+import { join } from "node:path";
+import { DB_FILE, Store } from "../store/db.ts";
+import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
 import { loadStudy } from "../study/spec.ts";
 import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
@@ -23,7 +25,13 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
   if (flags.dryRun) {
     const store = Store.openExisting(flags.out);
     try {
-      const plan = planOf(study, store);
+      let plan: ReturnType<typeof planOf>;
+      try {
+        plan = planOf(study, store);
+      } catch (err) {
+        if (isDamaged(err)) throw new DamagedStoreError(join(flags.out, DB_FILE), err);
+        throw err;
+      }
       if (flags.json) {
         process.stdout.write(JSON.stringify({ study: study.name, cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
         return;

@@ -15,9 +15,10 @@ export interface SampleStats {
   counts: number[];
   /** Number of samples counted (null samples excluded). */
   n: number;
-  sample_tvd: number;
-  chi2: number;
-  chi2_p: number;
+  /** null when there are no samples (n = 0): no evidence either way, not a perfect fit. */
+  sample_tvd: number | null;
+  chi2: number | null;
+  chi2_p: number | null;
   w1: number | null;
 }
 
@@ -86,8 +87,8 @@ export function chiSquare(counts: readonly number[], p: readonly number[]): { ch
 /**
  * Sample statistics of drawn answers against the target. null samples (model output outside the support) are ignored
  * and not counted in n. A sample that is a string outside the support is a caller bug or a corrupt file: InputError.
- * With no samples the empirical distribution is undefined and is taken to be p: sample_tvd 0, chi2 0, chi2_p 1,
- * w1 0 on a numeric support (null otherwise) — "no evidence of misfit", and all JSON-safe numbers; check n.
+ * With no samples (n = 0) the empirical distribution is undefined: sample_tvd, chi2, chi2_p and w1 are null (a
+ * recorded P_token without samples, e.g. `metrics` without --samples, is no evidence of a fit).
  */
 export function sampleStats(target: Target, samples: readonly (string | null)[]): SampleStats {
   const index = new Map<string, number>();
@@ -102,8 +103,9 @@ export function sampleStats(target: Target, samples: readonly (string | null)[])
     counts[i]!++;
   }
   const n = counts.reduce((a, b) => a + b, 0);
+  if (n === 0) return { counts, n, sample_tvd: null, chi2: null, chi2_p: null, w1: null };
   const values = numericSupport(target.support);
-  const phat = n > 0 ? counts.map((c) => c / n) : [...target.probs];
+  const phat = counts.map((c) => c / n);
   const { chi2, chi2_p } = chiSquare(counts, target.probs);
   return {
     counts,

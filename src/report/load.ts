@@ -6,7 +6,8 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { summarise } from "../run.ts";
 import { InputError } from "../errors.ts";
-import { recordToResult, Store, type RunStatus } from "../store/db.ts";
+import { DB_FILE, recordToResult, Store, type RunStatus } from "../store/db.ts";
+import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import type { Result } from "../types.ts";
 
 export interface StoredRun extends Result {
@@ -32,22 +33,31 @@ export function assertResultsDir(dir: string): void {
 export async function loadStored(dir: string, opts: { withSteps?: boolean } = {}): Promise<StoredRun[]> {
   const withSteps = opts.withSteps ?? true;
   const out: StoredRun[] = [];
-  const store = Store.openExisting(dir);
   const known = new Set<string>();
-  if (store) {
-    try {
-      for (const rec of store.listRuns()) {
-        known.add(rec.id);
-        const full = withSteps ? recordToResult(store, rec) : { ...recordToResult(store, rec), runs: [] };
-        const steps = withSteps ? full.runs.reduce((n, r) => n + r.steps.length, 0) : store.stepCounts(rec.id).reduce((a, b) => a + b, 0);
-        const planned = typeof rec.settings.steps === "number" && typeof rec.settings.runs === "number" ? rec.settings.steps * rec.settings.runs : null;
-        const run: StoredRun = { ...full, created: rec.created, progress: { steps, planned } };
-        if (!run.metrics && withSteps) fillPartial(run);
-        out.push(run);
+  try {
+    const store = Store.openExisting(dir);
+    if (store) {
+      try {
+        for (const rec of store.listRuns()) {
+          known.add(rec.id);
+          const full = withSteps ? recordToResult(store, rec) : { ...recordToResult(store, rec), runs: [] };
+          const steps = withSteps ? full.runs.reduce((n, r) => n + r.steps.length, 0) : store.stepCounts(rec.id).reduce((a, b) => a + b, 0);
+          const planned = typeof rec.settings.steps === "number" && typeof rec.settings.runs === "number" ? rec.settings.steps * rec.settings.runs : null;
+          const run: StoredRun = { ...full, created: rec.created, progress: { steps, planned } };
+          if (!run.metrics && withSteps) fillPartial(run);
+          out.push(run);
+        }
+      } finally {
+        store.close();
       }
-    } finally {
-      store.close();
     }
+  } catch (err) {
+    // A damaged store: say which file and what to do, and read the result JSON files (every finished run has one).
+    if (!isDamaged(err) && !(err instanceof DamagedStoreError)) throw err;
+    const damaged = err instanceof DamagedStoreError ? err : new DamagedStoreError(join(dir, DB_FILE), err);
+    warnOnce(`ptalign: warning: ${damaged.message}; showing the runs of ${join(dir, "runs")}/*.json\n`);
+    out.length = 0;
+    known.clear();
   }
   let names: string[] = [];
   try {
@@ -71,8 +81,16 @@ export async function loadStored(dir: string, opts: { withSteps?: boolean } = {}
   return out.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id.localeCompare(b.id)));
 }
 
+const warned = new Set<string>();
+/** `view` reloads every few seconds: the warning goes out once per process. */
+function warnOnce(line: string): void {
+  if (warned.has(line)) return;
+  warned.add(line);
+  process.stderr.write(line);
+}
+
 /** `20261129-014500-...` → `2026-11-29T01:45:00`: sorts with the store's ISO times. */
-const stampToIso = (id: string) => {
+export const stampToIso = (id: string) => {
   const m = /^(\d{4})(\d{2})(\d{2})-(\d{2})(\d{2})(\d{2})/.exec(id);
   return m ? `${m[1]}-${m[2]}-${m[3]}T${m[4]}:${m[5]}:${m[6]}` : "";
 };

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Store } from "../store/db.ts";
+import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { buildReport } from "./html.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 import { loadStored } from "./load.ts";
@@ -24,12 +25,18 @@ export interface Viewer {
 export const LOOPBACK = "127.0.0.1";
 
 function storeVersion(dir: string): string {
-  const store = Store.openExisting(dir);
-  if (!store) return "empty";
   try {
-    return store.version();
-  } finally {
-    store.close();
+    const store = Store.openExisting(dir);
+    if (!store) return "empty";
+    try {
+      return store.version();
+    } finally {
+      store.close();
+    }
+  } catch (err) {
+    // A damaged store: the page shows runs/*.json (loadStored says why on stderr), which do not change under it.
+    if (err instanceof DamagedStoreError || isDamaged(err)) return "damaged";
+    throw err;
   }
 }
 

@@ -3,9 +3,12 @@
 // stored twice (a resumed run that recomputes a step overwrites it with the same values). docs/report.md describes
 // the schema.
 
-import { existsSync, mkdirSync } from "node:fs";
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { InputError } from "../errors.ts";
+import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
 
 export const DB_FILE = "ptalign.db";
@@ -111,8 +114,11 @@ export class Store {
   readonly db: Database.Database;
   private readonly insertStep: Database.Statement;
 
-  private constructor(readonly path: string, readonly: boolean) {
-    this.db = new Database(path, { readonly, fileMustExist: readonly, timeout: 10_000 });
+  /** A private copy this store reads (see openExisting); removed on close. */
+  private copyDir: string | undefined;
+
+  private constructor(readonly path: string, readonly: boolean, dbPath = path) {
+    this.db = new Database(dbPath, { readonly, fileMustExist: readonly, timeout: 10_000 });
     if (!readonly) {
       this.db.pragma("journal_mode = WAL");
       this.db.pragma("synchronous = NORMAL");
@@ -129,25 +135,70 @@ export class Store {
         );
   }
 
-  /** Opens (creating if needed) DIR/ptalign.db. */
+  /** Opens (creating if needed) DIR/ptalign.db for writing; a directory that cannot be written, or a damaged store, is an InputError. */
   static open(dir: string): Store {
-    mkdirSync(dir, { recursive: true });
-    return new Store(join(dir, DB_FILE), false);
-  }
-
-  /** Opens DIR/ptalign.db for reading, or returns undefined when the directory has no store yet. */
-  static openExisting(dir: string): Store | undefined {
-    if (!existsSync(join(dir, DB_FILE))) return undefined;
+    ensureWritableDir(dir);
+    const file = join(dir, DB_FILE);
     try {
-      return new Store(join(dir, DB_FILE), true);
+      return new Store(file, false);
     } catch (err) {
-      if ((err as { code?: string }).code === "SQLITE_CANTOPEN") return undefined;
+      if (isDamaged(err)) throw new DamagedStoreError(file, err);
+      const c = (err as { code?: string }).code;
+      if (c === "SQLITE_READONLY" || c === "SQLITE_CANTOPEN" || c?.startsWith("SQLITE_READONLY_")) {
+        throw new InputError(`${file} cannot be written (${c}): choose another --out, or copy the results directory somewhere you can write`);
+      }
       throw err;
     }
   }
 
+  /**
+   * Opens DIR/ptalign.db for reading, or returns undefined when the directory has no store yet. A reader never
+   * writes: where SQLite cannot read a WAL database in place without write access (a read-only copy, another user's
+   * results), it reads a private copy of the database and its WAL instead. A damaged file is a DamagedStoreError.
+   */
+  static openExisting(dir: string): Store | undefined {
+    const file = join(dir, DB_FILE);
+    if (!existsSync(file)) return undefined;
+    let store: Store | undefined;
+    try {
+      store = new Store(file, true);
+      store.probe();
+      return store;
+    } catch (err) {
+      store?.close();
+      if (isDamaged(err)) throw new DamagedStoreError(file, err);
+      const c = (err as { code?: string }).code ?? "";
+      if (c === "SQLITE_CANTOPEN" && !existsSync(file)) return undefined;
+      if (!c.startsWith("SQLITE_READONLY") && !c.startsWith("SQLITE_CANTOPEN")) throw err;
+    }
+    return Store.readCopy(file);
+  }
+
+  private static readCopy(file: string): Store {
+    const copyDir = mkdtempSync(join(tmpdir(), "ptalign-read-"));
+    try {
+      for (const suffix of ["", "-wal"]) if (existsSync(file + suffix)) copyFileSync(file + suffix, join(copyDir, DB_FILE + suffix));
+      const store = new Store(file, true, join(copyDir, DB_FILE));
+      store.copyDir = copyDir;
+      store.probe();
+      return store;
+    } catch (err) {
+      rmSync(copyDir, { recursive: true, force: true });
+      if (isDamaged(err)) throw new DamagedStoreError(file, err);
+      const c = (err as { code?: string }).code;
+      if (c === "EACCES" || c === "EPERM") throw new InputError(`cannot read ${file} (${c}): ask its owner for read access, or copy the results directory`);
+      throw err;
+    }
+  }
+
+  /** Reads the schema: a junk header shows here (a damaged page deeper in shows when it is read; readers catch it). */
+  private probe(): void {
+    this.db.prepare("SELECT count(*) FROM sqlite_master").get();
+  }
+
   close(): void {
-    this.db.close();
+    if (this.db.open) this.db.close();
+    if (this.copyDir) rmSync(this.copyDir, { recursive: true, force: true });
   }
 
   /** Creates the run row (status running) if it does not exist yet; an existing row is marked running again. */

@@ -5,7 +5,7 @@
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import { z } from "zod";
 import { parseSimSpec } from "../backends/index.ts";
 import type { OpenAIOptions } from "../backends/openai.ts";
@@ -93,7 +93,16 @@ export function parseStudy(text: string, file: string): Study {
     const line = yamlError.linePos?.[0]?.line ?? lines.linePos(yamlError.pos[0]).line;
     throw new InputError(`${file}:${line}: invalid YAML: ${yamlError.message.split("\n")[0]!.replace(/ at line \d+, column \d+:?$/, "")}`);
   }
-  const data: unknown = doc.toJS();
+  let data: unknown;
+  try {
+    data = doc.toJS();
+  } catch (err) {
+    // yaml refuses aliases that expand past its limit (a "billion laughs" file): a study error, at the first alias.
+    if (!(err instanceof ReferenceError) || !/alias/i.test(err.message)) throw err;
+    let first: number | undefined;
+    visit(doc, { Alias: (_key, node) => { first = node.range?.[0]; return visit.BREAK; } });
+    throw new InputError(`${at(first)}: YAML aliases expand too much (${err.message}): write the values out instead of nesting aliases`);
+  }
   if (data === null || typeof data !== "object" || Array.isArray(data)) {
     throw new InputError(`${file}:1: a study is a map with the keys ${KNOWN_KEYS} (see docs/study.md)`);
   }

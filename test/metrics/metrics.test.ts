@@ -172,7 +172,7 @@ describe("sampleStats", () => {
     assert.deepEqual(s.counts, [14, 6, 10, 10]);
     assert.equal(s.n, 40);
     near(s.chi2, 3.2);
-    nearRel(s.chi2_p, 0.3618, 1e-4);
+    nearRel(s.chi2_p!, 0.3618, 1e-4);
     // p̂ = [.35,.15,.25,.25]: TV = ½(.1 + .1) = .1
     near(s.sample_tvd, 0.1);
     // CDFs at 1,2,3: p̂ .35,.5,.75 vs p .25,.5,.75 → |.1|·1 + 0 + 0 = .1
@@ -189,7 +189,7 @@ describe("sampleStats", () => {
     near(s.sample_tvd, 0.25);
     // E = [2,1,1]: (1−2)²/2 + (2−1)²/1 + 0 = 1.5; df 2 → p = e^(−.75) = 0.4723666
     near(s.chi2, 1.5);
-    nearRel(s.chi2_p, Math.exp(-0.75), 1e-9);
+    nearRel(s.chi2_p!, Math.exp(-0.75), 1e-9);
     // The same target listed 5, 0, 2 gives the same w1.
     const shuffled: Target = { support: ["5", "0", "2"], probs: [0.25, 0.5, 0.25] };
     near(sampleStats(shuffled, ["0", "2", "2", "5"]).w1, 0.5);
@@ -220,7 +220,7 @@ describe("sampleStats", () => {
     assert.equal(ok.chi2, 0);
     assert.equal(ok.chi2_p, 1);
     // counts [3,1,0], n = 4, E = [2,2]: (1 + 1)/2 = 1; df 1 → p = P(χ²₁ ≥ 1) = 0.3173105
-    nearRel(sampleStats(t, ["a", "a", "a", "b"]).chi2_p, 0.31731050786291115, 1e-9);
+    nearRel(sampleStats(t, ["a", "a", "a", "b"]).chi2_p!, 0.31731050786291115, 1e-9);
     // A sample on c (p = 0) is impossible under the target.
     const bad = sampleStats(t, ["a", "c"]);
     assert.equal(bad.chi2, CHI2_INFINITE);
@@ -238,9 +238,9 @@ describe("sampleStats", () => {
     assert.equal(s.chi2_p, 1);
   });
 
-  it("no samples: p̂ is taken to be p", () => {
-    assert.deepEqual(sampleStats(U4, [null, null]), { counts: [0, 0, 0, 0], n: 0, sample_tvd: 0, chi2: 0, chi2_p: 1, w1: 0 });
-    assert.equal(sampleStats(HALF, []).w1, null);
+  it("no samples: the sample statistics are null, not a perfect fit", () => {
+    assert.deepEqual(sampleStats(U4, [null, null]), { counts: [0, 0, 0, 0], n: 0, sample_tvd: null, chi2: null, chi2_p: null, w1: null });
+    assert.deepEqual(sampleStats(HALF, []), { counts: [0, 0], n: 0, sample_tvd: null, chi2: null, chi2_p: null, w1: null });
   });
 
   it("a sample outside the support is an error", () => {
@@ -274,7 +274,7 @@ describe("computeMetrics (runs)", () => {
     near(m.sample_tvd, 1 / 6);
     // E = [1.5,1.5]: (.25 + .25)/1.5 = 1/3; df 1 → P(χ²₁ ≥ 1/3) = 2(1 − Φ(0.57735)) = 0.5637029
     near(m.chi2, 1 / 3);
-    nearRel(m.chi2_p, 0.5637028616507731, 1e-9);
+    nearRel(m.chi2_p!, 0.5637028616507731, 1e-9);
     assert.equal(m.w1, null); // answers "a", "b" are not numbers
   });
 
