@@ -27,6 +27,25 @@ export interface Correction {
   /** Token models: the bias as the APIs take it (`logit_bias`: token id → bias), on each answer's first distinguishing token. */
   logit_bias?: Record<string, number>;
   note: string;
+  /** false when the re-run's metrics equal the first measurement's: the bias did nothing (see `warning`). */
+  changed: boolean;
+  /** Set when the correction changed nothing, or was not needed. */
+  warning?: string;
+}
+
+type Summary = Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">;
+
+/**
+ * Whether the correction did anything: a bias that leaves every metric where it was (to 1e-9) acted on tokens that
+ * carry none of the answers' mass, and must not pass for a correction.
+ */
+export function correctionEffect(before: Summary, after: Summary, bias: Record<string, number>, goal: number): { changed: boolean; warning?: string } {
+  const same = (["atvd", "marginal_tvd", "volatility"] as const).every((k) => Math.abs(before[k] - after[k]) <= 1e-9);
+  if (!same) return { changed: true };
+  if (Object.values(bias).every((b) => b === 0)) {
+    return { changed: false, warning: before.marginal_tvd < goal ? `no correction needed: marginal_tvd ${before.marginal_tvd.toPrecision(3)} is already below ${goal}` : "no bias was found that lowers marginal_tvd: the correction changed nothing" };
+  }
+  return { changed: false, warning: "the correction changed nothing: the biased tokens carry none of the answers' probability (check the answers' tokenisation with --show-prompt); do not deploy this bias" };
 }
 
 const pick = (m: Pick<Metrics, "atvd" | "marginal_tvd" | "volatility">) => ({ atvd: m.atvd, marginal_tvd: m.marginal_tvd, volatility: m.volatility });
@@ -70,8 +89,9 @@ export async function correctBias(req: RunRequest, opts: { maxIterations?: numbe
       iterations,
       before: { atvd: first.atvd, marginal_tvd: first.marginal_tvd, volatility: first.volatility },
       after: pick(result.metrics),
+      ...correctionEffect(first, result.metrics, best!.bias, goal),
       result,
-      note: "token models: each answer's bias is put on its first distinguishing token (docs/metrics.md, \"Correction\"); sim models: on q directly",
+      note: "token models: each answer's bias is put on the first distinguishing token of every spelling of it (docs/metrics.md, \"Correction\"); sim models: on q directly",
     };
   } finally {
     await closeModel(model);

@@ -55,6 +55,7 @@ export function correctCommand(): Command {
         const id = newRunId(flags.model);
         await saveResult(flags.out, { ...c.result, id });
       }
+      if (c.warning) process.stderr.write(`ptalign: warning: ${c.warning}\n`);
       if (flags.json) {
         const { result: _r, ...rest } = c;
         process.stdout.write(JSON.stringify(rest) + "\n");

@@ -1,4 +1,5 @@
-export { runTokenProtocol, runSeed, answerTokenBias, type RunSettings, type StepListener } from "./tokens.ts";
+export { runTokenProtocol, runSeed, type RunSettings, type StepListener } from "./tokens.ts";
+export { answerTokenBias, allSpellings } from "./bias.ts";
 export { runSimProtocol } from "./sim.ts";
 export { DEFAULT_TEMPLATE, DELIMITER, SEPARATOR, PREFILL_MARKER, loadTemplate, renderPrompt, type PromptValues } from "./prompt.ts";
 export { runTextProtocol, checkTextSettings } from "./text.ts";

@@ -5,6 +5,7 @@ import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rn
 import { argmaxToken, assertExpressible, optionTexts, sampleToken, scoreOptions, shortestSpelling } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
+import { answerTokenBias } from "./bias.ts";
 import type { PromptParts } from "../backends/types.ts";
 import { DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, defaultAnswerParser, type AnswerParser } from "./answers.ts";
 
@@ -192,25 +193,4 @@ async function generateUntilDelimiter(c: RunContext, context: number[], written:
     written += c.backend.vocab.bytes(token);
   }
   return { written, ended: false, delimited: written.includes(DELIMITER) };
-}
-
-/**
- * Per-answer bias → per-token bias: each answer's bias goes on its first distinguishing token, the first token of its
- * shortest spelling (separator + answer + delimiter) that no other answer's spelling shares at that position with the
- * same tokens before it ("1" vs "10": "▁1" is shared, so "1" gets "," and "10" gets "0"). The bias is context-free, as
- * the APIs apply it; biases landing on the same token add up.
- */
-export function answerTokenBias(backend: TokenBackend, support: readonly string[], texts: readonly string[], bias: Record<string, number>): Map<number, number> {
-  const spellings = texts.map((t) => shortestSpelling(backend.vocab, t) ?? []);
-  const out = new Map<number, number>();
-  support.forEach((answer, i) => {
-    const b = bias[answer];
-    if (b === undefined || b === 0) return;
-    const s = spellings[i]!;
-    let j = 0;
-    while (j < s.length - 1 && spellings.some((o, k) => k !== i && o.length > j && o.slice(0, j + 1).every((tok, m) => tok === s[m]))) j++;
-    const token = s[j];
-    if (token !== undefined) out.set(token, (out.get(token) ?? 0) + b);
-  });
-  return out;
 }

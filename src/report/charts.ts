@@ -6,6 +6,7 @@ import * as vega from "vega";
 import * as vl from "vega-lite";
 import { DEFAULT_THRESHOLDS, type Thresholds } from "../classify/index.ts";
 import { tv } from "../metrics/index.ts";
+import { numericSupport } from "../metrics/samples.ts";
 import type { Result } from "../types.ts";
 
 type Spec = vl.TopLevelSpec;
@@ -31,35 +32,100 @@ const truncate = (s: string, n = 24) => (s.length > n ? `${s.slice(0, n - 1)}…
 /** Longest run drawn step by step in the heatmap (a longer one shows its first HEATMAP_MAX_STEPS steps). */
 export const HEATMAP_MAX_STEPS = 300;
 
+/** Rows the heatmap and the histogram draw at most: a wider support is binned or cut to its top answers (supportRows). */
+export const MAX_ROWS = 40;
+
+/** How the support is drawn: one row per answer, or per group of answers (each row's probability is its group's sum). */
+export interface SupportRows {
+  labels: string[];
+  /** Support indices of each row. */
+  groups: number[][];
+  /** Row of each support index. */
+  rowOf: number[];
+  /** What the chart says about the grouping (null when every answer has its own row). */
+  note: string | null;
+}
+
+/**
+ * Up to MAX_ROWS answers, one row each. A wider numeric support (uniform(1,1000)) is cut into MAX_ROWS bins of
+ * consecutive values (in numeric order, equal numbers of answers), so the shape of P_token and P_task stays visible;
+ * a wider non-numeric support shows its MAX_ROWS − 1 most probable answers (by the largest of P_task, mean P_token
+ * and sample frequency) and sums the rest in one "other" row.
+ */
+export function supportRows(r: Result): SupportRows {
+  const support = r.target.support;
+  const K = support.length;
+  const rowsFrom = (groups: number[][], labels: string[], note: string | null): SupportRows => {
+    const rowOf = new Array<number>(K).fill(0);
+    groups.forEach((g, row) => g.forEach((i) => (rowOf[i] = row)));
+    return { labels, groups, rowOf, note };
+  };
+  if (K <= MAX_ROWS) return rowsFrom(support.map((_, i) => [i]), [...support], null);
+  const values = numericSupport(support);
+  if (values) {
+    const order = support.map((_, i) => i).sort((i, j) => values[i]! - values[j]!);
+    const per = Math.ceil(K / MAX_ROWS);
+    const groups: number[][] = [];
+    for (let s = 0; s < K; s += per) groups.push(order.slice(s, s + per));
+    const labels = groups.map((g) => (g.length === 1 ? support[g[0]!]! : `${support[g[0]!]}–${support[g.at(-1)!]}`));
+    return rowsFrom(groups, labels, `binned: ${per} answers per row, summed`);
+  }
+  // An answer's weight: the largest probability it has anywhere (P_task or any step), so a spike at one step shows.
+  const score = [...r.target.probs];
+  for (const run of r.runs) for (const s of run.steps) s.ptoken.forEach((q, i) => (score[i] = Math.max(score[i]!, q)));
+  const order = support.map((_, i) => i).sort((i, j) => score[j]! - score[i]! || i - j);
+  const top = order.slice(0, MAX_ROWS - 1).sort((i, j) => i - j);
+  const rest = order.slice(MAX_ROWS - 1).sort((i, j) => i - j);
+  const labels = [...top.map((i) => support[i]!), `other (${rest.length} answers)`];
+  return rowsFrom([...top.map((i) => [i]), rest], labels, `top ${top.length} of ${K} answers, the rest summed`);
+}
+
+const sumOf = (probs: readonly number[], group: readonly number[]) => group.reduce((s, i) => s + (probs[i] ?? 0), 0);
+
+/** A probability as the heatmap prints it: two decimals, but never a small value rounded up (0.005 stays "0.005"). */
+export function probLabel(p: number): string {
+  if (p === 0) return "0";
+  if (p < 0.01) return Number(p.toPrecision(1)).toString();
+  return p.toFixed(2);
+}
+
 /** P_token per step of one run as a heatmap over the support (answer × step), the sample drawn marked, P_task beside. */
 export function heatmapSpec(r: Result, runIndex = 0): Spec {
   const full = r.runs[runIndex];
   const cut = full && full.steps.length > HEATMAP_MAX_STEPS;
   const run = full && cut ? { ...full, steps: full.steps.slice(0, HEATMAP_MAX_STEPS) } : full;
-  const support = r.target.support;
-  const cells = (run?.steps ?? []).flatMap((s) => support.map((a, i) => ({ t: s.t, answer: a, p: s.ptoken[i] ?? 0 })));
-  const samples = (run?.steps ?? []).filter((s) => s.sample !== null).map((s) => ({ t: s.t, answer: s.sample }));
+  const rows = supportRows(r);
+  const index = new Map(r.target.support.map((a, i) => [a, i]));
+  const cells = (run?.steps ?? []).flatMap((s) => rows.labels.map((a, row) => ({ t: s.t, answer: a, p: sumOf(s.ptoken, rows.groups[row]!) })));
+  const samples = (run?.steps ?? []).filter((s) => s.sample !== null && index.has(s.sample)).map((s) => ({ t: s.t, answer: rows.labels[rows.rowOf[index.get(s.sample!)!]!]!, mark: "sample drawn" }));
   const steps = run?.steps.length ?? 0;
   const cell = Math.max(2, Math.min(11, Math.floor(330 / Math.max(1, steps))));
-  const rowH = Math.max(8, Math.min(22, Math.floor(220 / support.length)));
-  const y = { field: "answer", type: "nominal" as const, sort: support, title: "answer", axis: { labelLimit: 90 } };
+  const rowH = Math.max(11, Math.min(22, Math.floor(220 / rows.labels.length)));
+  // The order comes from the scale's domain, not from `sort: [...]`: Vega-Lite compiles a sort list into one nested
+  // expression per answer, which overflows Vega's expression parser on a wide support.
+  const y = { field: "answer", type: "nominal" as const, sort: null, scale: { domain: rows.labels }, title: rows.note ? `answer (${rows.note})` : "answer", axis: { labelLimit: 90 } };
   const color = { field: "p", type: "quantitative" as const, title: "probability", scale: { domain: [0, 1], scheme: "blues" } };
   return {
     hconcat: [
       {
         title: { text: `P_token per step (run ${runIndex + 1}, seed ${run?.seed ?? "—"}${cut ? `, first ${HEATMAP_MAX_STEPS} of ${full.steps.length} steps` : ""})`, fontSize: 12 },
         width: cell * Math.max(1, steps),
-        height: rowH * support.length,
+        height: rowH * rows.labels.length,
         layer: [
           { name: "heat", data: { values: cells }, mark: { type: "rect" }, encoding: { x: { field: "t", type: "ordinal", title: "step", axis: { labelOverlap: true, labelAngle: 0 } }, y, color } },
-          { name: "drawn", data: { values: samples }, mark: { type: "point", shape: "circle", size: Math.min(30, cell * 2), color: "#e6550d", filled: true }, encoding: { x: { field: "t", type: "ordinal" }, y } },
+          {
+            name: "drawn",
+            data: { values: samples },
+            mark: { type: "point", shape: "circle", size: Math.min(30, cell * 2), color: "#e6550d", filled: true },
+            encoding: { x: { field: "t", type: "ordinal" }, y, shape: { field: "mark", type: "nominal", title: null, scale: { domain: ["sample drawn"], range: ["circle"] }, legend: { orient: "bottom", symbolFillColor: "#e6550d", symbolStrokeColor: "#e6550d" } } },
+          },
         ],
       },
       {
         title: { text: "P_task", fontSize: 12 },
-        width: 28,
-        height: rowH * support.length,
-        data: { values: support.map((a, i) => ({ answer: a, p: r.target.probs[i] ?? 0, label: (r.target.probs[i] ?? 0).toFixed(2) })) },
+        width: 34,
+        height: rowH * rows.labels.length,
+        data: { values: rows.labels.map((a, row) => { const p = sumOf(r.target.probs, rows.groups[row]!); return { answer: a, p, label: probLabel(p) }; }) },
         layer: [
           { name: "task", mark: "rect", encoding: { y: { ...y, axis: null }, color } },
           { mark: { type: "text", fontSize: 9 }, encoding: { y: { ...y, axis: null }, text: { field: "label" }, color: { condition: { test: "datum.p > 0.5", value: "white" }, value: "black" } } },
@@ -104,26 +170,30 @@ export function tvSpec(r: Result): Spec {
   } as Spec;
 }
 
-/** Pooled sample frequencies against P_task. */
+/** Pooled sample frequencies against P_task (a wide support grouped as in the heatmap, supportRows). */
 export function histogramSpec(r: Result): Spec {
-  const counts = new Map<string, number>();
+  const rows = supportRows(r);
+  const index = new Map(r.target.support.map((a, i) => [a, i]));
+  const counts = new Array<number>(rows.labels.length).fill(0);
   let n = 0;
   for (const run of r.runs)
     for (const s of run.steps) {
-      if (s.sample === null) continue;
-      counts.set(s.sample, (counts.get(s.sample) ?? 0) + 1);
+      const i = s.sample === null ? undefined : index.get(s.sample);
+      if (i === undefined) continue;
+      counts[rows.rowOf[i]!]!++;
       n++;
     }
-  const values = r.target.support.map((a, i) => ({ answer: a, samples: n > 0 ? (counts.get(a) ?? 0) / n : 0, p_task: r.target.probs[i] ?? 0 }));
-  const x = { field: "answer", type: "nominal" as const, sort: r.target.support, title: "answer", axis: { labelAngle: 0, labelLimit: 80 } };
+  const values = rows.labels.map((a, row) => ({ answer: a, samples: n > 0 ? counts[row]! / n : 0, p_task: sumOf(r.target.probs, rows.groups[row]!) }));
+  const x = { field: "answer", type: "nominal" as const, sort: null, scale: { domain: rows.labels }, title: rows.note ? `answer (${rows.note})` : "answer", axis: { labelAngle: rows.labels.length > 12 ? -60 : 0, labelLimit: 80, labelOverlap: true } };
+  const legend = { scale: { domain: ["samples (frequency)", "P_task"], range: ["#9ecae1", "#08306b"] }, title: null, legend: { orient: "top" as const, symbolType: "square" } };
   return {
     title: { text: `samples (n = ${n}) vs P_task`, fontSize: 12 },
-    width: Math.max(160, Math.min(360, 28 * r.target.support.length)),
+    width: Math.max(160, Math.min(360, 28 * rows.labels.length)),
     height: 170,
     data: { values },
     layer: [
-      { name: "hist", mark: { type: "bar", color: "#9ecae1" }, encoding: { x, y: { field: "samples", type: "quantitative", title: "frequency" } } },
-      { name: "ptask", mark: { type: "tick", color: "#08306b", thickness: 2.5 }, encoding: { x, y: { field: "p_task", type: "quantitative" } } },
+      { name: "hist", mark: { type: "bar" }, encoding: { x, y: { field: "samples", type: "quantitative", title: "frequency" }, color: { datum: "samples (frequency)", ...legend } } },
+      { name: "ptask", mark: { type: "tick", thickness: 2.5 }, encoding: { x, y: { field: "p_task", type: "quantitative" }, color: { datum: "P_task", ...legend } } },
     ],
   } as Spec;
 }

@@ -38,11 +38,11 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const th = opts.thresholds ?? DEFAULT_THRESHOLDS;
   const runs = all.filter((r) => r.runs.some((x) => x.steps.length > 0) || r.status === "failed");
   const measured = runs.filter((r) => r.metrics && r.verdict);
-  const multiTarget = new Set(measured.map((r) => targetLabel(r))).size > 1;
+  const name = targetNames(all);
   const points: MapPoint[] = measured.map((r) => ({
-    label: `${r.model} · ${targetLabel(r)} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
-    model: multiTarget ? r.model : r.model,
-    target: targetLabel(r),
+    label: `${short(r.model, 80)} · ${short(name(r), 80)} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
+    model: r.model,
+    target: short(name(r), 60),
     verdict: r.status === "done" ? r.verdict!.type : "running",
     atvd: r.metrics!.atvd,
     volatility: r.metrics!.volatility,
@@ -54,7 +54,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const scatter = points.length > 0 ? await renderSvg(scatterSpec(points, th)) : "";
 
   const sections: string[] = [];
-  for (const r of runs) sections.push(await runSection(r));
+  for (const r of runs) sections.push(await runSection(r, name));
 
   const done = runs.filter((r) => r.status === "done").length;
   const running = runs.filter((r) => r.status === "running").length;
@@ -81,7 +81,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 </header>
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
 ${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
-${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs)}</div></section>` : ""}
+${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs, name)}</div></section>` : ""}
 ${await taskReportSection(opts.tasks ?? [])}
 ${sections.join("\n")}
 <script>${script}</script>
@@ -98,7 +98,27 @@ function verdictBadge(r: StoredRun): string {
   return `<span class="badge" style="background:${VERDICT_COLORS[type] ?? "#777"}">${esc(text)}</span>`;
 }
 
-function comparisonTable(runs: StoredRun[]): string {
+/** A long text (a 10,000-answer target, a huge model name) cut for the page; the cell's title carries more of it. */
+const short = (s: string, n: number) => (s.length > n ? `${s.slice(0, n - 1)}…` : s);
+const shortHtml = (s: string, n: number) => (s.length > n ? `<span title="${esc(short(s, 2000))}">${esc(short(s, n))}</span>` : esc(s));
+
+/**
+ * One name per distinct P_task: equal targets written differently (a study's "extreme", a run's
+ * {1:0.1,2:0.7,3:0.1,4:0.1}) are one target, named by the shortest of their labels.
+ */
+export function targetNames(runs: readonly StoredRun[]): (r: StoredRun) => string {
+  const key = (r: StoredRun) => JSON.stringify([r.target.support, r.target.probs.map((p) => Math.round(p * 1e9))]);
+  const best = new Map<string, string>();
+  for (const r of runs) {
+    const k = key(r);
+    const label = targetLabel(r);
+    const cur = best.get(k);
+    if (cur === undefined || label.length < cur.length || (label.length === cur.length && label < cur)) best.set(k, label);
+  }
+  return (r) => best.get(key(r)) ?? targetLabel(r);
+}
+
+function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string): string {
   const head = ["model", "target", "protocol", "T", "seed", "runs × steps", "verdict", "atvd [95% CI]", "volatility [95% CI]", "concentration", "marginal_tvd", "e_score", "sample_tvd", "chi2_p", "leak", "status"];
   const cell = (text: string, sort: string | number | null | undefined, cls = "") => `<td${cls ? ` class="${cls}"` : ""} data-v="${esc(sort ?? "")}">${text}</td>`;
   const rows = runs.map((r) => {
@@ -107,8 +127,8 @@ function comparisonTable(runs: StoredRun[]): string {
     const s = runSettings(r);
     const steps = r.runs.reduce((n, x) => Math.max(n, x.steps.length), 0);
     return `<tr>${[
-      cell(`<a href="#${anchor(r)}">${esc(r.model)}</a>`, r.model),
-      cell(esc(targetLabel(r)), targetLabel(r)),
+      cell(`<a href="#${anchor(r)}">${shortHtml(r.model, 60)}</a>`, short(r.model, 200)),
+      cell(shortHtml(name(r), 60), short(name(r), 200)),
       cell(esc(r.protocol), r.protocol),
       cell(esc(s.temperature ?? "—"), s.temperature, "n"),
       cell(esc(s.seed ?? "—"), s.seed, "n"),
@@ -129,9 +149,9 @@ function comparisonTable(runs: StoredRun[]): string {
   return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th data-col="${i}" tabindex="0">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
 }
 
-async function runSection(r: StoredRun): Promise<string> {
+async function runSection(r: StoredRun, name: (r: StoredRun) => string): Promise<string> {
   const s = runSettings(r);
-  const title = `${esc(r.model)} <span class="on">on</span> ${esc(targetLabel(r))}`;
+  const title = `${shortHtml(r.model, 120)} <span class="on">on</span> ${shortHtml(name(r), 120)}${r.target.support.length > 12 ? ` <span class="on">(${r.target.support.length} answers)</span>` : ""}`;
   const sub = `${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
   const hasSteps = r.runs.some((x) => x.steps.length > 0);
   const charts = hasSteps
@@ -207,7 +227,7 @@ const CSS = `
 :root{--fg:#1b1f24;--muted:#5b6470;--line:#dde1e6;--bg:#fff;--alt:#f6f8fa}
 *{box-sizing:border-box}
 body{font:14px/1.45 system-ui,-apple-system,"Segoe UI",sans-serif;color:var(--fg);background:var(--bg);margin:0 auto;padding:16px 24px 48px;max-width:1500px}
-h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 2px}
+h1{font-size:22px;margin:0 0 4px} h2{font-size:16px;margin:0 0 2px;overflow-wrap:anywhere}
 .meta,.hint{color:var(--muted);margin:2px 0 6px;font-size:12.5px}
 section{margin:18px 0;padding-top:8px;border-top:1px solid var(--line)}
 .charts{display:flex;flex-wrap:wrap;gap:14px;align-items:flex-start}

@@ -17,19 +17,22 @@ describe("logit bias on the first distinguishing token", () => {
   });
   after(() => backend.close());
 
-  it("picks the token where an answer's spelling leaves the others' (\"1\" → \",\", \"10\" → \"0\", \"2\" → \"▁2\")", () => {
+  it("picks, in every spelling of an answer, the token where it leaves the others' (\"1\" → \",\", \"10\" → \"0\", \"2\" → \"▁2\" and, in ▁ + 2, \"2\")", () => {
     const texts = optionTexts(support, SEPARATOR, DELIMITER);
     const bias = answerTokenBias(backend, support, texts, { "1": 1, "2": 2, "10": 3 });
     const byText = Object.fromEntries([...bias].map(([tok, b]) => [backend.vocab.bytes(tok), b]));
-    assert.deepEqual(byText, { ",": 1, " 2": 2, "0": 3 });
+    assert.deepEqual(byText, { ",": 1, " 2": 2, "2": 2, "0": 3 });
   });
 
   it("multiplies the biased token's probability by exp(b) and renormalises over the vocabulary, before temperature", async () => {
     const texts = optionTexts(support, SEPARATOR, DELIMITER);
     const bias = answerTokenBias(backend, support, texts, { "2": Math.log(2) });
     const scored = await scoreOptions(backend, prompt, texts, { temperature: 1, prune: 0, bias });
-    // Root row ▁1 .5, ▁2 .2→.4, ▁5 .1, ▁ .1, x .1 over 1.2: " 2," = .4/1.2 + (.1/1.2)·.5 = .375
-    assert.ok(Math.abs(scored.raw[1]! - 0.375) < 1e-4, `P(2) = ${scored.raw[1]}`);
-    assert.ok(Math.abs(scored.raw[0]! - 0.23 / 1.2) < 1e-4, `P(1) = ${scored.raw[0]}`);
+    // Both spellings of " 2," carry the bias: root row ▁1 .5, ▁2 .2→.4, ▁5 .1, ▁ .1, x .1 over 1.2; after "▁" the row
+    // 1 .5, 2 .5→1 over 1.5. " 2," = .4/1.2 + (.1/1.2)·(1/1.5) = .38889
+    assert.ok(Math.abs(scored.raw[1]! - (0.4 / 1.2 + (0.1 / 1.2) * (1 / 1.5))) < 1e-4, `P(2) = ${scored.raw[1]}`);
+    // The bias is context-free: token "2" is biased wherever it follows, also after "▁1" (row , .4 0 .3 1 .2 2 .1→.2
+    // over 1.1) and after "1" (row , .6 2 .4→.8 over 1.4). " 1," = (.5/1.2)·(.4/1.1) + (.1/1.2)·(.5/1.5)·(.6/1.4)
+    assert.ok(Math.abs(scored.raw[0]! - ((0.5 / 1.2) * (0.4 / 1.1) + (0.1 / 1.2) * (0.5 / 1.5) * (0.6 / 1.4))) < 1e-4, `P(1) = ${scored.raw[0]}`);
   });
 });
