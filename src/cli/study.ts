@@ -7,7 +7,7 @@ import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
 import { loadStudy } from "../study/spec.ts";
 import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
-import { fmt, table } from "./common.ts";
+import { abbreviate, fmt, table } from "./common.ts";
 import { remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
 
 export interface StudyFlags extends Partial<RemoteFlags> {
@@ -16,7 +16,7 @@ export interface StudyFlags extends Partial<RemoteFlags> {
   dryRun?: boolean;
 }
 
-const cellLabel = (c: Cell) => `${c.model.spec} × ${c.target.label}`;
+const cellLabel = (c: Cell) => `${abbreviate(c.model.spec, 60)} × ${abbreviate(c.target.label, 60)}`;
 
 export async function studyAction(file: string, flags: StudyFlags): Promise<void> {
   const study = await loadStudy(file);
@@ -49,6 +49,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
     outcomes = await runStudy(study, flags.out, {
       onPlan: (steps) => bar.start(steps),
       onCellStart: (cell) => bar.current(cellLabel(cell)),
+      onWait: (n) => bar.log(`ptalign: ${n} cell${n === 1 ? " is" : "s are"} being measured by another process; waiting for ${n === 1 ? "it" : "them"} (taken as stored when done)\n`),
       onStep: () => bar.tick(),
       onCellEnd: (o) => {
         if (o.status === "failed") bar.log(`ptalign: cell ${o.cell.index} (${cellLabel(o.cell)}, ${o.cell.protocol}, T=${o.cell.temperature}, seed ${o.cell.seed}) failed: ${o.error}\n`);
@@ -79,8 +80,8 @@ function outcomeJson(o: CellOutcome) {
 function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string): string {
   const rows = plan.map((p) => [
     String(p.cell.index),
-    p.cell.model.spec,
-    p.cell.target.label,
+    abbreviate(p.cell.model.spec, 60),
+    abbreviate(p.cell.target.label, 60),
     p.cell.protocol,
     String(p.cell.temperature),
     String(p.cell.seed),
@@ -92,7 +93,7 @@ function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string):
   const left = plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0);
   const hasBatch = plan.some((p) => p.cell.protocol === "batch");
   return [
-    `study ${name}: ${plan.length} cells`,
+    `study ${abbreviate(name)}: ${plan.length} cells`,
     "",
     table(["#", "model", "target", "protocol", "T", "seed", "runs×steps", "calls", "in store"], rows),
     "",
@@ -104,7 +105,7 @@ function outcomesText(outcomes: CellOutcome[], out: string): string {
   const rows = outcomes.map((o) => {
     const m = o.result?.metrics;
     const v = o.result?.verdict;
-    return [String(o.cell.index), o.cell.model.spec, o.cell.target.label, o.cell.protocol, String(o.cell.temperature), String(o.cell.seed), o.status, fmt(m?.atvd), fmt(m?.volatility), fmt(m?.concentration), v?.type ?? "—"];
+    return [String(o.cell.index), abbreviate(o.cell.model.spec, 60), abbreviate(o.cell.target.label, 60), o.cell.protocol, String(o.cell.temperature), String(o.cell.seed), o.status, fmt(m?.atvd), fmt(m?.volatility), fmt(m?.concentration), v?.type ?? "—"];
   });
   const n = (s: string) => outcomes.filter((o) => o.status === s).length;
   return [
@@ -120,7 +121,10 @@ class StudyBar {
   private readonly enabled: boolean;
   private label = "";
 
-  constructor(private readonly name: string, json: boolean) {
+  private readonly name: string;
+
+  constructor(name: string, json: boolean) {
+    this.name = abbreviate(name, 40);
     this.enabled = Boolean(process.stderr.isTTY) && !process.env.CI && !json;
   }
 

@@ -4,7 +4,7 @@
 // the schema.
 
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InputError } from "../errors.ts";
@@ -72,6 +72,12 @@ CREATE TABLE IF NOT EXISTS task_results (
   created   TEXT NOT NULL,
   result    TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS claims (
+  cell      TEXT PRIMARY KEY,
+  pid       INTEGER NOT NULL,
+  host      TEXT NOT NULL,
+  started   TEXT NOT NULL
+) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS run_parts (
   run_id    TEXT NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
   run_index INTEGER NOT NULL,
@@ -302,6 +308,25 @@ export class Store {
     return out;
   }
 
+  /**
+   * Claims a study cell for this process, so that two studies started at once do not both measure it: true when the
+   * cell was free, already ours, or held by a process that is gone (same host, pid not alive); false when another
+   * live process holds it. One IMMEDIATE transaction, so two claimers cannot both win.
+   */
+  claimCell(cell: string): boolean {
+    return this.db.transaction(() => {
+      const row = this.db.prepare("SELECT pid, host FROM claims WHERE cell = ?").get(cell) as { pid: number; host: string } | undefined;
+      if (row && !(row.pid === process.pid && row.host === hostname()) && ownerAlive(row)) return false;
+      this.db.prepare("INSERT OR REPLACE INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(cell, process.pid, hostname(), now());
+      return true;
+    }).immediate();
+  }
+
+  /** Gives a claimed cell back (finished, failed or abandoned). */
+  releaseCell(cell: string): void {
+    this.db.prepare("DELETE FROM claims WHERE cell = ? AND pid = ? AND host = ?").run(cell, process.pid, hostname());
+  }
+
   /** A downstream task's result JSON (codegen, recommend), kept whole: its own shape is documented in docs/tasks.md. */
   putTaskResult(r: { id: string; task: string; model: string }): void {
     this.db
@@ -327,6 +352,17 @@ export class Store {
   version(): string {
     const r = this.db.prepare("SELECT count(*) AS n, max(updated) AS u FROM runs").get() as { n: number; u: string | null };
     return `${r.n}:${r.u ?? ""}:${this.totalSteps()}:${this.listTaskResults().length}`;
+  }
+}
+
+/** Whether a claim's owner still runs: checked by pid on this host; a claim from another host is trusted. */
+function ownerAlive(claim: { pid: number; host: string }): boolean {
+  if (claim.host !== hostname()) return true;
+  try {
+    process.kill(claim.pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
   }
 }
 

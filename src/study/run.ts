@@ -32,6 +32,8 @@ export interface StudyHooks {
   onCellStart?(cell: Cell): void;
   onStep?(cell: Cell): void;
   onCellEnd?(outcome: CellOutcome): void;
+  /** Cells another process is measuring: waited for after the others (then taken as stored, or measured here). */
+  onWait?(cells: number): void;
 }
 
 /** What the store already holds for each cell: finished, or how many of its runs are complete. */
@@ -54,18 +56,57 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
     const byModel = new Map<string, Cell[]>();
     for (const p of plan) byModel.set(p.cell.model.spec, [...(byModel.get(p.cell.model.spec) ?? []), p.cell]);
 
-    for (const cells of byModel.values()) {
-      let model: Model | undefined;
-      let openError: string | undefined;
-      try {
-        for (const cell of cells) {
+    // Cells another live process is measuring (the same study started twice) are put off, then waited for: taken
+    // as stored once that process finishes them, measured here only if it failed or died.
+    const deferred: Cell[] = [];
+    await measureCells(store, study, out, hooks, byModel, outcomes, (cell) => (deferred.push(cell), false));
+    if (deferred.length > 0) {
+      hooks.onWait?.(deferred.length);
+      const again = new Map<string, Cell[]>();
+      for (const cell of deferred) again.set(cell.model.spec, [...(again.get(cell.model.spec) ?? []), cell]);
+      await measureCells(store, study, out, hooks, again, outcomes, undefined);
+    }
+    return outcomes.sort((a, b) => a.cell.index - b.cell.index);
+  } finally {
+    store.close();
+  }
+}
+
+const CLAIM_POLL_MS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Measures the cells model by model. A cell claimed by another live process goes to `busy` (which returns false to
+ * put it off); without `busy` this waits for the claim, then takes the cell as stored if the other process finished it.
+ */
+async function measureCells(store: Store, study: Study, out: string, hooks: StudyHooks, byModel: Map<string, Cell[]>, outcomes: CellOutcome[], busy: ((cell: Cell) => boolean) | undefined): Promise<void> {
+  const storedOutcome = (cell: Cell): boolean => {
+    const rec = store.findCell(cell.hash);
+    if (rec?.status !== "done") return false;
+    const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: recordToResult(store, rec) };
+    outcomes.push(outcome);
+    hooks.onCellEnd?.(outcome);
+    return true;
+  };
+  for (const cells of byModel.values()) {
+    let model: Model | undefined;
+    let openError: string | undefined;
+    try {
+      for (const cell of cells) {
+        if (storedOutcome(cell)) continue;
+        let claimed = store.claimCell(cell.hash);
+        if (!claimed && busy) {
+          busy(cell);
+          continue;
+        }
+        while (!claimed) {
+          await sleep(CLAIM_POLL_MS);
+          claimed = store.claimCell(cell.hash);
+        }
+        try {
+          // The claim is ours: the cell may have been finished by its previous owner meanwhile.
+          if (storedOutcome(cell)) continue;
           const rec = store.findCell(cell.hash);
-          if (rec?.status === "done") {
-            const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: recordToResult(store, rec) };
-            outcomes.push(outcome);
-            hooks.onCellEnd?.(outcome);
-            continue;
-          }
           const id = rec?.id ?? newRunId(cell.model.spec);
           const settings = cellSettings(study, cell);
           store.beginRun({ id, cell: cell.hash, study: study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
@@ -87,14 +128,13 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
           const outcome = await runCell(store, study, cell, id, settings, model, hooks, out);
           outcomes.push(outcome);
           hooks.onCellEnd?.(outcome);
+        } finally {
+          store.releaseCell(cell.hash);
         }
-      } finally {
-        if (model) await closeModel(model);
       }
+    } finally {
+      if (model) await closeModel(model);
     }
-    return outcomes.sort((a, b) => a.cell.index - b.cell.index);
-  } finally {
-    store.close();
   }
 }
 

@@ -1,0 +1,101 @@
+// Two identical studies started at once (issue 13): a cell another live process is measuring is waited for and taken
+// as stored, never measured twice; a claim left by a process that died is taken over.
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { describe, it } from "node:test";
+import Database from "better-sqlite3";
+import { Store } from "../../src/store/db.ts";
+import { ptalign, type CliResult } from "../support/cli.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/ptalign.js", import.meta.url));
+
+function start(args: string[]): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+/** Polls the store until some process holds a claim (the first study is measuring), reading it without writing. */
+async function firstClaim(db: string): Promise<string> {
+  for (let i = 0; i < 600; i++) {
+    try {
+      const conn = new Database(db, { readonly: true, fileMustExist: true });
+      try {
+        const row = conn.prepare("SELECT cell FROM claims LIMIT 1").get() as { cell: string } | undefined;
+        if (row) return row.cell;
+      } finally {
+        conn.close();
+      }
+    } catch {
+      /* not created yet */
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error("the first study never claimed a cell");
+}
+
+interface Out {
+  cells: { cell: number; hash: string; status: string }[];
+}
+
+describe("concurrent studies", () => {
+  it("two identical studies at once: every cell is measured by exactly one of them, the other takes it as stored", async () => {
+    const dir = await tempDir();
+    const study = join(dir, "s.yaml");
+    await writeFile(study, "models: [sim:d, sim:e]\ntargets: [extreme, flat, \"uniform(1,6)\"]\nsteps: 60\nruns: 3\n");
+    const out = join(dir, "res");
+    const a = start(["run", study, "--out", out, "--json"]);
+    const claimed = await firstClaim(join(out, "ptalign.db"));
+    const b = start(["run", study, "--out", out, "--json"]);
+    const [ra, rb] = await Promise.all([a, b]);
+    assert.equal(ra.code, 0, ra.stderr);
+    assert.equal(rb.code, 0, rb.stderr);
+    const oa = JSON.parse(ra.stdout) as Out;
+    const ob = JSON.parse(rb.stdout) as Out;
+    assert.equal(oa.cells.length, 6);
+    for (const c of oa.cells) {
+      const other = ob.cells.find((x) => x.cell === c.cell)!;
+      assert.deepEqual([c.status, other.status].sort(), ["done", "skipped"], `cell ${c.cell} measured by exactly one process (${c.status}, ${other.status})`);
+    }
+    // The cell the first study held when the second started was not measured by the second.
+    assert.equal(ob.cells.find((c) => c.hash === claimed)!.status, "skipped");
+    const store = Store.openExisting(out)!;
+    try {
+      const runs = store.listRuns();
+      assert.equal(runs.length, 6, "one measurement per cell");
+      assert.ok(runs.every((r) => r.status === "done"));
+      assert.equal(store.totalSteps(), 6 * 3 * 60);
+      assert.equal((store.db.prepare("SELECT count(*) AS n FROM claims").get() as { n: number }).n, 0, "claims are released");
+    } finally {
+      store.close();
+    }
+  });
+
+  it("a claim left by a process that is gone is taken over", async () => {
+    const dir = await tempDir();
+    const study = join(dir, "s.yaml");
+    await writeFile(study, "models: [sim:e]\ntargets: [extreme]\nsteps: 5\nruns: 1\n");
+    const out = join(dir, "res");
+    const plan = await ptalign(["run", study, "--out", out, "--dry-run", "--json"]);
+    const hash = (JSON.parse(plan.stdout) as Out).cells[0]!.hash;
+    // A dead pid: a child that has already exited.
+    const dead = spawn(process.execPath, ["-e", ""]);
+    await new Promise((r) => dead.on("close", r));
+    const store = Store.open(out);
+    store.db.prepare("INSERT INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(hash, dead.pid, (await import("node:os")).hostname(), new Date().toISOString());
+    store.close();
+    const r = await ptalign(["run", study, "--out", out, "--json"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal((JSON.parse(r.stdout) as Out).cells[0]!.status, "done");
+  });
+});
