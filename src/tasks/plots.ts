@@ -48,9 +48,25 @@ export function passDiversitySpec(results: readonly CodegenResult[], k = 1): Spe
     layer: [
       { mark: { type: "line", opacity: 0.5 }, encoding: { x, y, color, order: { field: "temperature", type: "quantitative" } } },
       { mark: { type: "point", filled: true, size: 70 }, encoding: { x, y, color, tooltip: [{ field: "model" }, { field: "temperature" }, { field: "pass_at_k", format: ".3f" }, { field: "edit_distance", format: ".3f" }, { field: "pass1_sd", format: ".3f" }] } },
-      { mark: { type: "text", dx: 10, dy: -8, fontSize: 9 }, encoding: { x, y, text: { field: "temperature", type: "quantitative", format: ".1f" } } },
+      { data: { values: temperatureLabels(values) }, mark: { type: "text", dx: 6, dy: -8, align: "left", fontSize: 9 }, encoding: { x, y, text: { field: "text" } } },
     ],
   } as Spec;
+}
+
+/**
+ * One label per drawn position, "T=0.2, 1.0": points of several temperatures that land on the same spot (same pass@k
+ * and diversity, common at the extremes) would otherwise print their labels over each other ("1.00.2").
+ */
+export function temperatureLabels(points: readonly PassDiversityPoint[]): { edit_distance: number; pass_at_k: number; text: string }[] {
+  const at = new Map<string, { edit_distance: number; pass_at_k: number; temps: number[] }>();
+  for (const p of points) {
+    if (p.pass_at_k === null || p.edit_distance === null) continue;
+    const key = `${p.edit_distance.toFixed(2)}|${p.pass_at_k.toFixed(2)}`;
+    const cur = at.get(key) ?? { edit_distance: p.edit_distance, pass_at_k: p.pass_at_k, temps: [] };
+    if (!cur.temps.includes(p.temperature)) cur.temps.push(p.temperature);
+    at.set(key, cur);
+  }
+  return [...at.values()].map((v) => ({ edit_distance: v.edit_distance, pass_at_k: v.pass_at_k, text: `T=${v.temps.sort((a, b) => a - b).map((t) => t.toFixed(1)).join(", ")}` }));
 }
 
 /** NDCG@k (y) against coverage (x); point size = stability under permutation (mean Spearman). */
@@ -98,7 +114,7 @@ export async function taskReportSection(results: readonly TaskResult[]): Promise
       : `recommend · ${r.model} · ${r.data.source}, ${r.data.users} users, ${r.data.candidates} candidates`;
   return [
     `<section class="tasks"><h2>Downstream tasks</h2>`,
-    svg.codegen ? `<figure>${svg.codegen}<figcaption>pass@1 against diversity (mean pairwise token edit distance), one point per model and temperature</figcaption></figure>` : "",
+    svg.codegen ? `<figure>${svg.codegen}<figcaption>pass@1 against diversity (mean pairwise token edit distance), one point per model and sampling temperature; labels T=… are the temperatures (several when their points coincide)</figcaption></figure>` : "",
     svg.recommend ? `<figure>${svg.recommend}<figcaption>accuracy (NDCG@k) against diversity (coverage); point size = stability under candidate re-ordering</figcaption></figure>` : "",
     `<ul>${results.map((r) => `<li>${esc(line(r))}</li>`).join("")}</ul></section>`,
   ].join("\n");

@@ -1,0 +1,195 @@
+// Broken inputs and faults through the real CLI (bin/ptalign.js), as a user would meet them (issue 13): none may print
+// "internal error" or a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already
+// stored in the results directory is lost. The calls run in a small pool (a CLI start costs ~0.5–1 s).
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { before, describe, it } from "node:test";
+import { parseDist } from "../../src/distributions/index.ts";
+import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
+import { measure } from "../../src/run.ts";
+import { Store } from "../../src/store/db.ts";
+import { newRunId, saveResult } from "../../src/store/results.ts";
+import type { CliResult } from "../support/cli.ts";
+import { tempDir } from "../support/tmp.ts";
+
+const BIN = fileURLToPath(new URL("../../bin/ptalign.js", import.meta.url));
+const ROOT = process.getuid?.() === 0;
+
+/** The CLI, optionally as the unprivileged user "nobody" (root can write anywhere: a read-only directory needs another user). */
+function cli(args: string[], asNobody = false): Promise<CliResult> {
+  const [cmd, argv] = asNobody && ROOT ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
+  return new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { env: { ...process.env, CI: "1", PTALIGN_DEBUG: "" }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: size }, async () => {
+    while (next < items.length) {
+      const i = next++;
+      out[i] = await fn(items[i]!);
+    }
+  }));
+  return out;
+}
+
+interface Case {
+  name: string;
+  args: string[];
+  code: 0 | 1 | 2;
+  stderr?: RegExp;
+  stdout?: RegExp;
+  /** Longest stdout line allowed (abbreviation). */
+  maxLine?: number;
+  asNobody?: boolean;
+}
+
+async function simResult(out: string, model: string, dist: string, steps: number): Promise<void> {
+  const r = await measure({ model, target: parseDist(dist), protocol: "sequential", settings: { steps, runs: 2, temperature: 1, seed: 1, prune: 1e-7 }, template: DEFAULT_TEMPLATE });
+  r.id = newRunId(model);
+  await saveResult(out, r);
+}
+
+/** What "nothing lost" means: every result file byte for byte, and every stored run with its steps. */
+function snapshot(dir: string): { files: Map<string, string>; runs: Map<string, number> } {
+  const files = new Map<string, string>();
+  for (const f of readdirSync(join(dir, "runs"))) files.set(f, createHash("sha256").update(readFileSync(join(dir, "runs", f))).digest("hex"));
+  const store = Store.openExisting(dir)!;
+  try {
+    return { files, runs: new Map(store.listRuns().map((r) => [r.id, store.stepCounts(r.id).reduce((a, b) => a + b, 0)])) };
+  } finally {
+    store.close();
+  }
+}
+
+describe("fuzz: broken inputs and faults through the CLI", () => {
+  let dir: string;
+  let base: string;
+  let cases: Case[];
+  let before0: ReturnType<typeof snapshot>;
+
+  before(async () => {
+    dir = await tempDir();
+    base = join(dir, "results");
+    await simResult(base, "sim:d", "extreme", 5);
+    await simResult(base, "sim:e", "uniform(1,10000)", 2);
+    before0 = snapshot(base);
+    const f = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
+    const file = f("a-file", "not a directory\n");
+    const ok = f("ok.json", "[[[0.5,0.5],[0.4,0.6]]]");
+    f("bad.json", "[[[0.5,");
+    f("shape.json", '{"runs": 1}');
+    f("bias.json", '{"7": 1}');
+    f("bomb.yaml", `name: bomb\na: &a ["x","x","x","x","x","x","x","x","x"]\n${"bcdefg".split("").map((c, i) => `${c}: &${c} [${Array(9).fill(`*${"abcdef"[i]}`).join(",")}]`).join("\n")}\nmodels: [sim:d]\ntargets: [extreme]\n`);
+    f("tab.yaml", "models:\n\t- sim:d\n");
+    f("unknown.yaml", "models: [sim:d]\ntargets: [extreme]\nstepz: 3\n");
+    f("badtarget.yaml", "models: [sim:d]\ntargets: [\"{1:0.5,2:0.6}\"]\n");
+    f("bigname.yaml", `name: ${"n".repeat(5_000_000)}\nmodels: [sim:d]\ntargets: [extreme]\nsteps: 2\nruns: 1\n`);
+    // 2 models × 3 targets × 3 protocols × 200 temperatures × 100 seeds = 360,000 cells
+    f("big.yaml", `models: [sim:d, sim:e]\ntargets: [extreme, flat, "uniform(1,6)"]\nprotocols: [sequential, independent, batch]\ntemperatures: [${Array.from({ length: 200 }, (_, i) => ((i + 1) / 100).toFixed(2)).join(",")}]\nseeds: [${Array.from({ length: 100 }, (_, i) => i).join(",")}]\nsteps: 1\nruns: 1\n`);
+    mkdirSync(join(dir, "empty"));
+    // Damaged copies of the results directory: a junk header, and damaged pages past the first.
+    for (const [name, at, bytes] of [["junk", 0, Buffer.from("JUNK".repeat(8))], ["pages", 4096, Buffer.alloc(60_000, 0x0d)]] as const) {
+      cpSync(base, join(dir, name), { recursive: true });
+      const fd = openSync(join(dir, name, "ptalign.db"), "r+");
+      writeSync(fd, bytes, 0, bytes.length, at);
+      closeSync(fd);
+    }
+    // A read-only copy (another user's results, as seen by "nobody"; for a non-root user, mode 555).
+    cpSync(base, join(dir, "readonly"), { recursive: true });
+    if (!ROOT) {
+      chmodSync(join(dir, "readonly", "runs"), 0o555);
+      chmodSync(join(dir, "readonly"), 0o555);
+    }
+    chmodSync(dir, 0o755);
+    mkdirSync(join(dir, "public"));
+    chmodSync(join(dir, "public"), 0o777);
+    copyFileSync(ok, join(dir, "public", "ok.json"));
+    const D = (name: string) => join(dir, name);
+    cases = [
+      { name: "target that does not sum to 1", args: ["run", "--model", "sim:d", "--target", "{1:0.5,2:0.6}", "--out", base], code: 2, stderr: /sum/ },
+      { name: "unknown sim model", args: ["run", "--model", "sim:nope", "--target", "extreme", "--out", base], code: 2 },
+      { name: "missing model file", args: ["run", "--model", D("missing.gguf"), "--target", "extreme", "--out", base], code: 2 },
+      { name: "--steps 0", args: ["run", "--model", "sim:d", "--target", "extreme", "--steps", "0"], code: 2 },
+      { name: "negative temperature", args: ["run", "--model", "sim:d", "--target", "extreme", "--temperature", "-1"], code: 2 },
+      { name: "empty family", args: ["run", "--model", "sim:d", "--target", "uniform(5,1)", "--out", base], code: 2 },
+      { name: "garbage target", args: ["run", "--model", "sim:d", "--target", "}{::", "--out", base], code: 2 },
+      { name: "--out is a file", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", file], code: 2, stderr: /is a file, not a directory/ },
+      { name: "--out under a file", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", join(file, "sub")], code: 2, stderr: /lies under the file/ },
+      { name: "study --out is a file", args: ["run", D("badtarget.yaml"), "--out", file], code: 2 },
+      { name: "report --out into a missing directory", args: ["report", base, "--out", join(dir, "missing", "r.html")], code: 2, stderr: /does not exist/ },
+      { name: "report --out is a directory", args: ["report", base, "--out", D("empty")], code: 2, stderr: /is a directory/ },
+      { name: "export --out under a file", args: ["export", base, "--out", join(file, "x.csv")], code: 2 },
+      { name: "ls of a missing directory", args: ["ls", D("nothing-here")], code: 2 },
+      { name: "ls of a file", args: ["ls", file], code: 2 },
+      { name: "report of a directory that holds no results", args: ["report", D("empty"), "--out", D("r0.html")], code: 2 },
+      { name: "YAML alias bomb", args: ["run", D("bomb.yaml"), "--dry-run"], code: 2, stderr: /bomb\.yaml:\d+: YAML aliases expand too much/ },
+      { name: "YAML with a tab", args: ["run", D("tab.yaml"), "--dry-run"], code: 2, stderr: /tab\.yaml:\d+/ },
+      { name: "study with an unknown key", args: ["run", D("unknown.yaml"), "--dry-run"], code: 2, stderr: /stepz/ },
+      { name: "study with a bad target", args: ["run", D("badtarget.yaml"), "--out", base], code: 2 },
+      { name: "missing study file", args: ["run", D("missing.yaml")], code: 2 },
+      { name: "metrics: missing --ptoken file", args: ["metrics", "--target", "extreme", "--ptoken", D("missing.json")], code: 2 },
+      { name: "metrics: --ptoken not JSON", args: ["metrics", "--target", "extreme", "--ptoken", D("bad.json")], code: 2 },
+      { name: "metrics: --ptoken of the wrong shape", args: ["metrics", "--target", "extreme", "--ptoken", D("shape.json")], code: 2 },
+      { name: "metrics: rows that do not match the target", args: ["metrics", "--target", "extreme", "--ptoken", D("ok.json")], code: 2 },
+      { name: "metrics without --samples: no invented fit", args: ["metrics", "--target", "{1:0.5,2:0.5}", "--ptoken", D("ok.json")], code: 0, stdout: /sample_tvd\s+—[\s\S]*chi2_p\s+—/ },
+      { name: "logit-bias file naming a non-answer", args: ["run", "--model", "sim:e", "--target", "extreme", "--logit-bias", D("bias.json"), "--no-save"], code: 2 },
+      { name: "missing prompt file", args: ["run", "--model", "sim:e", "--target", "extreme", "--prompt-file", D("missing.txt"), "--no-save"], code: 2 },
+      { name: "view on a port out of range", args: ["view", base, "--port", "99999"], code: 2 },
+      { name: "unknown command", args: ["frobnicate"], code: 2 },
+      { name: "unknown flag", args: ["ls", base, "--frob"], code: 2 },
+      { name: "unreachable server (closed loopback port)", args: ["run", "--model", "openai:m", "--base-url", "http://127.0.0.1:9/v1", "--retries", "0", "--target", "extreme", "--steps", "2", "--runs", "1", "--out", base], code: 1 },
+      { name: "damaged store (junk header): ls reads runs/*.json", args: ["ls", D("junk")], code: 0, stderr: /junk[/\\]ptalign\.db is damaged \(file is not a database\): move it aside/, stdout: /sim:d/ },
+      { name: "damaged store (junk header): report", args: ["report", D("junk"), "--out", D("junk.html")], code: 0, stderr: /is damaged/ },
+      { name: "damaged store (junk header): run refuses", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("junk")], code: 2, stderr: /is damaged .*mv / },
+      { name: "damaged store (pages): ls", args: ["ls", D("pages")], code: 0 },
+      { name: "damaged store (pages): report", args: ["report", D("pages"), "--out", D("pages.html")], code: 0 },
+      { name: "damaged store (pages): run refuses", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("pages")], code: 2, stderr: /is damaged/ },
+      { name: "damaged store (pages): study dry run", args: ["run", D("unknown.yaml").replace("unknown", "badtarget"), "--dry-run", "--out", D("pages")], code: 2 },
+      { name: "read-only results: ls", args: ["ls", D("readonly")], code: 0, stdout: /sim:d/, asNobody: true },
+      { name: "read-only results: report", args: ["report", D("readonly"), "--out", join(dir, "public", "ro.html")], code: 0, asNobody: true },
+      { name: "read-only results: export", args: ["export", D("readonly"), "--level", "runs"], code: 0, asNobody: true },
+      { name: "read-only results: run says not writable", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("readonly")], code: 2, stderr: /results directory .*readonly is not writable/, asNobody: true },
+      { name: "dry run of a 360,000-cell study", args: ["run", D("big.yaml"), "--dry-run", "--json", "--out", D("bigout")], code: 0, stdout: /"calls":360000\}/ },
+      { name: "a 5 MB study name is abbreviated", args: ["run", D("bigname.yaml"), "--dry-run", "--out", D("bigout")], code: 0, stdout: /study n+… \(5000000 chars\)/, maxLine: 400 },
+      { name: "ls abbreviates a 10,000-answer target", args: ["ls", base], code: 0, stdout: /\(\d{5,} chars\)/, maxLine: 600 },
+      { name: "a good run still adds to the directory", args: ["run", "--model", "sim:e", "--target", "extreme", "--steps", "3", "--runs", "1", "--out", base], code: 0 },
+    ];
+  });
+
+  it("no case prints an internal error or a stack trace; each exits as documented; nothing stored is lost", async () => {
+    const results = await pool(cases, 3, async (c) => ({ c, r: await cli(c.args, c.asNobody) }));
+    const problems: string[] = [];
+    for (const { c, r } of results) {
+      const say = (why: string) => problems.push(`${c.name}: ${why} (exit ${r.code}; stderr ${JSON.stringify(r.stderr.slice(0, 300))})`);
+      if (/internal error/i.test(r.stderr + r.stdout)) say("internal error");
+      if (/^\s+at .+[:(]\d+:\d+\)?$/m.test(r.stderr)) say("stack trace");
+      if (r.code !== c.code) say(`expected exit ${c.code}`);
+      if (c.code !== 0 && !/^ptalign: /m.test(r.stderr) && !/error:/.test(r.stderr)) say("no error line");
+      if (c.code === 2 && c.name !== "unknown command" && c.name !== "unknown flag" && r.stderr.trim().split("\n").filter((l) => l.startsWith("ptalign:")).length > 2) say("more than one line");
+      if (c.stderr && !c.stderr.test(r.stderr)) say(`stderr does not match ${c.stderr}`);
+      if (c.stdout && !c.stdout.test(r.stdout)) say(`stdout does not match ${c.stdout}`);
+      if (c.maxLine && Math.max(0, ...r.stdout.split("\n").map((l) => l.length)) > c.maxLine) say(`a stdout line is longer than ${c.maxLine}`);
+    }
+    assert.deepEqual(problems, []);
+    // Nothing already stored is lost: every result file unchanged, every stored run still there with all its steps.
+    const after = snapshot(base);
+    for (const [f, h] of before0.files) assert.equal(after.files.get(f), h, `runs/${f} unchanged`);
+    for (const [id, n] of before0.runs) assert.equal(after.runs.get(id), n, `run ${id} keeps its ${n} steps`);
+    assert.equal(after.runs.size, before0.runs.size + 1, "the good run was added");
+    // The damaged and read-only copies were not written to (their stores are as the fault left them).
+    assert.equal(snapshot(join(dir, "readonly")).runs.size, before0.runs.size);
+  });
+});
