@@ -92,9 +92,10 @@ const SETTING_KEYS = ["temperature", "top_k", "top_p", "min_p", "sampler_order",
 function settingOf(r: Pick<Result, "settings">): Setting {
   const out: Setting = {};
   const s = (r.settings ?? {}) as Record<string, unknown>;
-  const sampler = (s.sampler ?? {}) as Record<string, unknown>;
+  const sm = (s.sampler ?? {}) as Record<string, unknown>;
+  const sampler: Record<string, unknown> = { top_k: sm.topK, top_p: sm.topP, min_p: sm.minP, sampler_order: sm.order };
   for (const k of SETTING_KEYS) {
-    const v = k in sampler ? sampler[k] : s[k];
+    const v = sampler[k] ?? s[k];
     if (typeof v === "number" || typeof v === "string") out[k] = v;
   }
   return out;

@@ -11,6 +11,7 @@ import { openRecorder } from "../store/recorder.ts";
 import { studyAction } from "./study.ts";
 import type { ProtocolName, Result, Run } from "../types.ts";
 import { abbreviate, fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
+import { truncates, type SamplerOrder, type SamplerSettings } from "../scoring/index.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
 import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 
@@ -37,6 +38,10 @@ interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
   logitBias?: string;
   maxFailures: number;
   maxAnswerTokens: number;
+  topK?: number;
+  topP?: number;
+  minP?: number;
+  samplerOrder: SamplerOrder;
 }
 
 export function runCommand(): Command {
@@ -62,6 +67,10 @@ export function runCommand(): Command {
     .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
     .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
     .option("--logit-bias <file>", "JSON {answer: bias} (e.g. from ptalign correct): added to each answer's first distinguishing token's logit (sim: to log q)")
+    .option("--top-k <k>", "deployed sampler: keep the k most probable tokens (0 = off)", wholeNumber("--top-k", 0))
+    .option("--top-p <p>", "deployed sampler: keep the most probable tokens up to mass p (1 = off)", realNumber("--top-p", 0, 1))
+    .option("--min-p <p>", "deployed sampler: keep tokens with probability ≥ p × the largest (0 = off)", realNumber("--min-p", 0, 1))
+    .addOption(new Option("--sampler-order <engine>", "order of temperature, top-k, top-p, min-p: the deploying engine's (docs/scoring.md)").choices(["llama.cpp", "vllm"]).default("llama.cpp"))
     .option("--max-answer-tokens <n>", "batch: tokens an answer may take before it counts as unparseable", wholeNumber("--max-answer-tokens", 1), 24)
     .option("--max-failures <n>", "batch: consecutive unparseable answers after which a run stops (its steps are kept)", wholeNumber("--max-failures", 1), 5)
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
@@ -92,7 +101,7 @@ Examples:
 async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const target = await loadTarget(flags, "run needs --target DIST or --target-file FILE");
   const template = await loadTemplate(flags.promptFile);
-  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...peerSettings(flags) };
+  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...samplerOf(flags), ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...peerSettings(flags) };
   const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, ...engineOptions(flags, flags.runs), remote: remoteOptions(flags) });
   const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
@@ -132,6 +141,13 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const file = flags.save ? await saveResult(flags.out, result) : undefined;
   if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
   else process.stdout.write(summaryText(result, file) + "\n");
+}
+
+/** The sampler settings of the flags, when any truncation is asked for (recorded as settings.sampler). */
+function samplerOf(flags: RunFlags): { sampler?: SamplerSettings } {
+  const sampler: SamplerSettings = { order: flags.samplerOrder, ...(flags.topK ? { topK: flags.topK } : {}), ...(flags.topP !== undefined && flags.topP < 1 ? { topP: flags.topP } : {}), ...(flags.minP ? { minP: flags.minP } : {}) };
+  if (flags.topP === 0) throw new InputError("--top-p 0 keeps no token; use a value in (0, 1] (1 = off)");
+  return truncates(sampler) ? { sampler } : {};
 }
 
 export function summaryText(result: Result, file?: string): string {

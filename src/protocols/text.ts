@@ -3,13 +3,14 @@
 import type { PromptParts, TextBackend } from "../backends/types.ts";
 import { InputError, RunError } from "../errors.ts";
 import { applyTemperature, drawIndex, makeRng, normalise } from "../rng.ts";
-import { optionTexts } from "../scoring/index.ts";
+import { optionTexts, truncates } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import { runSeed, type RunSettings, type StepListener } from "./tokens.ts";
 
 /** The settings a text-level backend can honour; throws the user-facing error otherwise. */
-export function checkTextSettings(protocol: ProtocolName, settings: Pick<RunSettings, "temperature">): void {
+export function checkTextSettings(protocol: ProtocolName, settings: Pick<RunSettings, "temperature" | "sampler">): void {
+  if (truncates(settings.sampler)) throw new InputError("--top-k, --top-p and --min-p need the full next-token distribution, which echo and top-k scoring do not give; use llama-server's exact token path (--scoring tokens) or the embedded engine");
   if (protocol === "batch") throw new InputError(`the batch protocol needs free generation token by token; with openai: models use --protocol sequential or independent`);
   if (settings.temperature !== 1 && settings.temperature !== 0) {
     throw new InputError(`echo and top-k scoring read the server's log-probabilities at temperature 1, so --temperature must be 1 (or 0, greedy) with this server; llama-server's exact token path (--scoring tokens) takes any temperature`);

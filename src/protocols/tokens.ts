@@ -2,7 +2,7 @@ import type { TokenBackend } from "../backends/types.ts";
 import { fromBytes } from "../backends/vocab.ts";
 import { InputError, RunError } from "../errors.ts";
 import { applyTemperature, drawIndex, makeRng, normalise, type Rng } from "../rng.ts";
-import { argmaxToken, assertExpressible, optionTexts, sampleToken, scoreOptions, shortestSpelling } from "../scoring/index.ts";
+import { argmaxToken, assertExpressible, optionTexts, sampleToken, sampleWithSampler, scoreOptions, shortestSpelling, truncates, type SamplerSettings } from "../scoring/index.ts";
 import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { DELIMITER, SEPARATOR } from "./prompt.ts";
 import { answerTokenBias } from "./bias.ts";
@@ -19,6 +19,8 @@ export interface RunSettings {
   prune: number;
   /** Longest free answer, in tokens, the batch protocol waits for before counting the answer as unparseable (default 24). */
   maxAnswerTokens?: number;
+  /** Deployed sampler truncations (top-k, top-p, min-p) in their engine's order; ptoken is what that sampler draws from. */
+  sampler?: SamplerSettings;
   /** Batch: consecutive unparseable answers after which the run stops cleanly (default 5). */
   maxFailures?: number;
   /** Batch: how a written answer becomes a sample (default: the trimmed text must be a support answer). */
@@ -99,7 +101,7 @@ async function measure(c: RunContext, context: readonly number[], t: number, con
   // Trie levels at once: always on a remote server; on an embedded context only for a single run (its spare
   // sequences take the siblings; with several runs each run keeps its own sequence and goes depth first).
   const levels = Boolean(c.backend.parallel) && (!c.backend.engine || c.settings.runs === 1);
-  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, prune: c.settings.prune, consumed, bias: c.bias, levels });
+  const scored = await scoreOptions(c.backend, context, c.texts, { temperature: T === 0 ? 1 : T, sampler: T === 0 ? undefined : c.settings.sampler, prune: c.settings.prune, consumed, bias: c.bias, levels });
   const total = scored.raw.reduce((a, b) => a + b, 0);
   if (total === 0) {
     const pruned = scored.unknown > 0 ? `; ${fmtMass(scored.unknown)} of the mass was on paths pruned below --prune ${c.settings.prune} before they reached an answer, so lower --prune (e.g. --prune 0) to follow them, or` : ";";
@@ -187,7 +189,8 @@ async function generateUntilDelimiter(c: RunContext, context: number[], written:
   const T = c.settings.temperature;
   for (let n = 0; n < budget && !written.includes(DELIMITER); n++) {
     const dist = await c.backend.next(context);
-    const token = T === 0 ? argmaxToken(dist) : sampleToken(dist, T, c.rng);
+    const sampler = c.settings.sampler;
+    const token = T === 0 ? argmaxToken(dist) : truncates(sampler) ? sampleWithSampler(dist, c.backend.vocab.size, T, sampler, c.rng) : sampleToken(dist, T, c.rng);
     context.push(token);
     if (c.backend.isEndOfGeneration(token)) return { written, ended: true, delimited: written.includes(DELIMITER) };
     written += c.backend.vocab.bytes(token);

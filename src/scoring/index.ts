@@ -1,3 +1,4 @@
 export { scoreOptions, type Scored, type ScoreOptions } from "./score.ts";
 export { optionTexts, shortestSpelling, assertExpressible } from "./options.ts";
 export { argmaxToken, biased, fullEntropy, profile, sampleToken, tempered, type TokenProb } from "./temperature.ts";
+export { applySampler, sampledProb, sampleWithSampler, truncates, SAMPLER_ORDERS, type SamplerOrder, type SamplerSettings } from "./sampler.ts";

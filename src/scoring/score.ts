@@ -1,13 +1,17 @@
 import type { TokenBackend } from "../backends/types.ts";
+import { InputError } from "../errors.ts";
 import { shortestSpelling } from "./options.ts";
 import { biased, fullEntropy, tempered } from "./temperature.ts";
 import { checkPartial, unlistedMass } from "./truncated.ts";
+import { sampledProb, truncates, type SamplerSettings } from "./sampler.ts";
 
 export interface ScoreOptions {
   /** Evaluate a trie level at a time (its nodes requested together) instead of depth first. Default: backend.parallel. */
   levels?: boolean;
   /** Per-token sampling temperature (> 0). */
   temperature: number;
+  /** Deployed sampler truncations (top-k, top-p, min-p) and their engine's order; absent = none. */
+  sampler?: SamplerSettings;
   /** A path whose probability falls below this is not expanded; its mass is reported in `unknown`. */
   prune: number;
   /** Bytes the context already holds beyond its last answer (a token that overran the previous delimiter). */
@@ -54,7 +58,10 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
 
   const expand = (node: Node, dist: Awaited<ReturnType<TokenBackend["next"]>>): Node[] => {
     const shown = opts.bias && opts.bias.size > 0 ? biased(dist, opts.bias) : dist;
-    const prob = tempered(shown, opts.temperature);
+    // With top-k / top-p / min-p the step reads the deployed sampler's distribution (sampler.ts), else the tempered softmax;
+    // truncation needs the whole vocabulary (a top-n list cannot say which tokens top-p keeps).
+    if (truncates(opts.sampler) && !dist.complete) throw new InputError("--top-k, --top-p and --min-p need the full next-token distribution; this server returned only its top-n (raise n_probs to the vocabulary size or drop the sampler flags)");
+    const prob = truncates(opts.sampler) ? sampledProb(shown, vocab.size, opts.temperature, opts.sampler) : tempered(shown, opts.temperature);
     if (node === root) entropyFull = dist.complete ? fullEntropy(shown, opts.temperature) : null;
     checkPartial(dist, opts.temperature, Boolean(opts.bias && opts.bias.size > 0));
     const children: Node[] = [];
