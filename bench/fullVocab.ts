@@ -32,8 +32,9 @@ interface Cost {
 
 const REQUESTS = Number(process.env.BENCH_FULLVOCAB_REQUESTS ?? 7);
 
-async function startServer(nVocab: number): Promise<{ url: string; stop: () => void }> {
-  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./fullVocabServer.ts", import.meta.url)), String(nVocab)], { stdio: ["ignore", "pipe", "inherit"] });
+/** Starts a bench server script of this folder in a child process (so its CPU is not the harness's); it prints its URL. */
+export async function startBenchServer(script: string, arg: string): Promise<{ url: string; stop: () => void }> {
+  const child = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL(script, import.meta.url)), arg], { stdio: ["ignore", "pipe", "inherit"] });
   const url = await new Promise<string>((resolve, reject) => {
     let buf = "";
     child.stdout!.on("data", (d: Buffer) => {
@@ -75,7 +76,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
 export async function benchFullVocab(vocabs = [32000, 128256, 151936]): Promise<FullVocabRow[]> {
   const rows: FullVocabRow[] = [];
   for (const nVocab of vocabs) {
-    const server = await startServer(nVocab);
+    const server = await startBenchServer("./fullVocabServer.ts", String(nVocab));
     const dir = await mkdtemp(join(tmpdir(), "ptalign-bench-cache-"));
     try {
       const client = new RemoteClient({ baseUrl: server.url, model: "bench", cache: null, concurrency: 1 });

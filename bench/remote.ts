@@ -3,28 +3,19 @@
 // 1, 8 and 32 (after a warm-up pass), with the request cache off; prints steps/s, the ratio to concurrency 1, and the harness's own CPU
 // time per step (process.cpuUsage of this process; the server runs in a child process). Then the full-vocabulary
 // answers of llama-server's token path by vocabulary size (bench/fullVocab.ts).
-import { spawn } from "node:child_process";
-import { fileURLToPath } from "node:url";
 import { closeModel, openModel } from "../src/backends/index.ts";
 import { parseDist } from "../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../src/protocols/index.ts";
 import { measure } from "../src/run.ts";
-import { benchFullVocab, printFullVocab } from "./fullVocab.ts";
+import { benchFullVocab, printFullVocab, startBenchServer } from "./fullVocab.ts";
 
 const DELAY_MS = Number(process.env.BENCH_DELAY_MS ?? 20);
 const RUNS = 16;
 const STEPS = 5;
 const target = parseDist("{1:0.25,2:0.25,3:0.25,4:0.25}");
 
-const server = spawn(process.execPath, ["--import", "tsx", fileURLToPath(new URL("./remoteServer.ts", import.meta.url)), String(DELAY_MS)], { stdio: ["ignore", "pipe", "inherit"] });
-const url = await new Promise<string>((resolve, reject) => {
-  let buf = "";
-  server.stdout!.on("data", (d: Buffer) => {
-    buf += d.toString();
-    if (buf.includes("\n")) resolve(buf.trim());
-  });
-  server.on("exit", (code) => reject(new Error(`bench server exited (${code})`)));
-});
+const server = await startBenchServer("./remoteServer.ts", String(DELAY_MS));
+const url = server.url;
 
 try {
   console.log(`loopback server answering after ${DELAY_MS} ms; sequential protocol, ${RUNS} runs × ${STEPS} steps, 4 answers (echo scoring: 4 requests per step), cache off\n`);
@@ -51,7 +42,7 @@ try {
     console.log(`${String(concurrency).padStart(11)}  ${rate.toFixed(1).padStart(7)}  ${`${(rate / base).toFixed(1)}x`.padStart(10)}  ${`${cpuMs.toFixed(2)} ms`.padStart(20)}`);
   }
 } finally {
-  server.kill("SIGTERM");
+  server.stop();
 }
 
 // llama-server's exact token path: the cost of full-vocabulary answers per vocabulary size (bench/fullVocab.ts).

@@ -159,24 +159,20 @@ class Reader {
 
   /** Consumes '{'; true when a member follows (else the '}' is consumed too). */
   private openObject(): boolean {
-    this.ws();
-    if (this.b[this.i] !== LBRACE) bad();
-    this.i++;
-    this.ws();
-    if (this.b[this.i] === RBRACE) {
-      this.i++;
-      return false;
-    }
-    return true;
+    return this.open(LBRACE, RBRACE);
   }
 
   /** Consumes '['; true when an element follows (else the ']' is consumed too). */
   private openArray(): boolean {
+    return this.open(LBRACKET, RBRACKET);
+  }
+
+  private open(start: number, end: number): boolean {
     this.ws();
-    if (this.b[this.i] !== LBRACKET) bad();
+    if (this.b[this.i] !== start) bad();
     this.i++;
     this.ws();
-    if (this.b[this.i] === RBRACKET) {
+    if (this.b[this.i] === end) {
       this.i++;
       return false;
     }
@@ -196,19 +192,19 @@ class Reader {
 
   /** After a member: true at ',' (another follows), false at '}'. */
   private nextMember(): boolean {
-    this.ws();
-    const c = this.b[this.i++];
-    if (c === COMMA) return true;
-    if (c === RBRACE) return false;
-    return bad();
+    return this.next(RBRACE);
   }
 
   /** After an element: true at ',' (another follows), false at ']'. */
   private nextElement(): boolean {
+    return this.next(RBRACKET);
+  }
+
+  private next(end: number): boolean {
     this.ws();
     const c = this.b[this.i++];
     if (c === COMMA) return true;
-    if (c === RBRACKET) return false;
+    if (c === end) return false;
     return bad();
   }
 
