@@ -77,13 +77,25 @@ function outcomeJson(o: CellOutcome) {
   return { ...cellJson(o.cell), id: o.id, status: o.status, ...(o.error ? { error: o.error } : {}), ...(o.result ? { metrics: o.result.metrics, verdict: o.result.verdict } : {}) };
 }
 
+/** The prompt and sampler columns, shown when the study varies them (its prompts / samplers axes). */
+function axes(cells: readonly Cell[]): { head: string[]; of: (c: Cell) => string[] } {
+  const prompts = new Set(cells.map((c) => c.prompt_name)).size > 1;
+  const samplers = cells.some((c) => c.sampler_name !== "none");
+  return {
+    head: [...(prompts ? ["prompt"] : []), ...(samplers ? ["sampler"] : [])],
+    of: (c) => [...(prompts ? [abbreviate(c.prompt_name, 30)] : []), ...(samplers ? [abbreviate(c.sampler_name, 40)] : [])],
+  };
+}
+
 function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string): string {
+  const ax = axes(plan.map((p) => p.cell));
   const rows = plan.map((p) => [
     String(p.cell.index),
     abbreviate(p.cell.model.spec, 60),
     abbreviate(p.cell.target.label, 60),
     p.cell.protocol,
     String(p.cell.temperature),
+    ...ax.of(p.cell),
     String(p.cell.seed),
     `${p.cell.runs}×${p.cell.steps}`,
     String(callsOf(p.cell)),
@@ -95,21 +107,22 @@ function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string):
   return [
     `study ${abbreviate(name)}: ${plan.length} cells`,
     "",
-    table(["#", "model", "target", "protocol", "T", "seed", "runs×steps", "calls", "in store"], rows),
+    table(["#", "model", "target", "protocol", "T", ...ax.head, "seed", "runs×steps", "calls", "in store"], rows),
     "",
     `${total} model calls in all (one P_token read per step${hasBatch ? "; the batch protocol also generates its answers' tokens" : ""}); ${left} still to make with --out ${out}`,
   ].join("\n");
 }
 
 function outcomesText(outcomes: CellOutcome[], out: string): string {
+  const ax = axes(outcomes.map((o) => o.cell));
   const rows = outcomes.map((o) => {
     const m = o.result?.metrics;
     const v = o.result?.verdict;
-    return [String(o.cell.index), abbreviate(o.cell.model.spec, 60), abbreviate(o.cell.target.label, 60), o.cell.protocol, String(o.cell.temperature), String(o.cell.seed), o.status, fmt(m?.atvd), fmt(m?.volatility), fmt(m?.concentration), v?.type ?? "—"];
+    return [String(o.cell.index), abbreviate(o.cell.model.spec, 60), abbreviate(o.cell.target.label, 60), o.cell.protocol, String(o.cell.temperature), ...ax.of(o.cell), String(o.cell.seed), o.status, fmt(m?.atvd), fmt(m?.volatility), fmt(m?.concentration), v?.type ?? "—"];
   });
   const n = (s: string) => outcomes.filter((o) => o.status === s).length;
   return [
-    table(["#", "model", "target", "protocol", "T", "seed", "status", "atvd", "volatility", "concentration", "verdict"], rows),
+    table(["#", "model", "target", "protocol", "T", ...ax.head, "seed", "status", "atvd", "volatility", "concentration", "verdict"], rows),
     "",
     `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (ptalign report ${out} --out report.html)`,
   ].join("\n");

@@ -3,6 +3,7 @@
 
 import { createHash } from "node:crypto";
 import type { ProtocolName } from "../types.ts";
+import type { SamplerSettings } from "../scoring/sampler.ts";
 import type { Study, StudyTarget } from "./spec.ts";
 
 export interface Cell {
@@ -19,19 +20,26 @@ export interface Cell {
   runs: number;
   prune: number;
   template: string;
+  /** Name of the cell's prompt on the study's prompts axis ("default" for the built-in template). */
+  prompt_name: string;
+  /** The cell's sampler on the samplers axis (absent: no truncation). */
+  sampler?: SamplerSettings;
+  sampler_name: string;
 }
 
-/** The matrix in file order: models outermost, then targets, protocols, temperatures, seeds. */
+/** The matrix in file order: models outermost, then targets, protocols, temperatures, prompts, samplers, seeds. */
 export function cellsOf(study: Study): Cell[] {
   const cells: Cell[] = [];
   for (const model of study.models)
     for (const target of study.targets)
       for (const protocol of study.protocols)
         for (const temperature of study.temperatures)
-          for (const seed of study.seeds) {
-            const c = { model, target, protocol, temperature, seed, steps: study.steps, runs: study.runs, prune: study.prune, template: study.template };
-            cells.push({ index: cells.length + 1, hash: cellHash(c, study.engine, study.remote), ...c });
-          }
+          for (const prompt of study.prompts)
+            for (const sm of study.samplers)
+              for (const seed of study.seeds) {
+                const c = { model, target, protocol, temperature, seed, steps: study.steps, runs: study.runs, prune: study.prune, template: prompt.template, prompt_name: prompt.name, sampler_name: sm.name, ...(sm.sampler ? { sampler: sm.sampler } : {}) };
+                cells.push({ index: cells.length + 1, hash: cellHash(c, study.engine, study.remote), ...c });
+              }
   return cells;
 }
 
@@ -53,6 +61,8 @@ export function cellHash(c: Omit<Cell, "index" | "hash">, engine: Study["engine"
     runs: c.runs,
     prune: c.prune,
     template: c.template,
+    // Only when set, so that cells stored before the samplers axis keep their identity (and resume).
+    ...(c.sampler ? { sampler: c.sampler } : {}),
     kv: engine.kv ?? "f32",
     raw: engine.raw ?? false,
     context_size: engine.contextSize ?? null,

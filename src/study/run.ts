@@ -149,6 +149,8 @@ function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
     cell: cell.hash,
     target_label: cell.target.label,
     template: cell.template,
+    prompt_name: cell.prompt_name,
+    ...(cell.sampler ? { sampler: cell.sampler } : {}),
     engine_options: { kv: study.engine.kv ?? "f32", raw: study.engine.raw ?? false, context_size: study.engine.contextSize ?? null },
   };
 }
@@ -167,7 +169,7 @@ async function runCell(store: Store, study: Study, cell: Cell, id: string, setti
           model: cell.model.spec,
           target: cell.target.dist,
           protocol: cell.protocol,
-          settings: { steps: cell.steps, runs: 1, temperature: cell.temperature, seed, prune: cell.prune },
+          settings: { steps: cell.steps, runs: 1, temperature: cell.temperature, seed, prune: cell.prune, ...(cell.sampler ? { sampler: cell.sampler } : {}) },
           template: cell.template,
           runs,
           onStep: (_i, step) => {

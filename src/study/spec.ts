@@ -2,6 +2,7 @@
 // cells. Validated with zod; every error names the file, the line and the field (`study.yaml:7: models[1]: expected a
 // string`). docs/study.md documents the format.
 
+import { truncates, type SamplerSettings } from "../scoring/sampler.ts";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
@@ -38,6 +39,13 @@ const StudySchema = z.strictObject({
   runs: whole(1).default(5),
   prompt: z.string().min(1).optional(),
   prompt_file: z.string().min(1).optional(),
+  /** The prompt as an axis: "default" (the built-in template) and named prompt files. */
+  prompts: z.array(z.union([z.literal("default"), z.strictObject({ name: z.string().min(1), file: z.string().min(1) })])).min(1).optional(),
+  /** Deployed sampler settings as an axis (docs/scoring.md, "Sampler settings"). */
+  samplers: z
+    .array(z.strictObject({ name: z.string().min(1).optional(), top_k: whole(0).optional(), top_p: z.number().gt(0).max(1).optional(), min_p: z.number().min(0).max(1).optional(), order: z.enum(["llama.cpp", "vllm"]).default("llama.cpp") }))
+    .min(1)
+    .optional(),
   prune: z.number().min(0).max(1).default(1e-7),
   engine: EngineSchema.default({}),
 });
@@ -65,6 +73,10 @@ export interface Study {
   prune: number;
   /** Prompt template text (protocols/prompt.ts syntax). */
   template: string;
+  /** The prompts axis: named templates (one, named "default" or after prompt_file, when the file has no `prompts`). */
+  prompts: { name: string; template: string }[];
+  /** The samplers axis: named settings (one, "none", when the file has no `samplers`). */
+  samplers: { name: string; sampler?: SamplerSettings }[];
   engine: { threads?: number; contextSize?: number; kv?: "f32" | "f16"; raw?: boolean; gpu?: GpuChoice; gpuLayers?: "auto" | number; parallel?: number };
   /** openai: models' options, from the command line (--base-url, --chat, --scoring, ...); not part of the file. */
   remote?: OpenAIOptions;
@@ -168,8 +180,29 @@ export function parseStudy(text: string, file: string): Study {
     fail([s.prompt_file !== undefined ? "prompt_file" : "prompt"], (err as Error).message);
   }
 
+  if (s.prompts !== undefined && (s.prompt !== undefined || s.prompt_file !== undefined)) fail(["prompts"], "give either prompts or prompt/prompt_file, not both");
+  const prompts = (s.prompts ?? [s.prompt_file !== undefined ? { name: s.prompt_file, file: s.prompt_file } : "default"]).map((p, i) => {
+    if (p === "default") return { name: "default", template };
+    if (s.prompts === undefined) return { name: p.name, template };
+    const text = readTemplate(resolve(base, p.file), () => fail(["prompts", i, "file"], `cannot read ${p.file}`));
+    try {
+      renderPrompt(text, { distribution: "", support: ["1"], steps: 1 });
+    } catch (err) {
+      fail(["prompts", i, "file"], (err as Error).message);
+    }
+    return { name: p.name, template: text };
+  });
+  const samplers = (s.samplers ?? [undefined]).map((x) => {
+    if (!x) return { name: "none" };
+    const sampler: SamplerSettings = { order: x.order, ...(x.top_k ? { topK: x.top_k } : {}), ...(x.top_p !== undefined && x.top_p < 1 ? { topP: x.top_p } : {}), ...(x.min_p ? { minP: x.min_p } : {}) };
+    const name = x.name ?? ([x.top_k ? `top_k=${x.top_k}` : "", x.top_p !== undefined ? `top_p=${x.top_p}` : "", x.min_p ? `min_p=${x.min_p}` : ""].filter(Boolean).join(",") || "none");
+    return truncates(sampler) ? { name, sampler } : { name };
+  });
+
   return {
     file,
+    prompts,
+    samplers,
     name: s.name ?? file.replace(/^.*[\\/]/, "").replace(/\.ya?ml$/i, ""),
     models,
     targets,
