@@ -41,7 +41,12 @@ export function lsCommand(): Command {
         return;
       }
       // The measurements first, then the downstream task results (docs/report.md).
+      // Grouped by prompt (then as stored) when the directory holds measurements of several prompts.
+      const promptOf = (r: (typeof runs)[number]) => String((r.settings as Record<string, unknown> | undefined)?.prompt_name ?? "default");
+      const byPrompt = new Set(runs.map(promptOf)).size > 1;
+      if (byPrompt) runs.sort((a, b) => promptOf(a).localeCompare(promptOf(b)));
       const rows = runs.map((r) => [
+        ...(byPrompt ? [promptOf(r)] : []),
         r.id,
         r.status,
         abbreviate(r.model, 60),
@@ -55,7 +60,7 @@ export function lsCommand(): Command {
         r.verdict?.type ?? "—",
         abbreviate(r.error ?? "", 200),
       ]);
-      if (runs.length > 0) process.stdout.write(table(["id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "leak", "verdict", "error"], rows) + "\n");
+      if (runs.length > 0) process.stdout.write(table([...(byPrompt ? ["prompt"] : []), "id", "status", "model", "target", "protocol", "T", "steps", "atvd", "volatility", "leak", "verdict", "error"], rows) + "\n");
       if (tasks.length > 0) {
         const taskTable = table(["id", "task", "model", "created"], tasks.map((t) => [t.id, t.task, abbreviate(t.model, 60), t.created.slice(0, 19)]));
         process.stdout.write(`${runs.length ? "\n" : ""}downstream tasks:\n${taskTable}\n`);

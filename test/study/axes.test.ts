@@ -22,6 +22,11 @@ describe("study axes: prompts and samplers", () => {
     const res = await ptalign(["run", file, "--out", out]);
     assert.equal(res.code, 0, res.stderr);
     assert.match(res.stdout, /protocol\s+T\s+prompt\s+sampler\s+seed/);
+    const ls = await ptalign(["ls", out]);
+    assert.equal(ls.code, 0, ls.stderr);
+    const lines = ls.stdout.trim().split("\n");
+    assert.match(lines[0]!, /^prompt\s+id/);
+    assert.deepEqual(lines.slice(-4).map((l) => l.split(/\s+/)[0]), ["default", "default", "terse", "terse"]);
     const results = await Promise.all((await readdir(join(out, "runs"))).map(async (f) => JSON.parse(await readFile(join(out, "runs", f), "utf8")) as { settings: Record<string, unknown>; runs: { steps: { ptoken: number[] }[] }[] }));
     assert.equal(results.length, 4);
     for (const r of results) {
