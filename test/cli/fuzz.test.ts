@@ -2,36 +2,23 @@
 // "internal error" or a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already
 // stored in the results directory is lost. The calls run in a small pool (a CLI start costs ~0.5–1 s).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
 import { parseDist } from "../../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import { measure } from "../../src/run.ts";
 import { Store } from "../../src/store/db.ts";
 import { newRunId, saveResult } from "../../src/store/results.ts";
-import type { CliResult } from "../support/cli.ts";
+import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/ptalign.js", import.meta.url));
 const ROOT = process.getuid?.() === 0;
 
 /** The CLI, optionally as the unprivileged user "nobody" (root can write anywhere: a read-only directory needs another user). */
-function cli(args: string[], asNobody = false): Promise<CliResult> {
-  const [cmd, argv] = asNobody && ROOT ? ["setpriv", ["--reuid=65534", "--regid=65534", "--clear-groups", process.execPath, BIN, ...args]] : [process.execPath, [BIN, ...args]];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, argv, { env: { ...process.env, CI: "1", PTALIGN_DEBUG: "" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const cli = (args: string[], asNobody = false): Promise<CliResult> =>
+  ptalign(args, { env: { PTALIGN_DEBUG: "" }, prefix: asNobody && ROOT ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [] });
 
 async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);

@@ -4,26 +4,13 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { Store } from "../../src/store/db.ts";
 import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
-const BIN = fileURLToPath(new URL("../../bin/ptalign.js", import.meta.url));
-
-function start(args: string[]): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: "1" }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-}
+const start = (args: string[]): Promise<CliResult> => ptalign(args);
 
 /** Polls the store until some process holds a claim (the first study is measuring), reading it without writing. */
 async function firstClaim(db: string): Promise<string> {

@@ -10,9 +10,10 @@ export interface CliResult {
 }
 
 /** Runs the real CLI in a child process, as a user would (CI set, so no progress bar). */
-export function ptalign(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+export function ptalign(args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv; /** a command that runs node, e.g. setpriv … */ prefix?: string[] } = {}): Promise<CliResult> {
+  const [cmd, ...argv] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd!, argv, { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
