@@ -20,7 +20,7 @@ export function addEngineOptions(cmd: Command): Command {
   return cmd
     .addOption(new Option("--gpu <backend>", "GPU backend of the embedded engine: auto (node-llama-cpp's detection; the CPU when none is usable), or off").choices(GPU_CHOICES).default("auto"))
     .addOption(new Option("--gpu-layers <n>", "layers offloaded to the GPU: auto (as many as fit) or a count").argParser(gpuLayers).default("auto"))
-    .addOption(new Option("--parallel <n>", "runs measured at once on sequences of one context, decodes batched (default: up to 4, as memory allows)").argParser(wholeNumber("--parallel", 1)));
+    .addOption(new Option("--parallel <n>", "runs measured at once on sequences of one context, decodes batched (run: default min(runs, 4), as memory allows; task: 1)").argParser(wholeNumber("--parallel", 1)));
 }
 
 /** The backend options of the flags; `runs` caps the default number of sequences (no more than there are runs). */

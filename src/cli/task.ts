@@ -61,7 +61,7 @@ interface RecommendFlags extends Common {
   ties: TieRule;
 }
 
-const backendOptions = (f: Common) => ({ threads: f.threads, contextSize: f.contextSize, raw: f.raw, ...engineOptions(f) });
+const backendOptions = (f: Common) => ({ threads: f.threads, contextSize: f.contextSize, raw: f.raw, ...engineOptions(f, 1) }); // tasks generate one sample at a time: one sequence unless --parallel
 
 function common(cmd: Command): Command {
   cmd
