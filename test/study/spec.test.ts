@@ -19,7 +19,7 @@ const rejects = (text: string, message: string | RegExp) =>
 describe("study files: errors name the line and the field", () => {
   it("a wrong type in a list", () => rejects("models:\n  - sim:d\n  - 42\ntargets: [extreme]\n", "study.yaml:3: models[1]: expected a string, got number 42"));
   it("an unknown key", () => rejects("models: [sim:d]\ntargets: [extreme]\nstepz: 10\n", /^study\.yaml:3: unknown key "stepz" \(known keys: name, models, targets/));
-  it("an unknown nested key", () => rejects("models: [sim:d]\ntargets: [extreme]\nengine:\n  threads: 1\n  gpu: true\n", /^study\.yaml:5: engine: unknown key "gpu"/));
+  it("an unknown nested key", () => rejects("models: [sim:d]\ntargets: [extreme]\nengine:\n  threads: 1\n  device: cuda\n", /^study\.yaml:5: engine: unknown key "device"/));
   it("YAML that does not parse", () => rejects("models: [sim:d\ntargets: [extreme]\n", /^study\.yaml:\d: invalid YAML: /));
   it("a duplicated key", () => rejects("models: [sim:d]\ntargets: [extreme]\nmodels: [sim:e]\n", /^study\.yaml:3: invalid YAML: Map keys must be unique/));
   it("a missing key", () => rejects("targets: [extreme]\nsteps: 10\n", "study.yaml:1: models: required (a list)"));
