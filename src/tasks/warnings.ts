@@ -3,11 +3,13 @@
 // a program) gets numbers about answers it almost never gives. Non-discriminating: a comparison whose outcome is
 // fixed by construction (a sim model with nothing wrong to choose, a list of one candidate).
 
+import { DEFAULT_THRESHOLDS } from "../classify/thresholds.ts";
+
 /**
- * Mean leak above which a task result is flagged off-format. The same default (0.5) as the off-format verdict of
- * the sampling runs (issue 10, docs/classification.md): the model writes an answer less than half the time.
+ * Mean leak above which a task result is flagged off-format: the off-format threshold of the sampling runs'
+ * verdict (docs/classification.md), so a task and a run call the same model off-format.
  */
-export const OFF_FORMAT_LEAK = 0.5;
+export const OFF_FORMAT_LEAK = DEFAULT_THRESHOLDS.off_format_leak;
 
 const pct = (x: number) => `${(100 * x).toFixed(x > 0.999 && x < 1 ? 2 : 0)}%`;
 
