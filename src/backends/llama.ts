@@ -393,9 +393,12 @@ class LlamaBackend implements TokenBackend {
     this.parallel = evaluator.sequences > 1;
   }
 
+  /** Resolved once: matching a template node-llama-cpp has no built-in wrapper for costs seconds (Llama-3.1: ~5 s). */
+  private wrapper: ReturnType<NodeLlamaCpp["resolveChatWrapper"]> | undefined;
+
   private promptText(prompt: PromptParts) {
     if (this.templated) {
-      const wrapper = this.resolveChatWrapper(this.model);
+      const wrapper = (this.wrapper ??= this.resolveChatWrapper(this.model));
       // The model's turn is left open after the prefill, so the model continues it.
       const { contextText } = wrapper.generateContextState({
         chatHistory: [
