@@ -32,15 +32,22 @@ function runSettings(r: Result) {
   return { temperature: s.temperature as number | undefined, seed: s.seed as number | undefined, steps: s.steps as number | undefined, runs: s.runs as number | undefined };
 }
 
+/** The study prompt a measurement used ("default" for the built-in template and for single runs). */
+const promptOf = (r: Result) => String(r.settings?.prompt_name ?? "default");
+
 const anchor = (r: StoredRun) => `run-${r.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
 export async function buildReport(all: StoredRun[], opts: ReportOptions): Promise<string> {
   const th = opts.thresholds ?? DEFAULT_THRESHOLDS;
   const runs = all.filter((r) => r.runs.some((x) => x.steps.length > 0) || r.status === "failed");
+  // Several prompts in one directory (a study's prompts: axis): group by prompt — a prompt column, the table and
+  // the sections ordered by prompt (stable, so the stored order stays within a prompt), the prompt in the map's labels.
+  const byPrompt = new Set(runs.map(promptOf)).size > 1;
+  if (byPrompt) runs.sort((a, b) => promptOf(a).localeCompare(promptOf(b)));
   const measured = runs.filter((r) => r.metrics && r.verdict);
   const name = targetNames(all);
   const points: MapPoint[] = measured.map((r) => ({
-    label: `${short(r.model, 80)} · ${short(name(r), 80)} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
+    label: `${short(r.model, 80)} · ${short(name(r), 80)}${byPrompt ? ` · prompt ${short(promptOf(r), 40)}` : ""} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
     model: r.model,
     target: short(name(r), 60),
     verdict: r.status === "done" ? r.verdict!.type : "running",
@@ -54,7 +61,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const scatter = points.length > 0 ? await renderSvg(scatterSpec(points, th)) : "";
 
   const sections: string[] = [];
-  for (const r of runs) sections.push(await runSection(r, name));
+  for (const r of runs) sections.push(await runSection(r, name, byPrompt));
 
   const done = runs.filter((r) => r.status === "done").length;
   const running = runs.filter((r) => r.status === "running").length;
@@ -81,7 +88,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 </header>
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
 ${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
-${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs, name)}</div></section>` : ""}
+${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs, name, byPrompt)}</div></section>` : ""}
 ${await taskReportSection(opts.tasks ?? [])}
 ${sections.join("\n")}
 <script>${script}</script>
@@ -118,8 +125,8 @@ export function targetNames(runs: readonly StoredRun[]): (r: StoredRun) => strin
   return (r) => best.get(key(r)) ?? targetLabel(r);
 }
 
-function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string): string {
-  const head = ["model", "target", "protocol", "T", "seed", "runs × steps", "verdict", "atvd [95% CI]", "volatility [95% CI]", "concentration", "marginal_tvd", "e_score", "sample_tvd", "chi2_p", "leak", "status"];
+function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string, byPrompt: boolean): string {
+  const head = [...(byPrompt ? ["prompt"] : []), "model", "target", "protocol", "T", "seed", "runs × steps", "verdict", "atvd [95% CI]", "volatility [95% CI]", "concentration", "marginal_tvd", "e_score", "sample_tvd", "chi2_p", "leak", "status"];
   const cell = (text: string, sort: string | number | null | undefined, cls = "") => `<td${cls ? ` class="${cls}"` : ""} data-v="${esc(sort ?? "")}">${text}</td>`;
   const rows = runs.map((r) => {
     const m = r.metrics;
@@ -127,6 +134,7 @@ function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string): str
     const s = runSettings(r);
     const steps = r.runs.reduce((n, x) => Math.max(n, x.steps.length), 0);
     return `<tr>${[
+      ...(byPrompt ? [cell(shortHtml(promptOf(r), 40), promptOf(r))] : []),
       cell(`<a href="#${anchor(r)}">${shortHtml(r.model, 60)}</a>`, short(r.model, 200)),
       cell(shortHtml(name(r), 60), short(name(r), 200)),
       cell(esc(r.protocol), r.protocol),
@@ -149,10 +157,10 @@ function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string): str
   return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th data-col="${i}" tabindex="0">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
 }
 
-async function runSection(r: StoredRun, name: (r: StoredRun) => string): Promise<string> {
+async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt: boolean): Promise<string> {
   const s = runSettings(r);
   const title = `${shortHtml(r.model, 120)} <span class="on">on</span> ${shortHtml(name(r), 120)}${r.target.support.length > 12 ? ` <span class="on">(${r.target.support.length} answers)</span>` : ""}`;
-  const sub = `${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
+  const sub = `${byPrompt ? `prompt ${shortHtml(promptOf(r), 60)} · ` : ""}${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
   const hasSteps = r.runs.some((x) => x.steps.length > 0);
   const charts = hasSteps
     ? `<div class="charts">

@@ -27,6 +27,15 @@ describe("study axes: prompts and samplers", () => {
     const lines = ls.stdout.trim().split("\n");
     assert.match(lines[0]!, /^prompt\s+id/);
     assert.deepEqual(lines.slice(-4).map((l) => l.split(/\s+/)[0]), ["default", "default", "terse", "terse"]);
+    // The report groups by prompt too: a prompt column first, rows ordered by prompt, the prompt in each section.
+    const report = await ptalign(["report", out, "--out", join(dir, "r.html")]);
+    assert.equal(report.code, 0, report.stderr);
+    const html = await readFile(join(dir, "r.html"), "utf8");
+    const table = html.slice(html.indexOf('<section id="compare">'), html.indexOf("</table>"));
+    assert.match(table, /<th data-col="0" tabindex="0">prompt<\/th><th data-col="1" tabindex="0">model<\/th>/);
+    assert.deepEqual([...table.matchAll(/<tr><td data-v="([^"]*)">/g)].map((m) => m[1]), ["default", "default", "terse", "terse"]);
+    assert.equal([...html.matchAll(/prompt terse · sequential · temperature/g)].length, 2);
+    assert.equal([...html.matchAll(/prompt terse · sequential · T=/g)].length, 2);
     const results = await Promise.all((await readdir(join(out, "runs"))).map(async (f) => JSON.parse(await readFile(join(out, "runs", f), "utf8")) as { settings: Record<string, unknown>; runs: { steps: { ptoken: number[] }[] }[] }));
     assert.equal(results.length, 4);
     for (const r of results) {
