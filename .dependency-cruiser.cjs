@@ -13,7 +13,8 @@ const LAYERS = [
   { name: "study", rank: 80, path: "^src/study/" },
   { name: "analysis", rank: 80, path: "^src/analysis/" },
   { name: "report", rank: 80, path: "^src/report/" },
-  { name: "run", rank: 70, path: "^src/run\\.ts$" },
+  // run.ts measures; record.ts (the store helper's) records a measurement into the store as it runs.
+  { name: "run", rank: 70, path: "^src/(run|record)\\.ts$" },
   { name: "tasks", rank: 60, path: "^src/tasks/" },
   { name: "protocols", rank: 60, path: "^src/protocols/" },
   { name: "config", rank: 55, path: "^src/config/" },
