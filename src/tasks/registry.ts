@@ -30,5 +30,5 @@ export function taskOf(result: Pick<TaskResult, "task">): AnyTask | undefined {
   return registry.get(result.task);
 }
 
-registerTask(codegenTask as AnyTask);
-registerTask(recommendTask as AnyTask);
+registerTask(codegenTask);
+registerTask(recommendTask);
