@@ -7,7 +7,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { InputError } from "../errors.ts";
 import { listTasks } from "../tasks/registry.ts";
-import { modelLabel, type AnyTask, type ContextCheck, type TaskOption, type TaskOptionValues, type TaskTable, type TaskText } from "../tasks/task.ts";
+import { type AnyTask, type ContextCheck, type TaskOption, type TaskOptionValues, type TaskTable, type TaskText } from "../tasks/task.ts";
 import { saveTaskResult, type TaskResult } from "../tasks/store.ts";
 import type { TaskDemo } from "../tasks/demo.ts";
 import { fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
@@ -149,7 +149,6 @@ export function taskCommand(): Command {
 function warn(text: string): void {
   process.stderr.write(`ptalign: warning: ${text}\n`);
 }
-
 
 /** The demo's compact view of both tasks (two tables). */
 export function taskDemoTable(d: TaskDemo): string {
