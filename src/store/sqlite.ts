@@ -3,7 +3,7 @@
 // a step, so no step is ever stored twice (a resumed run that recomputes a step overwrites it with the same values).
 // Schema and migrations: src/store/schema.ts; docs/report.md describes the tables.
 
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
+import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
 import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -124,7 +124,11 @@ export class SqliteStore implements ResultStore {
     const copyDir = mkdtempSync(join(tmpdir(), "ptalign-read-"));
     let db: Database.Database | undefined;
     try {
-      for (const suffix of ["", "-wal"]) if (existsSync(file + suffix)) copyFileSync(file + suffix, join(copyDir, DB_FILE + suffix));
+      for (const suffix of ["", "-wal"]) {
+        if (!existsSync(file + suffix)) continue;
+        copyFileSync(file + suffix, join(copyDir, DB_FILE + suffix));
+        chmodSync(join(copyDir, DB_FILE + suffix), 0o600); // the copy is ours to migrate, whatever the original's mode
+      }
       db = new Database(join(copyDir, DB_FILE), { timeout: 10_000 });
       const version = schemaVersion(db);
       if (version > SCHEMA_VERSION) throw newerSchema(file, version);
