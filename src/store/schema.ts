@@ -1,6 +1,7 @@
 // The SQLite store's schema and its migrations. Version 1 (ptalign 0.1.0) kept ptoken, leak, sample, raw and unknown
 // of a step; version 2 keeps every field: a step's other fields go into steps.extra (JSON), a result's fields
-// outside the columns into runs.extra, and each run's own fields (seed, stopped) into runs.run_fields.
+// outside the columns into runs.extra, and each run's own fields (seed, stopped) into runs.run_fields (and, for a
+// study's run recorded complete, into run_parts.fields).
 // Migrations only add: a store migrated to version 2 still reads in ptalign 0.1.0 (which ignores the new columns).
 
 import { existsSync, readFileSync } from "node:fs";
@@ -69,6 +70,7 @@ const ADDED_V2: [string, string, string][] = [
   ["steps", "extra", "TEXT"],
   ["runs", "extra", "TEXT"],
   ["runs", "run_fields", "TEXT"],
+  ["run_parts", "fields", "TEXT"],
 ];
 
 /** The store's schema version: 0 for an empty database, 1 for a store without the key (never written so). */

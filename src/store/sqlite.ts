@@ -203,10 +203,11 @@ export class SqliteStore implements ResultStore {
     } else this.db.prepare("UPDATE runs SET status = 'failed', error = ?, updated = ? WHERE id = ?").run(error, now(), id);
   }
 
-  async finishPart(id: string, runIndex: number, seed: number, steps: number): Promise<void> {
+  async finishPart(id: string, runIndex: number, seed: number, steps: number, fields: Record<string, unknown> = {}): Promise<void> {
     this.db.transaction(() => {
       this.db.prepare("DELETE FROM steps WHERE run_id = ? AND run_index = ? AND t >= ?").run(id, runIndex, steps);
-      this.db.prepare("INSERT OR REPLACE INTO run_parts (run_id, run_index, seed, steps) VALUES (?, ?, ?, ?)").run(id, runIndex, seed, steps);
+      const extra = Object.keys(fields).length > 0 ? JSON.stringify(fields) : null;
+      this.db.prepare("INSERT OR REPLACE INTO run_parts (run_id, run_index, seed, steps, fields) VALUES (?, ?, ?, ?, ?)").run(id, runIndex, seed, steps, extra);
     })();
   }
 
@@ -256,11 +257,17 @@ export class SqliteStore implements ResultStore {
     // The run-level fields recorded when the measurement ended (seed, stopped, ...): also runs that have no step.
     const fields = fieldsJson ? (JSON.parse(fieldsJson) as Omit<Run, "steps">[]) : [];
     const runs: Run[] = fields.map((f) => ({ ...f, steps: [] }));
+    // Until then, the fields of the runs a study recorded complete (finishPart).
+    const parts = fieldsJson ? [] : (this.db.prepare("SELECT run_index, seed, fields FROM run_parts WHERE run_id = ? AND fields IS NOT NULL").all(id) as { run_index: number; seed: number; fields: string }[]);
     for (const row of rows) {
       while (runs.length <= row.run_index) runs.push({ seed: row.seed, steps: [] });
       const run = runs[row.run_index]!;
       run.seed = row.seed;
       run.steps.push(joinStep(row));
+    }
+    for (const p of parts) {
+      while (runs.length <= p.run_index) runs.push({ seed: p.seed, steps: [] });
+      Object.assign(runs[p.run_index]!, JSON.parse(p.fields) as Omit<Run, "steps" | "seed">);
     }
     // A run's fields in the result's order: seed, steps, then the rest (stopped, ...).
     return runs.map(({ seed, steps, ...rest }) => ({ seed, steps, ...rest }));

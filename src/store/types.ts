@@ -81,8 +81,11 @@ export interface ResultStore {
   finishRun(id: string, result: Omit<Result, "version">): Promise<void>;
   /** Marks a measurement failed with a one-line reason (`partial`: the result fields known so far, as finishRun). */
   failRun(id: string, error: string, partial?: Omit<Result, "version">): Promise<void>;
-  /** Run index r is complete with `steps` steps (later steps left by an earlier attempt are removed). */
-  finishPart(id: string, runIndex: number, seed: number, steps: number): Promise<void>;
+  /**
+   * Run index r is complete with `steps` steps (later steps left by an earlier attempt are removed); `fields` are the
+   * run's own fields other than seed and steps (a batch run's `stopped`), returned by runsOf.
+   */
+  finishPart(id: string, runIndex: number, seed: number, steps: number, fields?: Record<string, unknown>): Promise<void>;
   /** Run indices recorded complete by finishPart. */
   finishedParts(id: string): Promise<Set<number>>;
   /** Deletes the steps of run index ≥ fromRunIndex (runs recomputed from their start). */

@@ -166,8 +166,6 @@ function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
 async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
-  // Run-level fields (a batch run's `stopped`) of the runs measured now, kept with the result.
-  const fields = new Map<number, Omit<Run, "steps">>();
   let extra: Record<string, unknown> = {};
   try {
     for (let r = 0; r < cell.runs; r++) {
@@ -191,18 +189,15 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
         model,
       );
       await steps.settle();
-      await store.finishPart(id, r, seed, runs[0]?.steps.length ?? 0);
-      if (runs[0]) {
-        const { steps: _steps, ...rest } = runs[0];
-        fields.set(r, rest);
-      }
+      // The run's own fields (a batch run's `stopped`) are kept with the part, for a later resume too.
+      const { steps: _steps, seed: _seed, ...fields } = runs[0] ?? { steps: [], seed };
+      await store.finishPart(id, r, seed, runs[0]?.steps.length ?? 0, fields);
       const { prompt, chat_template, model_spec } = measured.settings ?? {};
       extra = { ...extra, ...(prompt !== undefined ? { prompt, chat_template } : {}), ...(model_spec !== undefined ? { model_spec } : {}) };
     }
     const final = { ...settings, ...extra };
     // The runs as stored, every step field included (a top-k cell keeps `outside`, so its bound names the server).
-    const stored = (await store.runsOf(id)).map((run, r) => ({ ...run, ...fields.get(r), steps: run.steps }));
-    const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, stored, final, undefined, cell.seed);
+    const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, await store.runsOf(id), final, undefined, cell.seed);
     result.id = id;
     await store.finishRun(id, result);
     await exportResult(store, out, id);

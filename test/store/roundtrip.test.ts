@@ -50,6 +50,9 @@ describe("store round trip", () => {
       await store.beginRun({ id: "s", model: "m", protocol: "batch", target, settings: {} });
       for (const [r, run] of runs.entries()) for (const step of run.steps) await store.addStep("s", r, run.seed, step);
       assert.deepEqual((await store.runsOf("s")).slice(0, 2).map((r) => r.steps), runs.slice(0, 2).map((r) => r.steps));
+      // A study records each run complete with its own fields (finishPart): runsOf has them before the measurement ends.
+      await store.finishPart("s", 1, 4, runs[1]!.steps.length, { stopped: runs[1]!.stopped });
+      assert.deepEqual((await store.runsOf("s"))[1], runs[1]);
       // Finishing records the run-level fields (seed, stopped; a run with no step) without writing a step again.
       const metrics = { atvd: 0.1, marginal_tvd: 0.1, sample_tvd: null, volatility: 0.2, concentration: 0.5, entropy_ratio: null, e_score: 0.9, leak: 0, chi2: null, chi2_p: null, w1: null };
       const verdict = { type: "E" as const, reasons: ["r"], ci: { atvd: [0, 1] as [number, number], volatility: [0, 1] as [number, number] } };
