@@ -1,6 +1,6 @@
 // Model-selection guidance from stored results (docs/metrics.md, "Analysis" → "Guidance"). Pure: no model call.
 import { entropy } from "../metrics/basic.ts";
-import type { Result } from "../types.ts";
+import type { Metrics, Result, Verdict } from "../types.ts";
 
 export type Profile = "diversity" | "stability" | "calibration";
 export type Weights = Record<Profile, number>;
@@ -106,7 +106,8 @@ const describeSetting = (st: Setting) => Object.entries(st).map(([k, v]) => `${k
 /** A target's identity: equal support and probabilities are the same target, however they were written. */
 const targetKey = (r: Pick<Result, "target">) => JSON.stringify([r.target.support, r.target.probs.map((p) => Number(p.toPrecision(12)))]);
 
-export type Labelled = Result & { label?: string };
+/** A measurement to rank (metrics and verdict null while it has none: left out). */
+export type Labelled = Omit<Result, "metrics" | "verdict"> & { metrics: Metrics | null; verdict: Verdict | null; label?: string };
 
 /**
  * Like with like: measurements are grouped by target (equal support and probabilities), and within a target each
@@ -127,13 +128,13 @@ export function advise(results: readonly Labelled[], weights: Weights): Advice {
     const key = targetKey(r);
     const group = byTarget.get(key) ?? { label, models: new Map() };
     byTarget.set(key, group);
-    const c = criteria(r);
+    const c = criteria({ ...r, metrics: r.metrics });
     const s = profileScore(c, weights);
     const prev = group.models.get(r.model);
     if (!prev || s > prev.s) group.models.set(r.model, { r, s, c });
   }
   const line = (model: string, b: { r: Labelled; s: number; c: Weights }, target: string, score = b.s): AdviceLine => {
-    const m = b.r.metrics;
+    const m = b.r.metrics!; // only measurements with metrics are ranked (the loop above skips the others)
     const setting = settingOf(b.r);
     const crit = (["calibration", "stability", "diversity"] as Profile[]).filter((k) => weights[k] > 0).map((k) => `${k} ${b.c[k].toFixed(2)}`).join(", ");
     const reason = `${crit} (atvd ${m.atvd.toFixed(3)}, marginal_tvd ${m.marginal_tvd.toFixed(3)}, volatility ${m.volatility.toFixed(3)}, leak ${m.leak.toFixed(3)}, verdict ${b.r.verdict?.type ?? "—"}) on ${target}, measurement ${b.r.id ?? "(unsaved)"} (${b.r.protocol}${Object.keys(setting).length ? `, ${describeSetting(setting)}` : ""})`;

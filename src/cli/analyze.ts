@@ -1,28 +1,12 @@
 // `ptalign analyze DIR` and `ptalign advise DIR`: internal properties and model-selection guidance from stored results.
-import { existsSync } from "node:fs";
-import { readFile } from "node:fs/promises";
-import { join } from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { assertResultsDir, loadStored, targetLabel, type StoredRun } from "../report/load.ts";
+import { loadRuns } from "../report/partial.ts";
+import { assertResultsDir, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { InputError } from "../errors.ts";
-import type { Result } from "../types.ts";
 import { fmt, table } from "./common.ts";
-
-/** The store keeps a fixed set of step fields; the run's JSON file also has entropy_full, merged back here. */
-async function withJsonSteps(dir: string, r: StoredRun): Promise<StoredRun> {
-  const file = join(dir, "runs", `${r.id}.json`);
-  if (!existsSync(file)) return r;
-  try {
-    const j = JSON.parse(await readFile(file, "utf8")) as Result;
-    const runs = r.runs.map((run, i) => ({ ...run, steps: run.steps.map((s, t) => ({ ...s, entropy_full: j.runs[i]?.steps[t]?.entropy_full ?? s.entropy_full, entropy_full_bounds: j.runs[i]?.steps[t]?.entropy_full_bounds ?? s.entropy_full_bounds })) }));
-    return { ...r, runs };
-  } catch {
-    return r;
-  }
-}
 
 export function analyzeCommand(): Command {
   return new Command("analyze")
@@ -32,7 +16,8 @@ export function analyzeCommand(): Command {
     .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign analyze ./ptalign-results --json")
     .action(async (dir: string, flags: { json?: boolean }) => {
       assertResultsDir(dir);
-      const stored = await Promise.all((await loadStored(dir)).map((r) => withJsonSteps(dir, r)));
+      // The store keeps every step field (entropy_full included; a schema-1 store gets them from runs/*.json when migrated).
+      const stored = await loadRuns(dir);
       const out = stored.filter((r) => r.runs.length > 0).map((r) => ({ id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs) }));
       if (flags.json) {
         process.stdout.write(JSON.stringify(out) + "\n");
@@ -70,7 +55,7 @@ export function adviseCommand(): Command {
           throw new InputError((err as Error).message);
         }
       }
-      const advice = advise((await loadStored(dir)).map((r) => ({ ...r, label: targetLabel(r) })), weights);
+      const advice = advise((await loadRuns(dir)).map((r) => ({ ...r, label: targetLabel(r) })), weights);
       if (flags.json) {
         process.stdout.write(JSON.stringify(advice) + "\n");
         return;

@@ -3,7 +3,8 @@ import { createWriteStream } from "node:fs";
 import { once } from "node:events";
 import { Command, Option } from "commander";
 import { exportLines, type ExportFormat, type ExportLevel } from "../report/export.ts";
-import { assertResultsDir, loadStored } from "../report/load.ts";
+import { loadRuns } from "../report/partial.ts";
+import { assertResultsDir } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 
 export function exportCommand(): Command {
@@ -16,7 +17,7 @@ export function exportCommand(): Command {
     .addHelpText("after", "\nExamples:\n  $ ptalign export ./ptalign-results --format csv > steps.csv\n  $ ptalign export ./ptalign-results --format jsonl --level runs --out runs.jsonl")
     .action(async (dir: string, flags: { format: ExportFormat; level: ExportLevel; out?: string }) => {
       assertResultsDir(dir);
-      const runs = await loadStored(dir, { withSteps: true });
+      const runs = await loadRuns(dir, { withSteps: true });
       const stream = flags.out ? createWriteStream(flags.out) : process.stdout;
       for (const chunk of exportLines(runs, flags.format, flags.level)) {
         if (!stream.write(chunk)) await once(stream, "drain");

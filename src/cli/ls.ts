@@ -1,26 +1,9 @@
 // `ptalign ls DIR`: the runs of a results directory, one line each.
 import { Command } from "commander";
-import { loadStored, assertResultsDir, stampToIso, targetLabel } from "../report/load.ts";
-import { DamagedStoreError, isDamaged } from "../store/access.ts";
-import { loadTaskResults } from "../tasks/store.ts";
+import { loadRuns } from "../report/partial.ts";
+import { assertResultsDir, loadTaskListing, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
-import { Store } from "../store/db.ts";
 import { abbreviate, fmt, table } from "./common.ts";
-
-async function listTasks(dir: string) {
-  try {
-    const store = Store.openExisting(dir);
-    try {
-      return store?.listTaskResults() ?? [];
-    } finally {
-      store?.close();
-    }
-  } catch (err) {
-    // A damaged store (loadStored has said so): the task results' JSON files are the record.
-    if (!(err instanceof DamagedStoreError) && !isDamaged(err)) throw err;
-    return (await loadTaskResults(dir)).map((t) => ({ id: t.id ?? "", task: t.task, model: t.model, created: stampToIso(t.id ?? "") }));
-  }
-}
 
 export function lsCommand(): Command {
   return new Command("ls")
@@ -30,12 +13,12 @@ export function lsCommand(): Command {
     .addHelpText("after", "\nExample:\n  $ ptalign ls ./ptalign-results")
     .action(async (dir: string, flags: { json?: boolean }) => {
       assertResultsDir(dir);
-      const runs = await loadStored(dir, { withSteps: false });
+      const runs = await loadRuns(dir, { withSteps: false });
       if (flags.json) {
         process.stdout.write(JSON.stringify(runs.map(({ runs: _r, ...rest }) => rest)) + "\n");
         return;
       }
-      const tasks = await listTasks(dir);
+      const tasks = await loadTaskListing(dir);
       if (runs.length === 0 && tasks.length === 0) {
         process.stdout.write(`no runs in ${dir}\n`);
         return;

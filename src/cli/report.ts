@@ -1,7 +1,8 @@
 // `ptalign report DIR --out report.html`: one self-contained HTML file (no network needed to open it).
 import { writeFile, rename } from "node:fs/promises";
 import { Command } from "commander";
-import { assertResultsDir, loadStored } from "../report/load.ts";
+import { loadRuns } from "../report/partial.ts";
+import { assertResultsDir } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 
@@ -13,7 +14,7 @@ export function reportCommand(): Command {
     .addHelpText("after", "\nExample:\n  $ ptalign report ./ptalign-results --out report.html")
     .action(async (dir: string, flags: { out: string }) => {
       assertResultsDir(dir);
-      const runs = await loadStored(dir);
+      const runs = await loadRuns(dir);
       // vega and vega-lite load only for this command (they would slow every other command's start-up).
       const { buildReport } = await import("../report/html.ts");
       const html = await buildReport(runs, { source: dir, tasks: await loadTaskResults(dir) });

@@ -5,11 +5,10 @@ import { describeDist, promptWords } from "../distributions/index.ts";
 import { addTargetOptions, continuousRows, loadTarget, peerSettings, type TargetFlags } from "./targetFlags.ts";
 import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
-import { measure, summarise } from "../run.ts";
-import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
-import { openRecorder } from "../store/recorder.ts";
+import { measureRecorded, StepsKept } from "../record.ts";
+import { DEFAULT_RESULTS_DIR, newRunId } from "../store/results.ts";
 import { studyAction } from "./study.ts";
-import type { ProtocolName, Result, Run } from "../types.ts";
+import type { ProtocolName, Result } from "../types.ts";
 import { abbreviate, fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
 import { truncates, type SamplerOrder, type SamplerSettings } from "../scoring/index.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
@@ -103,12 +102,10 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const template = await loadTemplate(flags.promptFile);
   const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...samplerOf(flags), ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...peerSettings(flags) };
   const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, ...engineOptions(flags, flags.runs), remote: remoteOptions(flags) });
-  const runs: Run[] = [];
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   const id = newRunId(flags.model);
-  // Every step goes to the store DIR/ptalign.db as it is computed; saveResult completes the run there.
-  const recorder = flags.showPrompt ? undefined : openRecorder(flags.save ? flags.out : undefined, { id, model: flags.model, protocol: flags.protocol, target, settings });
   let result: Result;
+  let file: string | undefined;
   try {
     if (flags.showPrompt) {
       const prompt = renderPrompt(template, { distribution: describeDist(target), support: target.support, ...promptWords(target), steps: flags.steps });
@@ -116,29 +113,19 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
       process.stdout.write(isSimModel(model) ? `${prompt.user}\n${prompt.prefill}\n` : `${model.renderPrompt(prompt)}\n`);
       return;
     }
-    result = await measure({ model: flags.model, target, protocol: flags.protocol, settings, template, runs, onStep: (r, step, run) => {
-      progress.tick();
-      recorder?.onStep(r, step, run);
-    } }, model);
+    // Every step goes to the store as it is computed; a failure part way keeps them (StepsKept says where).
+    ({ result, file } = await measureRecorded({ model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() }, model, { id, out: flags.save ? flags.out : undefined }));
   } catch (err) {
     progress.stop();
-    recorder?.fail(err instanceof Error ? err.message : String(err));
-    const kept = runs.reduce((n, r) => n + r.steps.length, 0);
-    if (kept > 0 && flags.save && err instanceof Error) {
-      // Keep what was computed: the finished steps go to <id>.partial.json, and the message says where.
-      const partial = { ...summarise(flags.model, flags.protocol, target, runs, { ...settings, partial: true }), id };
-      const file = await saveResult(flags.out, partial, true);
-      const Kind = err instanceof InputError ? InputError : RunError;
-      throw new Kind(`${err.message.split("\n")[0]} (the ${kept} steps computed before are kept in ${file})`);
+    if (err instanceof StepsKept) {
+      const Kind = err.cause instanceof InputError ? InputError : RunError;
+      throw new Kind(err.message);
     }
     throw err;
   } finally {
     progress.stop();
-    recorder?.close();
     await closeModel(model);
   }
-  result.id = id;
-  const file = flags.save ? await saveResult(flags.out, result) : undefined;
   if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
   else process.stdout.write(summaryText(result, file) + "\n");
 }

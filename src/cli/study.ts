@@ -2,7 +2,8 @@
 import { SingleBar } from "cli-progress";
 import { RunError } from "../errors.ts";
 import { join } from "node:path";
-import { DB_FILE, Store } from "../store/db.ts";
+import { openStore } from "../store/registry.ts";
+import { DB_FILE } from "../store/sqlite.ts";
 import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
 import { loadStudy } from "../study/spec.ts";
@@ -23,11 +24,11 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
   // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
   if (flags.scoring !== undefined) study.remote = remoteOptions(flags as RemoteFlags);
   if (flags.dryRun) {
-    const store = Store.openExisting(flags.out);
+    const store = await openStore(flags.out);
     try {
-      let plan: ReturnType<typeof planOf>;
+      let plan: Awaited<ReturnType<typeof planOf>>;
       try {
-        plan = planOf(study, store);
+        plan = await planOf(study, store);
       } catch (err) {
         if (isDamaged(err)) throw new DamagedStoreError(join(flags.out, DB_FILE), err);
         throw err;
@@ -38,7 +39,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
       }
       process.stdout.write(dryRunText(study.name, plan, flags.out) + "\n");
     } finally {
-      store?.close();
+      await store?.close();
     }
     return;
   }
@@ -87,7 +88,7 @@ function axes(cells: readonly Cell[]): { head: string[]; of: (c: Cell) => string
   };
 }
 
-function dryRunText(name: string, plan: ReturnType<typeof planOf>, out: string): string {
+function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out: string): string {
   const ax = axes(plan.map((p) => p.cell));
   const rows = plan.map((p) => [
     String(p.cell.index),

@@ -2,7 +2,7 @@
 import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { InputError, RunError } from "../errors.ts";
-import { assertResultsDir } from "../report/load.ts";
+import { assertResultsDir } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { wholeNumber } from "./common.ts";
 

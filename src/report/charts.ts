@@ -9,6 +9,9 @@ import { tv } from "../metrics/index.ts";
 import { numericSupport } from "../metrics/samples.ts";
 import type { Result } from "../types.ts";
 
+/** What a chart reads of a measurement (a stored one may have no metrics yet). */
+export type RunData = Pick<Result, "model" | "protocol" | "target" | "runs" | "settings">;
+
 type Spec = vl.TopLevelSpec;
 
 const FONT = "system-ui, -apple-system, Segoe UI, sans-serif";
@@ -52,7 +55,7 @@ export interface SupportRows {
  * a wider non-numeric support shows its MAX_ROWS − 1 most probable answers (by the largest of P_task, mean P_token
  * and sample frequency) and sums the rest in one "other" row.
  */
-export function supportRows(r: Result): SupportRows {
+export function supportRows(r: RunData): SupportRows {
   const support = r.target.support;
   const K = support.length;
   const rowsFrom = (groups: number[][], labels: string[], note: string | null): SupportRows => {
@@ -90,7 +93,7 @@ export function probLabel(p: number): string {
 }
 
 /** P_token per step of one run as a heatmap over the support (answer × step), the sample drawn marked, P_task beside. */
-export function heatmapSpec(r: Result, runIndex = 0): Spec {
+export function heatmapSpec(r: RunData, runIndex = 0): Spec {
   const full = r.runs[runIndex];
   const cut = full && full.steps.length > HEATMAP_MAX_STEPS;
   const run = full && cut ? { ...full, steps: full.steps.slice(0, HEATMAP_MAX_STEPS) } : full;
@@ -137,7 +140,7 @@ export function heatmapSpec(r: Result, runIndex = 0): Spec {
 }
 
 /** Per-step TV(q_t, p) and TV(q_t, q_t−1), mean over runs (runs shorter than a step do not count at that step). */
-export function tvSeries(r: Result): { t: number; series: string; tv: number }[] {
+export function tvSeries(r: RunData): { t: number; series: string; tv: number }[] {
   const sums = new Map<string, { s: number; n: number }>();
   const add = (t: number, series: string, v: number) => {
     const key = `${series}\u0000${t}`;
@@ -155,7 +158,7 @@ export function tvSeries(r: Result): { t: number; series: string; tv: number }[]
   return [...sums.entries()].map(([k, v]) => ({ series: k.split("\u0000")[0]!, t: Number(k.split("\u0000")[1]), tv: v.s / v.n }));
 }
 
-export function tvSpec(r: Result): Spec {
+export function tvSpec(r: RunData): Spec {
   return {
     title: { text: `TV over steps (mean of ${r.runs.length} run${r.runs.length === 1 ? "" : "s"})`, fontSize: 12 },
     width: 260,
@@ -171,7 +174,7 @@ export function tvSpec(r: Result): Spec {
 }
 
 /** Pooled sample frequencies against P_task (a wide support grouped as in the heatmap, supportRows). */
-export function histogramSpec(r: Result): Spec {
+export function histogramSpec(r: RunData): Spec {
   const rows = supportRows(r);
   const index = new Map(r.target.support.map((a, i) => [a, i]));
   const counts = new Array<number>(rows.labels.length).fill(0);

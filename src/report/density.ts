@@ -4,7 +4,7 @@
 import type * as vl from "vega-lite";
 import { continuousFunctions } from "../distributions/index.ts";
 import { stepValue } from "../metrics/index.ts";
-import type { Result } from "../types.ts";
+import type { RunData } from "./charts.ts";
 
 type Spec = vl.TopLevelSpec;
 
@@ -13,7 +13,7 @@ export const DENSITY_STEPS = 6;
 /** Points of the PDF curve across the bins' range. */
 const CURVE_POINTS = 240;
 
-function pdfCurve(r: Result): { x: number; density: number }[] {
+function pdfCurve(r: RunData): { x: number; density: number }[] {
   const c = r.target.continuous!;
   const { pdf } = continuousFunctions(c);
   const [lo, hi] = c.range;
@@ -25,7 +25,7 @@ function pdfCurve(r: Result): { x: number; density: number }[] {
 }
 
 /** P_token per step over the bins as a density, the mean over every step, and the target's PDF. */
-export function densitySpec(r: Result): Spec {
+export function densitySpec(r: RunData): Spec {
   const c = r.target.continuous!;
   const w = c.bin_width;
   const centers = r.target.support.map(Number);
@@ -55,7 +55,7 @@ export function densitySpec(r: Result): Spec {
  * The numbers written (pooled over runs), as a density histogram on bins of at least the target's bin width (wider
  * when there are few values, so that about 3 land per bin on average), against the PDF.
  */
-export function valueHistogramSpec(r: Result): Spec {
+export function valueHistogramSpec(r: RunData): Spec {
   const c = r.target.continuous!;
   const values = r.runs.flatMap((x) => x.steps.map(stepValue)).filter((v): v is number => v !== null);
   const inside = values.filter((v) => v >= c.range[0] && v < c.range[1]);

@@ -1,8 +1,8 @@
 // Export of a results directory: CSV (one row per step, or per run with --level runs) or JSON Lines (one step object
 // per line, or one result JSON per run).
 
-import type { StoredRun } from "./load.ts";
-import { targetLabel } from "./load.ts";
+import type { StoredRun } from "../store/read.ts";
+import { targetLabel } from "../store/read.ts";
 
 export type ExportFormat = "csv" | "jsonl";
 export type ExportLevel = "steps" | "runs";

@@ -8,7 +8,7 @@ import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COL
 import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
-import { targetLabel, type StoredRun } from "./load.ts";
+import { targetLabel, type StoredRun } from "../store/read.ts";
 import { taskReportSection } from "./tasks.ts";
 import type { TaskResult } from "../types/task.ts";
 
@@ -27,13 +27,13 @@ export interface ReportOptions {
 
 const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(d));
 
-function runSettings(r: Result) {
+function runSettings(r: Pick<Result, "settings">) {
   const s = r.settings ?? {};
   return { temperature: s.temperature as number | undefined, seed: s.seed as number | undefined, steps: s.steps as number | undefined, runs: s.runs as number | undefined };
 }
 
 /** The study prompt a measurement used ("default" for the built-in template and for single runs). */
-const promptOf = (r: Result) => String(r.settings?.prompt_name ?? "default");
+const promptOf = (r: Pick<Result, "settings">) => String(r.settings?.prompt_name ?? "default");
 
 const anchor = (r: StoredRun) => `run-${r.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
@@ -223,7 +223,7 @@ function correctionTable(r: StoredRun): string {
   return `<div class="correction"><b>logit-bias correction</b> (${esc(c.iterations ?? "?")} iterations; bias ${esc(biasText)})<table><thead><tr><th></th>${keys.map((k) => `<th>${k}</th>`).join("")}</tr></thead><tbody>${row("before", c.before)}${row("after", c.after)}</tbody></table></div>`;
 }
 
-function promptText(r: Result): string {
+function promptText(r: Pick<Result, "settings">): string {
   const p = r.settings?.prompt as { user?: string; prefill?: string } | string | undefined;
   if (typeof p === "string") return p;
   if (p && typeof p === "object") return `${p.user ?? ""}\n${p.prefill ?? ""}`.trim();

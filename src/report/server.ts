@@ -4,11 +4,10 @@
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { Store } from "../store/db.ts";
-import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { buildReport } from "./html.ts";
 import { loadTaskResults } from "../tasks/store.ts";
-import { loadStored } from "./load.ts";
+import { storeVersion } from "../store/read.ts";
+import { loadRuns } from "./partial.ts";
 
 export interface ViewOptions {
   dir: string;
@@ -24,33 +23,17 @@ export interface Viewer {
 
 export const LOOPBACK = "127.0.0.1";
 
-function storeVersion(dir: string): string {
-  try {
-    const store = Store.openExisting(dir);
-    if (!store) return "empty";
-    try {
-      return store.version();
-    } finally {
-      store.close();
-    }
-  } catch (err) {
-    // A damaged store: the page shows runs/*.json (loadStored says why on stderr), which do not change under it.
-    if (err instanceof DamagedStoreError || isDamaged(err)) return "damaged";
-    throw err;
-  }
-}
-
 export async function startViewer(opts: ViewOptions): Promise<Viewer> {
   const host = opts.host ?? LOOPBACK;
   let cached: { version: string; html: string } | undefined;
   let rendering: Promise<{ version: string; html: string }> | undefined;
 
   const page = async () => {
-    const version = storeVersion(opts.dir);
+    const version = await storeVersion(opts.dir);
     if (cached?.version === version) return cached;
     rendering ??= (async () => {
       try {
-        const runs = await loadStored(opts.dir);
+        const runs = await loadRuns(opts.dir);
         const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version }, tasks: await loadTaskResults(opts.dir) });
         cached = { version, html };
         return cached;
@@ -69,11 +52,11 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
     };
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/version") {
-      try {
-        return send(200, "text/plain", storeVersion(opts.dir));
-      } catch (err) {
-        return send(500, "text/plain", `${(err as Error).message}\n`);
-      }
+      storeVersion(opts.dir).then(
+        (v) => send(200, "text/plain", v),
+        (err: Error) => send(500, "text/plain", `${err.message}\n`),
+      );
+      return;
     }
     if (path === "/" || path === "/index.html") {
       page().then(

@@ -1,8 +1,12 @@
+// Run ids, and the result JSON files DIR/runs/<id>.json: an export of the store (users and older readers rely on
+// them), written atomically from what the store holds.
+
 import { randomBytes } from "node:crypto";
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../types.ts";
-import { Store } from "./db.ts";
+import { isUrl, withStore } from "./registry.ts";
+import type { ResultStore } from "./types.ts";
 
 export const DEFAULT_RESULTS_DIR = "ptalign-results";
 
@@ -13,23 +17,33 @@ export function newRunId(model: string, now = new Date()): string {
   return `${stamp}-${slug}-${randomBytes(3).toString("hex")}`;
 }
 
-/** Writes DIR/runs/<id>.json (or <id>.partial.json for a run that stopped early) atomically, so a reader never sees half a file, and the run into the store DIR/ptalign.db. */
+/**
+ * A whole result (runs saved without step-by-step recording: demo, correct, batch) into the store, each step written
+ * once, then exported to DIR/runs/<id>.json (<id>.partial.json for one that stopped early, settings.partial).
+ */
 export async function saveResult(dir: string, result: Result, partial = false): Promise<string> {
-  const file = await writeResultFile(dir, result, partial);
-  if (result.id) {
-    // The SQLite store holds every run too (ls, export, report, view read it); a run recorded step by step is
-    // completed here, one saved whole (demo) is added.
-    const store = Store.open(dir);
-    try {
-      store.putResult(result as Result & { id: string });
-    } finally {
-      store.close();
-    }
-  }
-  return file;
+  result.id ??= newRunId(result.model);
+  const full = result as Result & { id: string };
+  return withStore(dir, async (store) => {
+    await store.putResult(full);
+    return (await exportResult(store, dir, full.id, partial ? { partial, summary: full } : {}))!;
+  });
 }
 
-/** DIR/runs/<id>.json alone (the store already holds the run), written atomically. */
+/**
+ * Writes DIR/runs/<id>.json from the store (undefined when the location is not a directory). A measurement that
+ * stopped early has no metrics in the store: `summary` gives the ones computed from its steps for the file.
+ */
+export async function exportResult(store: ResultStore, dir: string, id: string, opts: { partial?: boolean; summary?: Pick<Result, "metrics" | "verdict"> } = {}): Promise<string | undefined> {
+  if (isUrl(dir)) return undefined;
+  const rec = await store.getRun(id);
+  if (!rec) throw new Error(`measurement ${id} is not in the store ${store.location}`);
+  const { status: _s, error: _e, created: _c, ...stored } = await store.resultOf(rec);
+  const result = { ...stored, metrics: stored.metrics ?? opts.summary?.metrics ?? null, verdict: stored.verdict ?? opts.summary?.verdict ?? null };
+  return writeResultFile(dir, result as Result, opts.partial ?? false);
+}
+
+/** DIR/runs/<id>.json (or <id>.partial.json), written atomically, so a reader never sees half a file. */
 export async function writeResultFile(dir: string, result: Result, partial = false): Promise<string> {
   const runsDir = join(dir, "runs");
   await mkdir(runsDir, { recursive: true });
@@ -38,16 +52,4 @@ export async function writeResultFile(dir: string, result: Result, partial = fal
   await writeFile(tmp, JSON.stringify(result, null, 1) + "\n");
   await rename(tmp, file);
   return file;
-}
-
-/** Every stored run of a results directory, oldest first. */
-export async function loadResults(dir: string): Promise<Result[]> {
-  let names: string[];
-  try {
-    names = await readdir(join(dir, "runs"));
-  } catch {
-    return [];
-  }
-  const files = names.filter((n) => n.endsWith(".json")).sort();
-  return Promise.all(files.map(async (n) => JSON.parse(await readFile(join(dir, "runs", n), "utf8")) as Result));
 }

@@ -7,8 +7,10 @@
 import { closeModel, openModel, type Model } from "../backends/index.ts";
 import { runSeed } from "../protocols/index.ts";
 import { collectRuns, summarise } from "../run.ts";
-import { recordToResult, Store } from "../store/db.ts";
-import { newRunId, writeResultFile } from "../store/results.ts";
+import { stepWriter } from "../store/recorder.ts";
+import { openStore } from "../store/registry.ts";
+import { exportResult, newRunId } from "../store/results.ts";
+import type { ResultStore } from "../store/types.ts";
 import type { Result, Run } from "../types.ts";
 import { cellsOf, type Cell } from "./matrix.ts";
 import type { Study } from "./spec.ts";
@@ -37,20 +39,24 @@ export interface StudyHooks {
 }
 
 /** What the store already holds for each cell: finished, or how many of its runs are complete. */
-export function planOf(study: Study, store: Store | undefined): { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] {
-  return cellsOf(study).map((cell) => {
-    const rec = store?.findCell(cell.hash);
-    if (!rec || !store) return { cell, state: "todo" as const, keptRuns: 0 };
-    if (rec.status === "done") return { cell, state: "done" as const, keptRuns: cell.runs };
-    const kept = [...store.finishedParts(rec.id)].filter((r) => r < cell.runs).length;
-    return { cell, state: kept > 0 || store.stepCounts(rec.id).some((n) => n > 0) ? ("partial" as const) : ("todo" as const), keptRuns: kept };
-  });
+export async function planOf(study: Study, store: ResultStore | undefined): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
+  const plan: { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] = [];
+  for (const cell of cellsOf(study)) {
+    const rec = await store?.findCell(cell.hash);
+    if (!rec || !store) plan.push({ cell, state: "todo", keptRuns: 0 });
+    else if (rec.status === "done") plan.push({ cell, state: "done", keptRuns: cell.runs });
+    else {
+      const kept = [...(await store.finishedParts(rec.id))].filter((r) => r < cell.runs).length;
+      plan.push({ cell, state: kept > 0 || (await store.stepCounts(rec.id)).some((n) => n > 0) ? "partial" : "todo", keptRuns: kept });
+    }
+  }
+  return plan;
 }
 
 export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}): Promise<CellOutcome[]> {
-  const store = Store.open(out);
+  const store = await openStore(out, { write: true });
   try {
-    const plan = planOf(study, store);
+    const plan = await planOf(study, store);
     hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));
     const outcomes: CellOutcome[] = [];
     const byModel = new Map<string, Cell[]>();
@@ -68,7 +74,7 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
     }
     return outcomes.sort((a, b) => a.cell.index - b.cell.index);
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -79,11 +85,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Measures the cells model by model. A cell claimed by another live process goes to `busy` (which returns false to
  * put it off); without `busy` this waits for the claim, then takes the cell as stored if the other process finished it.
  */
-async function measureCells(store: Store, study: Study, out: string, hooks: StudyHooks, byModel: Map<string, Cell[]>, outcomes: CellOutcome[], busy: ((cell: Cell) => boolean) | undefined): Promise<void> {
-  const storedOutcome = (cell: Cell): boolean => {
-    const rec = store.findCell(cell.hash);
+async function measureCells(store: ResultStore, study: Study, out: string, hooks: StudyHooks, byModel: Map<string, Cell[]>, outcomes: CellOutcome[], busy: ((cell: Cell) => boolean) | undefined): Promise<void> {
+  const storedOutcome = async (cell: Cell): Promise<boolean> => {
+    const rec = await store.findCell(cell.hash);
     if (rec?.status !== "done") return false;
-    const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: recordToResult(store, rec) };
+    const { status: _s, error: _e, created: _c, ...stored } = await store.resultOf(rec);
+    // A done measurement has its metrics and verdict stored.
+    const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: { ...stored, metrics: stored.metrics!, verdict: stored.verdict! } };
     outcomes.push(outcome);
     hooks.onCellEnd?.(outcome);
     return true;
@@ -93,23 +101,23 @@ async function measureCells(store: Store, study: Study, out: string, hooks: Stud
     let openError: string | undefined;
     try {
       for (const cell of cells) {
-        if (storedOutcome(cell)) continue;
-        let claimed = store.claimCell(cell.hash);
+        if (await storedOutcome(cell)) continue;
+        let claimed = await store.claimCell(cell.hash);
         if (!claimed && busy) {
           busy(cell);
           continue;
         }
         while (!claimed) {
           await sleep(CLAIM_POLL_MS);
-          claimed = store.claimCell(cell.hash);
+          claimed = await store.claimCell(cell.hash);
         }
         try {
           // The claim is ours: the cell may have been finished by its previous owner meanwhile.
-          if (storedOutcome(cell)) continue;
-          const rec = store.findCell(cell.hash);
+          if (await storedOutcome(cell)) continue;
+          const rec = await store.findCell(cell.hash);
           const id = rec?.id ?? newRunId(cell.model.spec);
           const settings = cellSettings(study, cell);
-          store.beginRun({ id, cell: cell.hash, study: study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
+          await store.beginRun({ id, cell: cell.hash, study: study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
           hooks.onCellStart?.(cell);
           if (!model && openError === undefined) {
             try {
@@ -119,7 +127,7 @@ async function measureCells(store: Store, study: Study, out: string, hooks: Stud
             }
           }
           if (!model) {
-            store.failRun(id, openError!);
+            await store.failRun(id, openError!);
             const outcome: CellOutcome = { cell, id, status: "failed", error: openError };
             outcomes.push(outcome);
             hooks.onCellEnd?.(outcome);
@@ -129,7 +137,7 @@ async function measureCells(store: Store, study: Study, out: string, hooks: Stud
           outcomes.push(outcome);
           hooks.onCellEnd?.(outcome);
         } finally {
-          store.releaseCell(cell.hash);
+          await store.releaseCell(cell.hash);
         }
       }
     } finally {
@@ -155,8 +163,9 @@ function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
   };
 }
 
-async function runCell(store: Store, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
-  const done = store.finishedParts(id);
+async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
+  const done = await store.finishedParts(id);
+  const steps = stepWriter(store, id);
   let extra: Record<string, unknown> = {};
   try {
     for (let r = 0; r < cell.runs; r++) {
@@ -173,25 +182,30 @@ async function runCell(store: Store, study: Study, cell: Cell, id: string, setti
           template: cell.template,
           runs,
           onStep: (_i, step) => {
-            store.addStep(id, r, seed, step);
             hooks.onStep?.(cell);
+            return steps.write(r, seed, step);
           },
         },
         model,
       );
-      store.finishPart(id, r, seed, runs[0]?.steps.length ?? 0);
+      await steps.settle();
+      // The run's own fields (a batch run's `stopped`) are kept with the part, for a later resume too.
+      const { steps: _steps, seed: _seed, ...fields } = runs[0] ?? { steps: [], seed };
+      await store.finishPart(id, r, seed, runs[0]?.steps.length ?? 0, fields);
       const { prompt, chat_template, model_spec } = measured.settings ?? {};
       extra = { ...extra, ...(prompt !== undefined ? { prompt, chat_template } : {}), ...(model_spec !== undefined ? { model_spec } : {}) };
     }
     const final = { ...settings, ...extra };
-    const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, store.runsOf(id), final, undefined, cell.seed);
+    // The runs as stored, every step field included (a top-k cell keeps `outside`, so its bound names the server).
+    const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, await store.runsOf(id), final, undefined, cell.seed);
     result.id = id;
-    store.finishRun(id, result);
-    await writeResultFile(out, result);
+    await store.finishRun(id, result);
+    await exportResult(store, out, id);
     return { cell, id, status: "done", result, kept: done.size };
   } catch (err) {
     const error = oneLine(err);
-    store.failRun(id, error);
+    await steps.settle().catch(() => {});
+    await store.failRun(id, error);
     return { cell, id, status: "failed", error };
   }
 }

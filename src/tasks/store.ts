@@ -3,7 +3,7 @@
 
 import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Store } from "../store/db.ts";
+import { withStore } from "../store/registry.ts";
 import { newRunId } from "../store/results.ts";
 import type { TaskResult } from "../types/task.ts";
 
@@ -18,12 +18,8 @@ export async function saveTaskResult(dir: string, result: TaskResult): Promise<s
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, JSON.stringify(result) + "\n");
   await rename(tmp, file);
-  const store = Store.open(dir);
-  try {
-    store.putTaskResult({ ...result, id: result.id });
-  } finally {
-    store.close();
-  }
+  const record = { ...result, id: result.id };
+  await withStore(dir, (store) => store.putTaskResult(record));
   return file;
 }
 

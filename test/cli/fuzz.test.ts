@@ -9,7 +9,7 @@ import { before, describe, it } from "node:test";
 import { parseDist } from "../../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import { measure } from "../../src/run.ts";
-import { Store } from "../../src/store/db.ts";
+import { openStore } from "../../src/store/registry.ts";
 import { newRunId, saveResult } from "../../src/store/results.ts";
 import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -50,14 +50,16 @@ async function simResult(out: string, model: string, dist: string, steps: number
 }
 
 /** What "nothing lost" means: every result file byte for byte, and every stored run with its steps. */
-function snapshot(dir: string): { files: Map<string, string>; runs: Map<string, number> } {
+async function snapshot(dir: string): Promise<{ files: Map<string, string>; runs: Map<string, number> }> {
   const files = new Map<string, string>();
   for (const f of readdirSync(join(dir, "runs"))) files.set(f, createHash("sha256").update(readFileSync(join(dir, "runs", f))).digest("hex"));
-  const store = Store.openExisting(dir)!;
+  const store = (await openStore(dir))!;
   try {
-    return { files, runs: new Map(store.listRuns().map((r) => [r.id, store.stepCounts(r.id).reduce((a, b) => a + b, 0)])) };
+    const runs = new Map<string, number>();
+    for (const r of await store.listRuns()) runs.set(r.id, (await store.stepCounts(r.id)).reduce((a, b) => a + b, 0));
+    return { files, runs };
   } finally {
-    store.close();
+    await store.close();
   }
 }
 
@@ -65,14 +67,14 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
   let dir: string;
   let base: string;
   let cases: Case[];
-  let before0: ReturnType<typeof snapshot>;
+  let before0: Awaited<ReturnType<typeof snapshot>>;
 
   before(async () => {
     dir = await tempDir();
     base = join(dir, "results");
     await simResult(base, "sim:d", "extreme", 5);
     await simResult(base, "sim:e", "uniform(1,10000)", 2);
-    before0 = snapshot(base);
+    before0 = await snapshot(base);
     const f = (name: string, text: string) => (writeFileSync(join(dir, name), text), join(dir, name));
     const file = f("a-file", "not a directory\n");
     const ok = f("ok.json", "[[[0.5,0.5],[0.4,0.6]]]");
@@ -172,11 +174,11 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
     }
     assert.deepEqual(problems, []);
     // Nothing already stored is lost: every result file unchanged, every stored run still there with all its steps.
-    const after = snapshot(base);
+    const after = await snapshot(base);
     for (const [f, h] of before0.files) assert.equal(after.files.get(f), h, `runs/${f} unchanged`);
     for (const [id, n] of before0.runs) assert.equal(after.runs.get(id), n, `run ${id} keeps its ${n} steps`);
     assert.equal(after.runs.size, before0.runs.size + 1, "the good run was added");
     // The damaged and read-only copies were not written to (their stores are as the fault left them).
-    assert.equal(snapshot(join(dir, "readonly")).runs.size, before0.runs.size);
+    assert.equal((await snapshot(join(dir, "readonly"))).runs.size, before0.runs.size);
   });
 });

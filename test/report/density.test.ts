@@ -5,7 +5,7 @@ import { parseDist } from "../../src/distributions/index.ts";
 import { renderSvg } from "../../src/report/charts.ts";
 import { densitySpec, valueHistogramSpec } from "../../src/report/density.ts";
 import { buildReport } from "../../src/report/html.ts";
-import { loadStored } from "../../src/report/load.ts";
+import { loadRuns as loadStored } from "../../src/report/partial.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import { measure } from "../../src/run.ts";
 import { ptalign } from "../support/cli.ts";

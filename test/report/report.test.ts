@@ -5,9 +5,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import type { Browser, Page } from "playwright-core";
 import { buildReport } from "../../src/report/html.ts";
-import { loadStored } from "../../src/report/load.ts";
+import { loadRuns as loadStored } from "../../src/report/partial.ts";
 import { summarise } from "../../src/run.ts";
-import { Store } from "../../src/store/db.ts";
+import { openStore } from "../../src/store/registry.ts";
 import { parseStudy } from "../../src/study/spec.ts";
 import { runStudy } from "../../src/study/run.ts";
 import type { Run } from "../../src/types.ts";
@@ -116,7 +116,7 @@ describe("ptalign report: one self-contained HTML file, rendered in headless Chr
 
   it("model output and names are shown as text: an injected <img onerror> or <script> does not run", async () => {
     const xdir = join(dir, "xss");
-    const store = Store.open(xdir);
+    const store = await openStore(xdir, { write: true });
     const attack = `<img src=x onerror="window.__xss=1">`;
     const target = { support: ["1", `<script>window.__xss=2</script>`], probs: [0.5, 0.5] };
     const runs: Run[] = [0, 1].map((r) => ({
@@ -124,8 +124,8 @@ describe("ptalign report: one self-contained HTML file, rendered in headless Chr
       steps: [0, 1, 2].map((t) => ({ t, ptoken: t % 2 ? [0.9, 0.1] : [0.2, 0.8], leak: 0, sample: t === 1 ? null : "1", ...(t === 1 ? { raw: attack } : {}) })),
     }));
     const result = { ...summarise(attack, "batch", target, runs, { steps: 3, runs: 2, temperature: 1, seed: 0, prompt: { user: `say ${attack}`, prefill: "</pre><script>window.__xss=3</script>" } }), id: "x1" };
-    store.putResult(result);
-    store.close();
+    await store.putResult(result);
+    await store.close();
     const page = await browser.newPage();
     const dialogs: string[] = [];
     page.on("dialog", (d) => {
@@ -150,10 +150,10 @@ describe("ptalign report: one self-contained HTML file, rendered in headless Chr
   it("view: serves the report on 127.0.0.1 and reloads when the store changes", async () => {
     const { startViewer } = await import("../../src/report/server.ts");
     const vdir = join(dir, "live");
-    const store = Store.open(vdir);
+    const store = await openStore(vdir, { write: true });
     const target = { support: ["1", "2"], probs: [0.5, 0.5] };
     const runs = (q: number[]): Run[] => [0, 1].map((seed) => ({ seed, steps: [0, 1, 2].map((t) => ({ t, ptoken: q, leak: 0, sample: "1" })) }));
-    store.putResult({ ...summarise("first-model", "sequential", target, runs([0.5, 0.5]), { steps: 3, runs: 2, temperature: 1, seed: 0 }), id: "a" });
+    await store.putResult({ ...summarise("first-model", "sequential", target, runs([0.5, 0.5]), { steps: 3, runs: 2, temperature: 1, seed: 0 }), id: "a" });
     const viewer = await startViewer({ dir: vdir, port: 0 });
     try {
       assert.match(viewer.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
@@ -162,14 +162,14 @@ describe("ptalign report: one self-contained HTML file, rendered in headless Chr
       assert.equal(await page.locator("section.run").count(), 1);
       const v1 = await (await fetch(`${viewer.url}version`)).text();
       // A study writes a new run while the page is open.
-      store.putResult({ ...summarise("second-model", "sequential", target, runs([0.9, 0.1]), { steps: 3, runs: 2, temperature: 1, seed: 0 }), id: "b" });
+      await store.putResult({ ...summarise("second-model", "sequential", target, runs([0.9, 0.1]), { steps: 3, runs: 2, temperature: 1, seed: 0 }), id: "b" });
       assert.notEqual(await (await fetch(`${viewer.url}version`)).text(), v1);
       await page.waitForFunction(() => document.querySelectorAll("section.run").length === 2, undefined, { timeout: 10_000 });
       assert.ok((await page.evaluate(() => document.body.innerText)).includes("second-model"));
       await page.close();
       assert.equal((await fetch(`${viewer.url}nope`)).status, 404);
     } finally {
-      store.close();
+      await store.close();
       await viewer.close();
     }
   });

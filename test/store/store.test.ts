@@ -6,7 +6,7 @@ import { fileURLToPath } from "node:url";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { csvField } from "../../src/report/export.ts";
-import { Store } from "../../src/store/db.ts";
+import { openStore } from "../../src/store/registry.ts";
 import type { Result } from "../../src/types.ts";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -36,17 +36,20 @@ function parseCsv(text: string): string[][] {
 describe("run store (DIR/ptalign.db)", () => {
   it("WAL, and one row per (run, run index, step): writing a step again replaces it", async () => {
     const dir = await tempDir();
-    const store = Store.open(dir);
+    const store = await openStore(dir, { write: true });
     const target = { support: ["a", "b"], probs: [0.5, 0.5] };
-    store.beginRun({ id: "r1", model: "m", protocol: "sequential", target, settings: { steps: 2, runs: 1 } });
-    store.addStep("r1", 0, 1, { t: 0, ptoken: [0.5, 0.5], leak: 0, sample: "a" });
-    store.addStep("r1", 0, 1, { t: 0, ptoken: [0.25, 0.75], leak: 0.1, sample: "b" });
-    store.addStep("r1", 0, 1, { t: 1, ptoken: [1, 0], leak: 0, sample: "a", raw: "x", unknown: 0.01 });
-    assert.equal(store.db.pragma("journal_mode", { simple: true }), "wal");
-    assert.equal(store.totalSteps(), 2);
-    assert.deepEqual(store.runsOf("r1"), [{ seed: 1, steps: [{ t: 0, ptoken: [0.25, 0.75], leak: 0.1, sample: "b" }, { t: 1, ptoken: [1, 0], leak: 0, sample: "a", raw: "x", unknown: 0.01 }] }]);
-    assert.throws(() => store.db.prepare("INSERT INTO steps (run_id, run_index, seed, t, ptoken, leak) VALUES ('r1', 0, 1, 1, '[]', 0)").run(), /UNIQUE|PRIMARY KEY/);
-    store.close();
+    await store.beginRun({ id: "r1", model: "m", protocol: "sequential", target, settings: { steps: 2, runs: 1 } });
+    await store.addStep("r1", 0, 1, { t: 0, ptoken: [0.5, 0.5], leak: 0, sample: "a" });
+    await store.addStep("r1", 0, 1, { t: 0, ptoken: [0.25, 0.75], leak: 0.1, sample: "b" });
+    await store.addStep("r1", 0, 1, { t: 1, ptoken: [1, 0], leak: 0, sample: "a", raw: "x", unknown: 0.01 });
+    assert.equal(await store.totalSteps(), 2);
+    assert.deepEqual(await store.runsOf("r1"), [{ seed: 1, steps: [{ t: 0, ptoken: [0.25, 0.75], leak: 0.1, sample: "b" }, { t: 1, ptoken: [1, 0], leak: 0, sample: "a", raw: "x", unknown: 0.01 }] }]);
+    await store.close();
+    // The store's SQL, checked on the file itself (callers never see it).
+    const db = new Database(join(dir, "ptalign.db"));
+    assert.equal(db.pragma("journal_mode", { simple: true }), "wal");
+    assert.throws(() => db.prepare("INSERT INTO steps (run_id, run_index, seed, t, ptoken, leak) VALUES ('r1', 0, 1, 1, '[]', 0)").run(), /UNIQUE|PRIMARY KEY/);
+    db.close();
   });
 
   it("ptalign run writes its steps to the store and its JSON file; ls lists it; export gives CSV and JSON Lines", async () => {

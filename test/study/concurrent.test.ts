@@ -6,7 +6,7 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { Store } from "../../src/store/db.ts";
+import { openStore } from "../../src/store/registry.ts";
 import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -56,15 +56,15 @@ describe("concurrent studies", () => {
     }
     // The cell the first study held when the second started was not measured by the second.
     assert.equal(ob.cells.find((c) => c.hash === claimed)!.status, "skipped");
-    const store = Store.openExisting(out)!;
+    const store = (await openStore(out))!;
     try {
-      const runs = store.listRuns();
+      const runs = await store.listRuns();
       assert.equal(runs.length, 6, "one measurement per cell");
       assert.ok(runs.every((r) => r.status === "done"));
-      assert.equal(store.totalSteps(), 6 * 3 * 60);
-      assert.equal((store.db.prepare("SELECT count(*) AS n FROM claims").get() as { n: number }).n, 0, "claims are released");
+      assert.equal(await store.totalSteps(), 6 * 3 * 60);
+      assert.equal((await store.claimedCells()).length, 0, "claims are released");
     } finally {
-      store.close();
+      await store.close();
     }
   });
 
@@ -78,9 +78,10 @@ describe("concurrent studies", () => {
     // A dead pid: a child that has already exited.
     const dead = spawn(process.execPath, ["-e", ""]);
     await new Promise((r) => dead.on("close", r));
-    const store = Store.open(out);
-    store.db.prepare("INSERT INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(hash, dead.pid, (await import("node:os")).hostname(), new Date().toISOString());
-    store.close();
+    await (await openStore(out, { write: true })).close();
+    const db = new Database(join(out, "ptalign.db"));
+    db.prepare("INSERT INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(hash, dead.pid, (await import("node:os")).hostname(), new Date().toISOString());
+    db.close();
     const r = await ptalign(["run", study, "--out", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as Out).cells[0]!.status, "done");
