@@ -27,8 +27,11 @@ export async function openModel(spec: string, options: ModelOptions = {}): Promi
   if (spec.startsWith("sim:")) return parseSimSpec(spec);
   if (spec.startsWith("hf:") || spec.startsWith("gguf:") || spec.toLowerCase().endsWith(".gguf")) return loadLlamaBackend(spec, options);
   if (spec.startsWith("openai:")) return openOpenAIModel(spec, options.remote);
-  throw new InputError(`unknown model spec "${spec}": expected a path ending .gguf, gguf:PATH, hf:USER/REPO[:QUANT], openai:MODEL or sim:d|e|collapsed`);
+  throw new InputError(unknownModelSpec(spec));
 }
+
+/** The one wording of a spec no backend takes (run, study). */
+export const unknownModelSpec = (spec: string) => `unknown model spec "${spec}": expected a path ending .gguf, gguf:PATH, hf:USER/REPO[:QUANT], openai:MODEL or sim:d|e|collapsed`;
 
 export async function closeModel(m: Model): Promise<void> {
   if (!isSimModel(m)) await m.close();

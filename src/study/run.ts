@@ -10,7 +10,8 @@ import { collectRuns, summarise } from "../run.ts";
 import { recordToResult, Store } from "../store/db.ts";
 import { newRunId, writeResultFile } from "../store/results.ts";
 import type { Result, Run } from "../types.ts";
-import { cellsOf, type Cell } from "./matrix.ts";
+import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
+import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
@@ -113,7 +114,7 @@ async function measureCells(store: Store, study: Study, out: string, hooks: Stud
           hooks.onCellStart?.(cell);
           if (!model && openError === undefined) {
             try {
-              model = await openModel(cell.model.path, { ...study.engine, remote: study.remote });
+              model = await openModel(cell.model.path, modelOptionsOf(study.config));
             } catch (err) {
               openError = oneLine(err);
             }
@@ -138,23 +139,6 @@ async function measureCells(store: Store, study: Study, out: string, hooks: Stud
   }
 }
 
-function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
-  return {
-    steps: cell.steps,
-    runs: cell.runs,
-    temperature: cell.temperature,
-    seed: cell.seed,
-    prune: cell.prune,
-    study: study.name,
-    cell: cell.hash,
-    target_label: cell.target.label,
-    template: cell.template,
-    prompt_name: cell.prompt_name,
-    ...(cell.sampler ? { sampler: cell.sampler } : {}),
-    engine_options: { kv: study.engine.kv ?? "f32", raw: study.engine.raw ?? false, context_size: study.engine.contextSize ?? null },
-  };
-}
-
 async function runCell(store: Store, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
   const done = store.finishedParts(id);
   let extra: Record<string, unknown> = {};
@@ -169,7 +153,7 @@ async function runCell(store: Store, study: Study, cell: Cell, id: string, setti
           model: cell.model.spec,
           target: cell.target.dist,
           protocol: cell.protocol,
-          settings: { steps: cell.steps, runs: 1, temperature: cell.temperature, seed, prune: cell.prune, ...(cell.sampler ? { sampler: cell.sampler } : {}) },
+          settings: { ...runSettingsOf(cell.config), runs: 1, seed },
           template: cell.template,
           runs,
           onStep: (_i, step) => {
