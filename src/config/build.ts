@@ -28,7 +28,8 @@ export function buildConfig(input: MeasurementInput, opts: BuildOptions = {}): M
     const issue = parsed.error.issues[0]!;
     throw new InputError(opts.describe?.(issue) ?? `${issue.path.map(String).join(".")}: ${issue.message}`);
   }
-  const config = parsed.data;
+  // Keys given as undefined (a flag not set) and keys not given read the same: neither is kept.
+  const config = compact(parsed.data);
   const env = opts.env ?? process.env;
   // The server a remote model talks to is part of a study cell's identity: read the environment here, once, so the
   // cell hash and the backend see the same URL.
@@ -36,6 +37,12 @@ export function buildConfig(input: MeasurementInput, opts: BuildOptions = {}): M
   const backoff = Number(env.PTALIGN_RETRY_BASE_MS);
   const backoffMs = config.remote.backoffMs ?? (env.PTALIGN_RETRY_BASE_MS && Number.isFinite(backoff) && backoff >= 0 ? backoff : undefined);
   return { ...config, remote: { ...config.remote, ...(baseUrl !== undefined ? { baseUrl } : {}), ...(backoffMs !== undefined ? { backoffMs } : {}) } };
+}
+
+/** The object without its undefined-valued keys, at every depth (plain data only). */
+function compact<T>(value: T): T {
+  if (!value || typeof value !== "object" || Array.isArray(value)) return value;
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined).map(([k, v]) => [k, compact(v)])) as T;
 }
 
 /** The protocols' settings: the batch options only for the batch protocol (as they are recorded). */

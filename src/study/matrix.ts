@@ -42,7 +42,8 @@ export function cellsOf(study: Study): Cell[] {
           for (const prompt of study.prompts)
             for (const sm of study.samplers)
               for (const seed of study.seeds) {
-                const config: MeasurementConfig = { ...study.config, protocol, temperature, seed, template: prompt.template, sampler: sm.sampler };
+                // The study's own configuration has no sampler: the samplers axis gives it.
+                const config: MeasurementConfig = { ...study.config, protocol, temperature, seed, template: prompt.template, ...(sm.sampler ? { sampler: sm.sampler } : {}) };
                 const c = { model, target, config, protocol, temperature, seed, steps: config.steps, runs: config.runs, prune: config.prune, template: config.template, prompt_name: prompt.name, sampler_name: sm.name, ...(sm.sampler ? { sampler: sm.sampler } : {}) };
                 cells.push({ index: cells.length + 1, hash: cellHash(c), ...c });
               }
