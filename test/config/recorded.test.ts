@@ -52,7 +52,8 @@ describe("recorded settings", () => {
   });
 
   it("keeps unknown keys, drops a known key of another shape, never throws", () => {
-    const raw = { steps: "ten", runs: 2, engine: { device: 3 }, future_key: { a: 1 }, sampler: { order: "vllm", topK: 3 } };
+    // As a damaged or future file gives it: JSON.parse, cast to the type (as loaders do).
+    const raw = JSON.parse(JSON.stringify({ steps: "ten", runs: 2, engine: { device: 3 }, future_key: { a: 1 }, sampler: { order: "vllm", topK: 3 } })) as Result["settings"];
     const s = readRecordedSettings(raw);
     assert.deepEqual(s, { runs: 2, future_key: { a: 1 }, sampler: { order: "vllm", topK: 3 } });
     assert.equal(recordedSteps(raw), undefined);
