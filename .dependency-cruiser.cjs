@@ -17,7 +17,9 @@ const LAYERS = [
   { name: "run", rank: 70, path: "^src/(run|record)\\.ts$" },
   { name: "tasks", rank: 60, path: "^src/tasks/" },
   { name: "protocols", rank: 60, path: "^src/protocols/" },
-  { name: "config", rank: 55, path: "^src/config/" },
+  // The measurement's configuration (schema, build) sits above the protocols whose settings it builds; the record of
+  // settings and the defaults are leaves (zod and types only), so the store and every layer can read them.
+  { name: "config", rank: 65, path: "^src/config/(schema|build)\\.ts$" },
   { name: "scoring", rank: 50, path: "^src/scoring/" },
   { name: "synth", rank: 45, path: "^src/synth/" },
   { name: "backends", rank: 40, path: "^src/backends/" },
@@ -25,6 +27,7 @@ const LAYERS = [
   { name: "classify", rank: 30, path: "^src/classify/" },
   { name: "store", rank: 20, path: "^src/store/" },
   { name: "distributions", rank: 10, path: "^src/distributions/" },
+  { name: "settings-record", rank: 5, path: "^src/config/(recorded|defaults)\\.ts$" },
   { name: "types", rank: 0, path: "^src/(types\\.ts|types/|errors\\.ts|rng\\.ts)" },
 ];
 

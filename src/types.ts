@@ -114,8 +114,68 @@ export interface Result {
   runs: Run[];
   metrics: Metrics;
   verdict: Verdict;
-  /** Settings that produced the run (temperature, steps, prompt hash...), for reloading and comparison. */
-  settings?: Record<string, unknown>;
+  /** Settings that produced the run (RecordedSettings; read old files with config/recorded.ts). */
+  settings?: RecordedSettings;
   /** Identifier under DIR/runs/<id>.json when stored. */
   id?: string;
 }
+
+/**
+ * `settings` of a result, with the keys result files have always had (camelCase for the protocols' fields, snake_case
+ * for the rest). Every key is optional: older files (settings_version absent = 1), `metrics` results and partial runs
+ * hold fewer. Files are read through config/recorded.ts (zod), which keeps unknown keys and drops malformed ones.
+ */
+export type RecordedSettings = {
+  /** Version of this layout: absent in files written before it was recorded (the same keys, version 1). */
+  settings_version?: number;
+  steps?: number;
+  runs?: number;
+  temperature?: number;
+  seed?: number;
+  prune?: number;
+  /** Deployed sampler truncations (absent when nothing truncates). */
+  sampler?: RecordedSampler;
+  /** Batch protocol only. */
+  maxAnswerTokens?: number;
+  maxFailures?: number;
+  /** run --logit-bias / correct: bias per answer. */
+  logitBias?: Record<string, number>;
+  /** --peer-tests (reference draws when given). */
+  peer_tests?: { reference?: number };
+  /** `correct`'s re-run: metrics before and after the bias. */
+  correction?: { before: CorrectionMetrics; after: CorrectionMetrics; iterations: number };
+  /** A run that stopped early, kept as <id>.partial.json. */
+  partial?: boolean;
+  /** `metrics`: the P_token file the result was computed from. */
+  source?: string;
+  /** sim models: the spec with every parameter spelled out. */
+  model_spec?: string;
+  /** The rendered prompt (token and text backends); a string in some older files. */
+  prompt?: { user: string; prefill: string } | string;
+  /** Whether the model's chat template wrapped the prompt. */
+  chat_template?: boolean;
+  /** Embedded engine: hardware and work done (older files: tokens_evaluated and distributions only). */
+  engine?: RecordedEngine;
+  /** openai: models: the server (no credentials) and how P_token was read. */
+  remote?: RecordedRemote;
+  /** Study cells: the study's name, the cell hash, the target as written, the template text, the prompt's name, the engine settings that change P_token. */
+  study?: string;
+  cell?: string;
+  target_label?: string;
+  template?: string;
+  prompt_name?: string;
+  engine_options?: { kv: "f32" | "f16"; raw: boolean; context_size: number | null };
+};
+
+export type RecordedSampler = { order: "llama.cpp" | "vllm"; topK?: number; topP?: number; minP?: number };
+export type CorrectionMetrics = { atvd: number; marginal_tvd: number; volatility: number };
+export type RecordedEngine = {
+  device?: string;
+  gpu_layers?: number;
+  threads?: number;
+  parallel?: number;
+  probabilities?: "logits" | "map";
+  tokens_evaluated?: number;
+  distributions?: number;
+};
+export type RecordedRemote = { server?: string; scoring?: string; endpoint?: string; top_logprobs?: number; n_probs?: number };

@@ -1,6 +1,9 @@
 // Flags of openai: models (docs/backends.md), shared by every command that opens a model.
 import { Option, type Command } from "commander";
 import type { OpenAIOptions, ScoringMode } from "../backends/openai.ts";
+import { buildConfig, modelOptionsOf } from "../config/build.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { SCORING_MODES, type RemoteInput } from "../config/schema.ts";
 import { realNumber, wholeNumber } from "./common.ts";
 
 export interface RemoteFlags {
@@ -26,13 +29,13 @@ export function addRemoteOptions(cmd: Command): Command {
     new Option("--base-url <url>", "the server's OpenAI-compatible URL, e.g. http://127.0.0.1:8000/v1 (default $OPENAI_BASE_URL)"),
     new Option("--api-key-env <name>", "environment variable holding the API key (default OPENAI_API_KEY; keys are never taken from flags)"),
     new Option("--chat", "use chat completions (the server applies the model's chat template)"),
-    new Option("--scoring <mode>", "how P_token is read: tokens (llama-server), echo (vLLM), top-k (others); auto asks GET /models").choices(["auto", "tokens", "echo", "top-k"]).default("auto"),
+    new Option("--scoring <mode>", "how P_token is read: tokens (llama-server), echo (vLLM), top-k (others); auto asks GET /models").choices(SCORING_MODES).default(DEFAULTS.remote.scoring),
     new Option("--top-logprobs <k>", "k for top-k scoring (default 20 with --chat, 5 otherwise)").argParser(wholeNumber("--top-logprobs", 1)),
     new Option("--n-probs <n>", "--scoring tokens: ask llama-server for the top n tokens only (fast; the rest is reported as unknown, the verdict turns uncertain when it could matter)").argParser(wholeNumber("--n-probs", 1)),
-    new Option("--concurrency <n>", "requests in flight at once").argParser(wholeNumber("--concurrency", 1)).default(8),
+    new Option("--concurrency <n>", "requests in flight at once").argParser(wholeNumber("--concurrency", 1)).default(DEFAULTS.remote.concurrency),
     new Option("--rpm <n>", "at most this many requests per minute").argParser(realNumber("--rpm", 1e-6)),
-    new Option("--timeout <seconds>", "per-request timeout").argParser(realNumber("--timeout", 0.001)).default(120),
-    new Option("--retries <n>", "retries of a request on 429, 408, 5xx (not when the server says it is unsupported), timeouts and connection resets").argParser(wholeNumber("--retries", 0)).default(6),
+    new Option("--timeout <seconds>", "per-request timeout").argParser(realNumber("--timeout", 0.001)).default(DEFAULTS.remote.timeout),
+    new Option("--retries <n>", "retries of a request on 429, 408, 5xx (not when the server says it is unsupported), timeouts and connection resets").argParser(wholeNumber("--retries", 0)).default(DEFAULTS.remote.retries),
     new Option("--no-cache", "do not read or write the request cache"),
     new Option("--cache-dir <dir>", "request cache directory (default $PTALIGN_CACHE_DIR or ~/.cache/ptalign/requests)"),
   ];
@@ -40,8 +43,8 @@ export function addRemoteOptions(cmd: Command): Command {
   return cmd;
 }
 
-export function remoteOptions(flags: RemoteFlags): OpenAIOptions {
-  const backoff = Number(process.env.PTALIGN_RETRY_BASE_MS);
+/** The remote part of a measurement's configuration (config/schema.ts), as the flags give it. */
+export function remoteInput(flags: Partial<RemoteFlags>): RemoteInput {
   return {
     baseUrl: flags.baseUrl,
     apiKeyEnv: flags.apiKeyEnv,
@@ -51,10 +54,14 @@ export function remoteOptions(flags: RemoteFlags): OpenAIOptions {
     nProbs: flags.nProbs,
     concurrency: flags.concurrency,
     rpm: flags.rpm,
-    timeoutMs: flags.timeout * 1000,
+    timeout: flags.timeout,
     retries: flags.retries,
-    ...(Number.isFinite(backoff) && backoff >= 0 && process.env.PTALIGN_RETRY_BASE_MS ? { backoffMs: backoff } : {}),
     cache: flags.cache,
     cacheDir: flags.cacheDir,
   };
+}
+
+/** The openai backend's options of the flags (commands that open a remote model without a measurement: batch). */
+export function remoteOptions(flags: RemoteFlags): OpenAIOptions {
+  return modelOptionsOf(buildConfig({ remote: remoteInput(flags) })).remote ?? {};
 }

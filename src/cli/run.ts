@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { isSimModel, openModel, closeModel } from "../backends/index.ts";
 import { describeDist, promptWords } from "../distributions/index.ts";
-import { addTargetOptions, continuousRows, loadTarget, peerSettings, type TargetFlags } from "./targetFlags.ts";
+import { addTargetOptions, continuousRows, loadTarget, peerTestsInput, type TargetFlags } from "./targetFlags.ts";
 import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
 import { measureRecorded, StepsKept } from "../record.ts";
@@ -10,11 +10,16 @@ import { DEFAULT_RESULTS_DIR, newRunId } from "../store/results.ts";
 import { studyAction } from "./study.ts";
 import type { ProtocolName, Result } from "../types.ts";
 import { abbreviate, fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
-import { truncates, type SamplerOrder, type SamplerSettings } from "../scoring/index.ts";
-import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
-import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
+import type { SamplerOrder } from "../scoring/index.ts";
+import { addRemoteOptions, remoteInput, type RemoteFlags } from "./remoteFlags.ts";
+import { addEngineOptions, engineInput, type EngineFlags } from "./engineFlags.ts";
+import { buildConfig, modelOptionsOf, recordSettings, type ConfigIssue } from "../config/build.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { PROTOCOLS, KV_TYPES, type MeasurementConfig } from "../config/schema.ts";
+import { engineHardware } from "../config/recorded.ts";
+import { SAMPLER_ORDERS } from "../scoring/sampler.ts";
 
-interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
+export interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
   model?: string;
   target?: string;
   dryRun?: boolean;
@@ -50,28 +55,28 @@ export function runCommand(): Command {
     .argument("[study]", "a study file (YAML, docs/study.md): runs its matrix of models × targets × protocols × temperatures × seeds")
     .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH, hf:USER/REPO[:QUANT], sim:d|e|collapsed[?name=value]")
     .option("-t, --target <dist>", "P_task: {1:0.1,2:0.7,...}, uniform(1,10), binomial(10,0.5), poisson(5,max=15), geometric(0.3,max=10), zipf(1.1,20), bernoulli(0.7), extreme, flat; continuous: normal(0,1), cuniform(0,1), beta(2,2), exponential(1), cauchy(0,1), student_t(3), chi2(5), f(5,10), gamma(2,2), weibull(1.5,1), laplace(0,1), logistic(0,1); baddice:NAME")
-    .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(["sequential", "independent", "batch"]).default("sequential"))
-    .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), 50)
-    .option("-r, --runs <n>", "independent runs (for confidence intervals)", wholeNumber("--runs", 1), 5)
-    .option("--temperature <t>", "sampling temperature (0 = greedy)", realNumber("--temperature", 0, 100), 1)
-    .option("--seed <s>", "seed of the first run (run r uses seed + r)", wholeNumber("--seed", 0), 1)
+    .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(PROTOCOLS).default(DEFAULTS.protocol))
+    .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), DEFAULTS.steps)
+    .option("-r, --runs <n>", "independent runs (for confidence intervals)", wholeNumber("--runs", 1), DEFAULTS.runs)
+    .option("--temperature <t>", "sampling temperature (0 = greedy)", realNumber("--temperature", 0, 100), DEFAULTS.temperature)
+    .option("--seed <s>", "seed of the first run (run r uses seed + r)", wholeNumber("--seed", 0), DEFAULTS.seed)
     .option("-o, --out <dir>", "results directory the run is added to", DEFAULT_RESULTS_DIR)
     .option("--no-save", "do not write the run to the results directory")
     .option("--json", "print the result JSON on stdout")
     .option("--normalize", "rescale target probabilities that do not sum to 1")
-    .option("--threads <n>", "CPU threads for the embedded engine", wholeNumber("--threads", 1), 1)
+    .option("--threads <n>", "CPU threads for the embedded engine", wholeNumber("--threads", 1), DEFAULTS.engine.threads)
     .option("--context-size <n>", "context window in tokens (default: min(4096, the model's))", wholeNumber("--context-size", 16))
     .option("--raw", "do not apply the model's chat template")
-    .addOption(new Option("--kv <type>", "KV cache precision (f32 keeps P_token exact to ~1e-7)").choices(["f32", "f16"]).default("f32"))
-    .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), 1e-7)
+    .addOption(new Option("--kv <type>", "KV cache precision (f32 keeps P_token exact to ~1e-7)").choices(KV_TYPES).default(DEFAULTS.engine.kv))
+    .option("--prune <p>", "tokenisation paths below this probability are not expanded (their mass is reported as unknown)", realNumber("--prune", 0, 1), DEFAULTS.prune)
     .option("--prompt-file <file>", "prompt template ({{distribution}}, {{support}}, {{steps}}, {{example}}; a line ---prefill--- starts the model's answer)")
     .option("--logit-bias <file>", "JSON {answer: bias} (e.g. from ptalign correct): added to each answer's first distinguishing token's logit (sim: to log q)")
     .option("--top-k <k>", "deployed sampler: keep the k most probable tokens (0 = off)", wholeNumber("--top-k", 0))
     .option("--top-p <p>", "deployed sampler: keep the most probable tokens up to mass p (1 = off)", realNumber("--top-p", 0, 1))
     .option("--min-p <p>", "deployed sampler: keep tokens with probability ≥ p × the largest (0 = off)", realNumber("--min-p", 0, 1))
-    .addOption(new Option("--sampler-order <engine>", "order of temperature, top-k, top-p, min-p: the deploying engine's (docs/scoring.md)").choices(["llama.cpp", "vllm"]).default("llama.cpp"))
-    .option("--max-answer-tokens <n>", "batch: tokens an answer may take before it counts as unparseable", wholeNumber("--max-answer-tokens", 1), 24)
-    .option("--max-failures <n>", "batch: consecutive unparseable answers after which a run stops (its steps are kept)", wholeNumber("--max-failures", 1), 5)
+    .addOption(new Option("--sampler-order <engine>", "order of temperature, top-k, top-p, min-p: the deploying engine's (docs/scoring.md)").choices(SAMPLER_ORDERS).default(DEFAULTS.samplerOrder))
+    .option("--max-answer-tokens <n>", "batch: tokens an answer may take before it counts as unparseable", wholeNumber("--max-answer-tokens", 1), DEFAULTS.maxAnswerTokens)
+    .option("--max-failures <n>", "batch: consecutive unparseable answers after which a run stops (its steps are kept)", wholeNumber("--max-failures", 1), DEFAULTS.maxFailures)
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
     .option("--dry-run", "with a study file: print the matrix and the number of model calls, run nothing")
     .addHelpText(
@@ -100,8 +105,10 @@ Examples:
 async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const target = await loadTarget(flags, "run needs --target DIST or --target-file FILE");
   const template = await loadTemplate(flags.promptFile);
-  const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune, ...samplerOf(flags), ...(flags.protocol === "batch" ? { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures } : {}), ...(flags.logitBias ? { logitBias: await loadBias(flags.logitBias, target.support) } : {}), ...peerSettings(flags) };
-  const model = await openModel(flags.model, { threads: flags.threads, contextSize: flags.contextSize, raw: flags.raw, kv: flags.kv, ...engineOptions(flags, flags.runs), remote: remoteOptions(flags) });
+  let config = configOfFlags(flags, template);
+  if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
+  const settings = recordSettings(config);
+  const model = await openModel(flags.model, modelOptionsOf(config, config.runs));
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   const id = newRunId(flags.model);
   let result: Result;
@@ -130,11 +137,35 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   else process.stdout.write(summaryText(result, file) + "\n");
 }
 
-/** The sampler settings of the flags, when any truncation is asked for (recorded as settings.sampler). */
-function samplerOf(flags: RunFlags): { sampler?: SamplerSettings } {
-  const sampler: SamplerSettings = { order: flags.samplerOrder, ...(flags.topK ? { topK: flags.topK } : {}), ...(flags.topP !== undefined && flags.topP < 1 ? { topP: flags.topP } : {}), ...(flags.minP ? { minP: flags.minP } : {}) };
-  if (flags.topP === 0) throw new InputError("--top-p 0 keeps no token; use a value in (0, 1] (1 = off)");
-  return truncates(sampler) ? { sampler } : {};
+/**
+ * The measurement's configuration from run's flags: commander has checked each flag's syntax and filled its default
+ * (DEFAULTS, shown in --help); the schema checks the rules across flags. The logit-bias file is read by the caller.
+ */
+export function configOfFlags(flags: RunFlags, template: string, env?: NodeJS.ProcessEnv): MeasurementConfig {
+  return buildConfig(
+    {
+      protocol: flags.protocol,
+      steps: flags.steps,
+      runs: flags.runs,
+      temperature: flags.temperature,
+      seed: flags.seed,
+      prune: flags.prune,
+      sampler: { topK: flags.topK, topP: flags.topP, minP: flags.minP, order: flags.samplerOrder },
+      batch: { maxAnswerTokens: flags.maxAnswerTokens, maxFailures: flags.maxFailures },
+      engine: { threads: flags.threads, contextSize: flags.contextSize, kv: flags.kv, raw: flags.raw, ...engineInput(flags) },
+      remote: remoteInput(flags),
+      template,
+      peerTests: peerTestsInput(flags),
+    },
+    { env, describe: flagIssue },
+  );
+}
+
+/** A broken rule in the flags' words. */
+function flagIssue(issue: ConfigIssue): string | undefined {
+  const [group, field] = issue.path.map(String);
+  if (group === "sampler" && field === "topP" && issue.code === "too_small") return "--top-p 0 keeps no token; use a value in (0, 1] (1 = off)";
+  return undefined;
 }
 
 export function summaryText(result: Result, file?: string): string {
@@ -159,7 +190,7 @@ export function summaryText(result: Result, file?: string): string {
   return [
     `model     ${abbreviate(result.model)}`,
     `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps${temperature === undefined ? "" : `, temperature ${String(temperature)}`}`,
-    ...engineLine(result.settings?.engine),
+    ...engineLine(result.settings),
     "",
     table(["metric", "value", "meaning"], rows.map(([k, val, meaning]) => [k, fmt(val), meaning])),
     "",
@@ -170,9 +201,9 @@ export function summaryText(result: Result, file?: string): string {
 }
 
 /** The embedded engine's hardware: device, GPU layers, threads, parallel sequences (settings.engine). */
-function engineLine(engine: unknown): string[] {
-  if (!engine || typeof engine !== "object" || !("device" in engine)) return [];
-  const e = engine as { device: string; gpu_layers: number; threads: number; parallel: number };
+function engineLine(settings: Result["settings"]): string[] {
+  const e = engineHardware(settings);
+  if (!e) return [];
   return [`engine    ${e.device}, ${e.gpu_layers} GPU layers, ${e.threads} thread${e.threads === 1 ? "" : "s"}, ${e.parallel} parallel sequence${e.parallel === 1 ? "" : "s"}`];
 }
 

@@ -9,7 +9,7 @@ import { callsOf, type Cell } from "../study/matrix.ts";
 import { loadStudy } from "../study/spec.ts";
 import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
 import { abbreviate, fmt, table } from "./common.ts";
-import { remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
+import { remoteInput, type RemoteFlags } from "./remoteFlags.ts";
 
 export interface StudyFlags extends Partial<RemoteFlags> {
   out: string;
@@ -20,9 +20,8 @@ export interface StudyFlags extends Partial<RemoteFlags> {
 const cellLabel = (c: Cell) => `${abbreviate(c.model.spec, 60)} × ${abbreviate(c.target.label, 60)}`;
 
 export async function studyAction(file: string, flags: StudyFlags): Promise<void> {
-  const study = await loadStudy(file);
   // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
-  if (flags.scoring !== undefined) study.remote = remoteOptions(flags as RemoteFlags);
+  const study = await loadStudy(file, { remote: flags.scoring !== undefined ? remoteInput(flags) : undefined });
   if (flags.dryRun) {
     const store = await openStore(flags.out);
     try {

@@ -32,9 +32,15 @@ export async function loadTarget(flags: TargetFlags, needed: string): Promise<Ta
   return parseDist(flags.target, { normalize: flags.normalize, precision: flags.precision });
 }
 
-/** settings.peer_tests for --peer-tests (read back by summarise). */
+/** The peers' tests of --peer-tests and --reference-samples (a measurement's `peerTests`); undefined without --peer-tests. */
+export function peerTestsInput(flags: TargetFlags): { reference?: number } | undefined {
+  return flags.peerTests ? (flags.referenceSamples ? { reference: flags.referenceSamples } : {}) : undefined;
+}
+
+/** settings.peer_tests for --peer-tests (read back by summarise): `metrics`, which records no measurement configuration. */
 export function peerSettings(flags: TargetFlags): { peer_tests?: { reference?: number } } {
-  return flags.peerTests ? { peer_tests: flags.referenceSamples ? { reference: flags.referenceSamples } : {} } : {};
+  const peer = peerTestsInput(flags);
+  return peer ? { peer_tests: peer } : {};
 }
 
 const num = (x: number): string => String(Number(x.toPrecision(6)));

@@ -8,6 +8,7 @@ import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COL
 import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
+import { logitBiasOf, promptNameOf } from "../config/recorded.ts";
 import { targetLabel, type StoredRun } from "../store/read.ts";
 import { taskReportSection } from "./tasks.ts";
 import type { TaskResult } from "../types/task.ts";
@@ -33,7 +34,7 @@ function runSettings(r: Pick<Result, "settings">) {
 }
 
 /** The study prompt a measurement used ("default" for the built-in template and for single runs). */
-const promptOf = (r: Pick<Result, "settings">) => String(r.settings?.prompt_name ?? "default");
+const promptOf = (r: Pick<Result, "settings">) => promptNameOf(r.settings);
 
 const anchor = (r: StoredRun) => `run-${r.id.replace(/[^A-Za-z0-9_-]/g, "_")}`;
 
@@ -218,7 +219,7 @@ function correctionTable(r: StoredRun): string {
   if (!c?.before || !c.after) return "";
   const keys = ["atvd", "marginal_tvd", "volatility"];
   const row = (label: string, m: Record<string, number>) => `<tr><td>${label}</td>${keys.map((k) => `<td>${num(m[k])}</td>`).join("")}</tr>`;
-  const bias = r.settings?.logitBias as Record<string, number> | undefined;
+  const bias = logitBiasOf(r.settings);
   const biasText = bias ? Object.entries(bias).map(([a, b]) => `${a} ${b >= 0 ? "+" : ""}${b.toFixed(3)}`).join(", ") : "";
   return `<div class="correction"><b>logit-bias correction</b> (${esc(c.iterations ?? "?")} iterations; bias ${esc(biasText)})<table><thead><tr><th></th>${keys.map((k) => `<th>${k}</th>`).join("")}</tr></thead><tbody>${row("before", c.before)}${row("after", c.after)}</tbody></table></div>`;
 }

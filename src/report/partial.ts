@@ -4,6 +4,7 @@
 
 import { summarise } from "../run.ts";
 import { loadStored, type LoadOptions, type StoredRun } from "../store/read.ts";
+import { recordedSeed } from "../config/recorded.ts";
 
 /** loadStored, with fillPartial applied to each measurement that has no stored metrics. */
 export function loadRuns(dir: string, opts: Omit<LoadOptions, "complete"> = {}): Promise<StoredRun[]> {
@@ -15,7 +16,7 @@ export function fillPartial(run: StoredRun): void {
   const runs = run.runs.filter((r) => r.steps.length >= 2);
   if (runs.length === 0) return;
   try {
-    const s = summarise(run.model, run.protocol, run.target, runs, run.settings ?? {}, undefined, Number(run.settings?.seed ?? 0));
+    const s = summarise(run.model, run.protocol, run.target, runs, run.settings ?? {}, undefined, recordedSeed(run.settings) ?? 0);
     run.metrics = s.metrics;
     run.verdict = s.verdict;
   } catch {

@@ -9,6 +9,7 @@ import { InputError } from "../errors.ts";
 import { DamagedStoreError, isDamaged } from "./access.ts";
 import { isUrl, openStore } from "./registry.ts";
 import { DB_FILE } from "./sqlite.ts";
+import { plannedSteps, targetLabelOf } from "../config/recorded.ts";
 import type { StoredResult, TaskListing } from "./types.ts";
 import type { Result } from "../types.ts";
 
@@ -47,7 +48,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
           known.add(rec.id);
           const full = await store.resultOf(rec, { withSteps });
           const steps = withSteps ? full.runs.reduce((n, r) => n + r.steps.length, 0) : (await store.stepCounts(rec.id)).reduce((a, b) => a + b, 0);
-          const planned = typeof rec.settings.steps === "number" && typeof rec.settings.runs === "number" ? rec.settings.steps * rec.settings.runs : null;
+          const planned = plannedSteps(rec.settings);
           const run: StoredRun = { ...full, progress: { steps, planned } };
           if (!run.metrics && withSteps) opts.complete?.(run);
           out.push(run);
@@ -156,8 +157,8 @@ export const stampToIso = (id: string) => {
 
 /** Short label of a run's target: the label it was given in a study, else its DIST text. */
 export function targetLabel(r: Pick<Result, "target" | "settings">): string {
-  const label = r.settings?.target_label;
-  if (typeof label === "string") return label;
+  const label = targetLabelOf(r.settings);
+  if (label !== undefined) return label;
   if (r.target.continuous) return r.target.continuous.dist; // "normal(0,1)", not its hundreds of bins
   return `{${r.target.support.map((a, i) => `${/^[\w.+-]+$/.test(a) ? a : JSON.stringify(a)}:${+r.target.probs[i]!.toFixed(4)}`).join(",")}}`;
 }

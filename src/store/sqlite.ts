@@ -10,6 +10,7 @@ import Database from "better-sqlite3";
 import { InputError } from "../errors.ts";
 import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
 import { createSchema, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
+import { readRecordedSettings } from "../config/recorded.ts";
 import { resultFields, runFields, splitStep, joinStep } from "./fields.ts";
 import type { BeginRun, ResultStore, RunRecord, RunStatus, StoredResult, TaskListing, TaskRecord } from "./types.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
@@ -387,7 +388,7 @@ function toRecord(row: RunRow): RunRecord {
     model: row.model,
     protocol: row.protocol as ProtocolName,
     target: JSON.parse(row.target) as Target,
-    settings: JSON.parse(row.settings) as Record<string, unknown>,
+    settings: readRecordedSettings(JSON.parse(row.settings)),
     status: row.status as RunStatus,
     error: row.error,
     created: row.created,

@@ -3,6 +3,7 @@
 // SQLite implementation is synchronous underneath. Callers outside src/store see only this file's types.
 
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
+import type { RecordedSettings } from "../types.ts";
 
 export type RunStatus = "running" | "done" | "failed";
 
@@ -16,7 +17,7 @@ export interface RunRecord {
   model: string;
   protocol: ProtocolName;
   target: Target;
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
   status: RunStatus;
   error: string | null;
   created: string;
@@ -46,7 +47,7 @@ export interface BeginRun {
   model: string;
   protocol: ProtocolName;
   target: Target;
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
 }
 
 /** A downstream task's result (codegen, recommend), kept whole: its own shape is documented in docs/tasks.md. */

@@ -12,7 +12,8 @@ import { openStore } from "../store/registry.ts";
 import { exportResult, newRunId } from "../store/results.ts";
 import type { ResultStore } from "../store/types.ts";
 import type { Result, Run } from "../types.ts";
-import { cellsOf, type Cell } from "./matrix.ts";
+import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
+import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
@@ -121,7 +122,7 @@ async function measureCells(store: ResultStore, study: Study, out: string, hooks
           hooks.onCellStart?.(cell);
           if (!model && openError === undefined) {
             try {
-              model = await openModel(cell.model.path, { ...study.engine, remote: study.remote });
+              model = await openModel(cell.model.path, modelOptionsOf(study.config));
             } catch (err) {
               openError = oneLine(err);
             }
@@ -146,23 +147,6 @@ async function measureCells(store: ResultStore, study: Study, out: string, hooks
   }
 }
 
-function cellSettings(study: Study, cell: Cell): Record<string, unknown> {
-  return {
-    steps: cell.steps,
-    runs: cell.runs,
-    temperature: cell.temperature,
-    seed: cell.seed,
-    prune: cell.prune,
-    study: study.name,
-    cell: cell.hash,
-    target_label: cell.target.label,
-    template: cell.template,
-    prompt_name: cell.prompt_name,
-    ...(cell.sampler ? { sampler: cell.sampler } : {}),
-    engine_options: { kv: study.engine.kv ?? "f32", raw: study.engine.raw ?? false, context_size: study.engine.contextSize ?? null },
-  };
-}
-
 async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
@@ -178,7 +162,7 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
           model: cell.model.spec,
           target: cell.target.dist,
           protocol: cell.protocol,
-          settings: { steps: cell.steps, runs: 1, temperature: cell.temperature, seed, prune: cell.prune, ...(cell.sampler ? { sampler: cell.sampler } : {}) },
+          settings: { ...runSettingsOf(cell.config), runs: 1, seed },
           template: cell.template,
           runs,
           onStep: (_i, step) => {

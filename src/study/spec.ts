@@ -2,55 +2,54 @@
 // cells. Validated with zod; every error names the file, the line and the field (`study.yaml:7: models[1]: expected a
 // string`). docs/study.md documents the format.
 
-import { truncates, type SamplerSettings } from "../scoring/sampler.ts";
+import type { SamplerSettings } from "../scoring/sampler.ts";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import { z } from "zod";
-import { parseSimSpec } from "../backends/index.ts";
-import type { OpenAIOptions } from "../backends/openai.ts";
-import { GPU_CHOICES, type GpuChoice } from "../backends/llama.ts";
+import { rebaseModelSpec } from "../backends/index.ts";
+import { buildConfig } from "../config/build.ts";
+import { DEFAULTS } from "../config/defaults.ts";
+import { FIELDS, samplerOf, type EngineConfig, type MeasurementConfig, type RemoteInput } from "../config/schema.ts";
 import { parseDist } from "../distributions/index.ts";
 import { InputError } from "../errors.ts";
 import { DEFAULT_TEMPLATE, renderPrompt } from "../protocols/index.ts";
 import type { ProtocolName, Target } from "../types.ts";
 
-const whole = (min: number) => z.number().int().min(min);
-
+// The file's own shape (snake_case keys, lists for the axes); each value is checked by the measurement
+// configuration's field schema (config/schema.ts FIELDS) and its defaults are the configuration's (DEFAULTS).
 const EngineSchema = z.strictObject({
-  threads: whole(1).optional(),
-  context_size: whole(16).optional(),
-  kv: z.enum(["f32", "f16"]).optional(),
-  raw: z.boolean().optional(),
-  gpu: z.enum(GPU_CHOICES).optional(),
-  gpu_layers: z.union([z.literal("auto"), whole(0)]).optional(),
-  parallel: whole(1).optional(),
+  threads: FIELDS.threads.optional(),
+  context_size: FIELDS.contextSize.optional(),
+  kv: FIELDS.kv.optional(),
+  raw: FIELDS.raw.optional(),
+  gpu: FIELDS.gpu.optional(),
+  gpu_layers: FIELDS.gpuLayers.optional(),
+  parallel: FIELDS.parallel.optional(),
 });
 
 const StudySchema = z.strictObject({
   name: z.string().min(1).optional(),
   models: z.array(z.string().min(1)).min(1),
   targets: z.array(z.union([z.string().min(1), z.record(z.string(), z.unknown())])).min(1),
-  protocols: z.array(z.enum(["sequential", "independent", "batch"])).min(1).default(["sequential"]),
-  temperatures: z.array(z.number().min(0).max(100)).min(1).default([1]),
-  seeds: z.array(whole(0)).min(1).default([1]),
-  steps: whole(1).default(50),
-  runs: whole(1).default(5),
+  protocols: z.array(FIELDS.protocol).min(1).default([DEFAULTS.protocol]),
+  temperatures: z.array(FIELDS.temperature).min(1).default([DEFAULTS.temperature]),
+  seeds: z.array(FIELDS.seed).min(1).default([DEFAULTS.seed]),
+  steps: FIELDS.steps.optional(),
+  runs: FIELDS.runs.optional(),
   prompt: z.string().min(1).optional(),
   prompt_file: z.string().min(1).optional(),
   /** The prompt as an axis: "default" (the built-in template) and named prompt files. */
   prompts: z.array(z.union([z.literal("default"), z.strictObject({ name: z.string().min(1), file: z.string().min(1) })])).min(1).optional(),
   /** Deployed sampler settings as an axis (docs/scoring.md, "Sampler settings"). */
   samplers: z
-    .array(z.strictObject({ name: z.string().min(1).optional(), top_k: whole(0).optional(), top_p: z.number().gt(0).max(1).optional(), min_p: z.number().min(0).max(1).optional(), order: z.enum(["llama.cpp", "vllm"]).default("llama.cpp") }))
+    .array(z.strictObject({ name: z.string().min(1).optional(), top_k: FIELDS.topK.optional(), top_p: FIELDS.topP.optional(), min_p: FIELDS.minP.optional(), order: FIELDS.samplerOrder.default(DEFAULTS.samplerOrder) }))
     .min(1)
     .optional(),
-  prune: z.number().min(0).max(1).default(1e-7),
+  prune: FIELDS.prune.optional(),
   engine: EngineSchema.default({}),
 });
-
-export type StudyFile = z.output<typeof StudySchema>;
 
 export interface StudyTarget {
   /** As written in the file (a map is shown as DIST text). */
@@ -68,35 +67,43 @@ export interface Study {
   protocols: ProtocolName[];
   temperatures: number[];
   seeds: number[];
-  steps: number;
-  runs: number;
-  prune: number;
+  /**
+   * The configuration every cell shares (steps, runs, prune, engine, remote, the template of `prompt`/`prompt_file`);
+   * a cell sets its protocol, temperature, seed, prompt and sampler in it (matrix.ts).
+   */
+  config: MeasurementConfig;
   /** Prompt template text (protocols/prompt.ts syntax). */
   template: string;
   /** The prompts axis: named templates (one, named "default" or after prompt_file, when the file has no `prompts`). */
   prompts: { name: string; template: string }[];
   /** The samplers axis: named settings (one, "none", when the file has no `samplers`). */
   samplers: { name: string; sampler?: SamplerSettings }[];
-  engine: { threads?: number; contextSize?: number; kv?: "f32" | "f16"; raw?: boolean; gpu?: GpuChoice; gpuLayers?: "auto" | number; parallel?: number };
+  /** config.engine (the same object). */
+  engine: EngineConfig;
+}
+
+export interface StudyOptions {
   /** openai: models' options, from the command line (--base-url, --chat, --scoring, ...); not part of the file. */
-  remote?: OpenAIOptions;
+  remote?: RemoteInput;
+  /** Where OPENAI_BASE_URL is read, once (default process.env). */
+  env?: NodeJS.ProcessEnv;
 }
 
 const KNOWN_KEYS = Object.keys(StudySchema.shape).join(", ");
 
 
-export async function loadStudy(file: string): Promise<Study> {
+export async function loadStudy(file: string, opts: StudyOptions = {}): Promise<Study> {
   let text: string;
   try {
     text = await readFile(file, "utf8");
   } catch (err) {
     throw new InputError(`cannot read study file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseStudy(text, file);
+  return parseStudy(text, file, opts);
 }
 
 /** Parses and validates a study; `file` names it in errors and anchors relative paths. */
-export function parseStudy(text: string, file: string): Study {
+export function parseStudy(text: string, file: string, opts: StudyOptions = {}): Study {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
   const at = (offset: number | undefined) => `${file}:${offset === undefined ? 1 : lines.linePos(offset).line}`;
@@ -139,20 +146,11 @@ export function parseStudy(text: string, file: string): Study {
 
   const base = dirname(file);
   const models = s.models.map((spec, i) => {
-    if (spec.startsWith("sim:")) {
-      try {
-        parseSimSpec(spec);
-      } catch (err) {
-        fail(["models", i], (err as Error).message);
-      }
-      return { spec, path: spec };
+    try {
+      return { spec, path: rebaseModelSpec(spec, (file) => (isAbsolute(file) ? file : resolve(base, file))) };
+    } catch (err) {
+      return fail(["models", i], (err as Error).message);
     }
-    const local = spec.startsWith("gguf:") ? spec.slice(5) : /\.gguf$/i.test(spec) && !/^[a-z]+:/i.test(spec) ? spec : undefined;
-    if (local !== undefined && !isAbsolute(local)) return { spec, path: (spec.startsWith("gguf:") ? "gguf:" : "") + resolve(base, local) };
-    if (!/^(hf|gguf|openai):/.test(spec) && !/\.gguf$/i.test(spec)) {
-      fail(["models", i], `unknown model spec "${spec}": expected a path ending .gguf, gguf:PATH, hf:USER/REPO[:QUANT], openai:MODEL or sim:d|e|collapsed`);
-    }
-    return { spec, path: spec };
   });
   const seen = new Set<string>();
   s.models.forEach((spec, i) => {
@@ -194,10 +192,15 @@ export function parseStudy(text: string, file: string): Study {
   });
   const samplers = (s.samplers ?? [undefined]).map((x) => {
     if (!x) return { name: "none" };
-    const sampler: SamplerSettings = { order: x.order, ...(x.top_k ? { topK: x.top_k } : {}), ...(x.top_p !== undefined && x.top_p < 1 ? { topP: x.top_p } : {}), ...(x.min_p ? { minP: x.min_p } : {}) };
+    const sampler = samplerOf({ topK: x.top_k, topP: x.top_p, minP: x.min_p, order: x.order });
     const name = x.name ?? ([x.top_k ? `top_k=${x.top_k}` : "", x.top_p !== undefined ? `top_p=${x.top_p}` : "", x.min_p ? `min_p=${x.min_p}` : ""].filter(Boolean).join(",") || "none");
-    return truncates(sampler) ? { name, sampler } : { name };
+    return sampler ? { name, sampler } : { name };
   });
+  const e = s.engine;
+  const config = buildConfig(
+    { steps: s.steps, runs: s.runs, prune: s.prune, template, engine: { threads: e.threads, contextSize: e.context_size, kv: e.kv, raw: e.raw, gpu: e.gpu, gpuLayers: e.gpu_layers, parallel: e.parallel }, remote: opts.remote },
+    { env: opts.env },
+  );
 
   return {
     file,
@@ -209,11 +212,9 @@ export function parseStudy(text: string, file: string): Study {
     protocols: s.protocols,
     temperatures: s.temperatures,
     seeds: s.seeds,
-    steps: s.steps,
-    runs: s.runs,
-    prune: s.prune,
+    config,
     template,
-    engine: { threads: s.engine.threads, contextSize: s.engine.context_size, kv: s.engine.kv, raw: s.engine.raw, gpu: s.engine.gpu, gpuLayers: s.engine.gpu_layers, parallel: s.engine.parallel },
+    engine: config.engine,
   };
 }
 
