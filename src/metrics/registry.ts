@@ -8,9 +8,10 @@
 // because some module that registers a metric happened not to be imported yet.
 
 import { BUILTIN_METRICS } from "./builtin.ts";
+import { hamming } from "./hamming.ts";
 import type { MetricDef } from "./metric.ts";
 
-export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS];
+export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS, hamming];
 
 {
   const seen = new Set<string>();
