@@ -4,23 +4,40 @@
 //    dependence that a sequential protocol creates). Block length L = max(2, round(T^(1/3))), at most T.
 //    atvd, concentration and marginal_tvd are recomputed on the resampled steps; volatility is the mean of the
 //    step-to-step transitions inside the blocks only, so no artificial transition is created where two blocks meet.
+// Which metrics get intervals, and how one run's value is computed, is the metric registry's (`bootstrap` in
+// src/metrics/builtin.ts): every metric the verdict rules read must be bootstrapped there.
 
-import { runMetrics } from "../metrics/index.ts";
+import { bootstrapMetrics, checkSteps, type BootstrapSpec } from "../metrics/index.ts";
 import type { Rng } from "../rng.ts";
 import type { Step, Target } from "../types.ts";
-import type { Box, Estimates, Interval, MetricName } from "./rules.ts";
+import { RULES, type Box, type Estimates, type Interval, type MetricName } from "./rules.ts";
 
-export const METRIC_NAMES: readonly MetricName[] = ["atvd", "volatility", "concentration", "marginal_tvd"];
+/** The bootstrapped metrics in the order the rules first read them (the order of the intervals in the reasons). */
+export const METRIC_NAMES: readonly MetricName[] = [...new Set(RULES.flatMap((r) => r.conditions.map((c) => c.metric)))];
+
+const SPECS: ReadonlyMap<MetricName, BootstrapSpec> = (() => {
+  const specs = new Map(bootstrapMetrics().map((d) => [d.name, d.bootstrap!]));
+  const missing = METRIC_NAMES.filter((k) => !specs.has(k));
+  const extra = [...specs.keys()].filter((k) => !(METRIC_NAMES as readonly string[]).includes(k));
+  // A programming error, caught by any test that classifies: the rules and the registry must name the same metrics.
+  if (missing.length || extra.length) throw new Error(`the metric registry bootstraps ${[...specs.keys()].join(", ")} but the verdict rules read ${METRIC_NAMES.join(", ")}`);
+  return new Map(METRIC_NAMES.map((k) => [k, specs.get(k)!]));
+})();
 
 type StepLike = Pick<Step, "ptoken" | "leak">;
 
+const zeros = (): Estimates => ({ atvd: 0, volatility: 0, concentration: 0, marginal_tvd: 0 });
+
+/** The rule metrics of one run (or one resampled sequence of steps). Throws InputError on a malformed step. */
 export function estimatesOf(target: Target, steps: readonly StepLike[]): Estimates {
-  const m = runMetrics(target, steps.map((s) => ({ ptoken: s.ptoken, leak: s.leak })));
-  return { atvd: m.atvd, volatility: m.volatility, concentration: m.concentration, marginal_tvd: m.marginal_tvd };
+  checkSteps(target, steps);
+  const out = zeros();
+  for (const [k, spec] of SPECS) out[k] = spec.perRun(target, steps);
+  return out;
 }
 
 export function meanEstimates(list: readonly Estimates[]): Estimates {
-  const out: Estimates = { atvd: 0, volatility: 0, concentration: 0, marginal_tvd: 0 };
+  const out = zeros();
   for (const e of list) for (const k of METRIC_NAMES) out[k] += e[k];
   for (const k of METRIC_NAMES) out[k] /= list.length;
   return out;
@@ -51,7 +68,7 @@ function percentileBox(samples: Record<MetricName, number[]>, point: Estimates):
 }
 
 function emptySamples(): Record<MetricName, number[]> {
-  return { atvd: [], volatility: [], concentration: [], marginal_tvd: [] };
+  return Object.fromEntries(METRIC_NAMES.map((k) => [k, [] as number[]])) as Record<MetricName, number[]>;
 }
 
 function randomIndex(n: number, rng: Rng): number {
@@ -64,7 +81,7 @@ export function bootstrapRuns(perRun: readonly Estimates[], B: number, rng: Rng)
   const samples = emptySamples();
   const n = perRun.length;
   for (let b = 0; b < B; b++) {
-    const acc: Estimates = { atvd: 0, volatility: 0, concentration: 0, marginal_tvd: 0 };
+    const acc = zeros();
     for (let i = 0; i < n; i++) {
       const e = perRun[randomIndex(n, rng)]!;
       for (const k of METRIC_NAMES) acc[k] += e[k];
@@ -85,30 +102,32 @@ export function bootstrapSteps(target: Target, steps: readonly StepLike[], B: nu
   const samples = emptySamples();
   if (T < 2) return percentileBox(samples, point);
   const L = blockLength(T);
-  // Per-transition volatility TV(q_t, q_{t-1}) for t ≥ 1, computed by the metrics module on the pair.
-  const transition: number[] = [0];
-  for (let t = 1; t < T; t++) transition.push(estimatesOf(target, [steps[t - 1]!, steps[t]!]).volatility);
+  // Metrics over consecutive pairs (volatility): the value of each transition t−1 → t (t ≥ 1), computed once.
+  const pairwise = [...SPECS].filter(([, spec]) => spec.transitions);
+  const whole = [...SPECS].filter(([, spec]) => !spec.transitions);
+  const transition = new Map(pairwise.map(([k, spec]) => {
+    const v: number[] = [0];
+    for (let t = 1; t < T; t++) v.push(spec.perRun(target, [steps[t - 1]!, steps[t]!]));
+    return [k, v];
+  }));
   const starts = T - L + 1;
   for (let b = 0; b < B; b++) {
     const chosen: StepLike[] = [];
-    let volSum = 0;
-    let volCount = 0;
+    const pairSum = new Map(pairwise.map(([k]) => [k, 0]));
+    let pairCount = 0;
     while (chosen.length < T) {
       const s = randomIndex(starts, rng);
       const len = Math.min(L, T - chosen.length);
       for (let j = 0; j < len; j++) {
         chosen.push(steps[s + j]!);
         if (j > 0) {
-          volSum += transition[s + j]!;
-          volCount++;
+          for (const [k, v] of transition) pairSum.set(k, pairSum.get(k)! + v[s + j]!);
+          pairCount++;
         }
       }
     }
-    const e = estimatesOf(target, chosen);
-    samples.atvd.push(e.atvd);
-    samples.concentration.push(e.concentration);
-    samples.marginal_tvd.push(e.marginal_tvd);
-    samples.volatility.push(volCount > 0 ? volSum / volCount : point.volatility);
+    for (const [k, spec] of whole) samples[k].push(spec.perRun(target, chosen));
+    for (const [k] of pairwise) samples[k].push(pairCount > 0 ? pairSum.get(k)! / pairCount : point[k]);
   }
   return percentileBox(samples, point);
 }

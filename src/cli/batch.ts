@@ -16,7 +16,7 @@ import { DEFAULT_RESULTS_DIR, newRunId, saveResult } from "../store/results.ts";
 import type { ProtocolName, Result, Run } from "../types.ts";
 import { realNumber, wholeNumber } from "./common.ts";
 import { addRemoteOptions, remoteOptions, type RemoteFlags } from "./remoteFlags.ts";
-import { summaryText } from "./run.ts";
+import { summaryText } from "./summary.ts";
 
 interface BatchFlags extends RemoteFlags {
   model: string;

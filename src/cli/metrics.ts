@@ -9,7 +9,7 @@ import { summarise } from "../run.ts";
 import type { Run, Step, Target } from "../types.ts";
 import { fmt, table } from "./common.ts";
 import { addTargetOptions, continuousRows, loadTarget, peerSettings, type TargetFlags } from "./targetFlags.ts";
-import { summaryText } from "./run.ts";
+import { summaryText } from "./summary.ts";
 
 interface MetricsFlags extends TargetFlags {
   ptoken?: string;

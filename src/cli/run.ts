@@ -2,21 +2,21 @@ import { readFile } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { isSimModel, openModel, closeModel } from "../backends/index.ts";
 import { describeDist, promptWords } from "../distributions/index.ts";
-import { addTargetOptions, continuousRows, loadTarget, peerTestsInput, type TargetFlags } from "./targetFlags.ts";
+import { addTargetOptions, loadTarget, peerTestsInput, type TargetFlags } from "./targetFlags.ts";
 import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
 import { measureRecorded, StepsKept } from "../record.ts";
 import { DEFAULT_RESULTS_DIR, newRunId } from "../store/results.ts";
 import { studyAction } from "./study.ts";
+import { summaryText } from "./summary.ts";
 import type { ProtocolName, Result } from "../types.ts";
-import { abbreviate, fmt, Progress, realNumber, table, wholeNumber } from "./common.ts";
+import { Progress, realNumber, wholeNumber } from "./common.ts";
 import type { SamplerOrder } from "../scoring/index.ts";
 import { addRemoteOptions, remoteInput, type RemoteFlags } from "./remoteFlags.ts";
 import { addEngineOptions, engineInput, type EngineFlags } from "./engineFlags.ts";
 import { buildConfig, modelOptionsOf, recordSettings, type ConfigIssue } from "../config/build.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { PROTOCOLS, KV_TYPES, type MeasurementConfig } from "../config/schema.ts";
-import { engineHardware } from "../config/recorded.ts";
 import { SAMPLER_ORDERS } from "../scoring/sampler.ts";
 
 export interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
@@ -166,45 +166,6 @@ function flagIssue(issue: ConfigIssue): string | undefined {
   const [group, field] = issue.path.map(String);
   if (group === "sampler" && field === "topP" && issue.code === "too_small") return "--top-p 0 keeps no token; use a value in (0, 1] (1 = off)";
   return undefined;
-}
-
-export function summaryText(result: Result, file?: string): string {
-  const m = result.metrics;
-  const v = result.verdict;
-  const rows: [string, number | null, string][] = [
-    ["atvd", m.atvd, "mean_t TV(q_t, p): per-step misalignment"],
-    ["marginal_tvd", m.marginal_tvd, "TV(mean_t q_t, p): misalignment of the average step"],
-    ["volatility", m.volatility, "mean_t TV(q_t, q_t-1): step-to-step change"],
-    ["concentration", m.concentration, "mean_t max_i q_t(i)"],
-    ["entropy_ratio", m.entropy_ratio, "mean_t H(q_t) / H(p)"],
-    ["e_score", m.e_score, "1 - atvd"],
-    ["sample_tvd", m.sample_tvd, m.sample_tvd === null ? "no samples (metrics: give --samples)" : "TV(sample histogram, p)"],
-    ["chi2_p", m.chi2_p, m.chi2 === null ? "no samples" : `Pearson chi2 = ${fmt(m.chi2, 2)}`],
-    ["w1", m.w1, m.sample_tvd === null ? "no samples" : m.w1 === null ? "support not numeric" : "Wasserstein-1 of samples vs p"],
-    ["leak", m.leak, "mass outside the support"],
-    ...(m.unparsed ? ([["unparsed", m.unparsed, "steps whose written answer could not be parsed (sample null)"]] as [string, number, string][]) : []),
-    ...continuousRows(result.target, m),
-  ];
-  const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);
-  const temperature = result.settings?.temperature;
-  return [
-    `model     ${abbreviate(result.model)}`,
-    `protocol  ${result.protocol}, ${result.runs.length} runs, ${steps} steps${temperature === undefined ? "" : `, temperature ${String(temperature)}`}`,
-    ...engineLine(result.settings),
-    "",
-    table(["metric", "value", "meaning"], rows.map(([k, val, meaning]) => [k, fmt(val), meaning])),
-    "",
-    `verdict   ${v.type}  (atvd 95% CI ${fmt(v.ci.atvd[0])}–${fmt(v.ci.atvd[1])}, volatility ${fmt(v.ci.volatility[0])}–${fmt(v.ci.volatility[1])})`,
-    ...v.reasons.map((r) => `          ${r}`),
-    ...(file ? ["", `saved     ${file}`] : []),
-  ].join("\n");
-}
-
-/** The embedded engine's hardware: device, GPU layers, threads, parallel sequences (settings.engine). */
-function engineLine(settings: Result["settings"]): string[] {
-  const e = engineHardware(settings);
-  if (!e) return [];
-  return [`engine    ${e.device}, ${e.gpu_layers} GPU layers, ${e.threads} thread${e.threads === 1 ? "" : "s"}, ${e.parallel} parallel sequence${e.parallel === 1 ? "" : "s"}`];
 }
 
 /** A logit-bias file: a JSON object {answer: bias} (or {"bias": {...}} as `ptalign correct` writes it); answers must be in the target's support. */

@@ -1,9 +1,7 @@
-// Per-run metrics from per-step P_token, and their aggregation over runs (ARCHITECTURE.md "Metric definitions").
+// Per-run metrics from per-step P_token (docs/metrics.md); the aggregation over runs is the registry's (compute.ts).
 import { InputError } from "../errors.ts";
-import type { Metrics, Run, Target } from "../types.ts";
+import type { Run, Target } from "../types.ts";
 import { entropy, mean, meanVector, tv } from "./basic.ts";
-import { sampleStats } from "./samples.ts";
-import { stepAnswer, valueMetrics, type ValueTestOptions } from "./values.ts";
 
 /** How far a step's P_token may sum from 1 (it is renormalised over the support upstream). */
 export const PTOKEN_SUM_TOLERANCE = 1e-6;
@@ -23,63 +21,53 @@ export interface RunMetrics {
   leak: number;
 }
 
+/** mean_t TV(q_t, p). */
+export function atvdOf(target: Target, steps: readonly StepInput[]): number {
+  const p = target.probs;
+  return mean(steps.map((s) => tv(s.ptoken, p)));
+}
+
+/** TV(mean_t q_t, p). */
+export function marginalTvdOf(target: Target, steps: readonly StepInput[]): number {
+  return tv(meanVector(steps.map((s) => s.ptoken)), target.probs);
+}
+
+/** mean_t TV(q_t, q_t−1); 0 for a single step (nothing to compare). */
+export function volatilityOf(_target: Target, steps: readonly StepInput[]): number {
+  const qs = steps.map((s) => s.ptoken);
+  return qs.length < 2 ? 0 : mean(qs.slice(1).map((q, i) => tv(q, qs[i]!)));
+}
+
+/** mean_t max_i q_t(i). */
+export function concentrationOf(_target: Target, steps: readonly StepInput[]): number {
+  return mean(steps.map((s) => Math.max(...s.ptoken)));
+}
+
 /**
  * The P_token metrics of ONE run. Volatility is 0 for a single step (nothing to compare); entropy_ratio is null when
  * H(p) = 0 (point-mass target). Throws InputError on an empty run or a malformed step.
  */
 export function runMetrics(target: Target, steps: readonly StepInput[]): RunMetrics {
-  if (steps.length === 0) throw new InputError(`run has no steps; metrics need at least one step`);
-  steps.forEach((s, t) => checkStep(target, s, t));
+  checkSteps(target, steps);
   const p = target.probs;
   const qs = steps.map((s) => s.ptoken);
-  const atvd = mean(qs.map((q) => tv(q, p)));
+  const atvd = atvdOf(target, steps);
   const hp = entropy(p);
-  const volatility = qs.length < 2 ? 0 : mean(qs.slice(1).map((q, i) => tv(q, qs[i]!)));
   return {
     atvd,
-    marginal_tvd: tv(meanVector(qs), p),
-    volatility,
-    concentration: mean(qs.map((q) => Math.max(...q))),
+    marginal_tvd: marginalTvdOf(target, steps),
+    volatility: volatilityOf(target, steps),
+    concentration: concentrationOf(target, steps),
     entropy_ratio: hp === 0 ? null : mean(qs.map((q) => entropy(q))) / hp,
     e_score: 1 - atvd,
     leak: mean(steps.map((s) => s.leak)),
   };
 }
 
-/**
- * All metrics of a set of runs: means over runs of the per-run values; sample_tvd, chi2, chi2_p and w1 pool every
- * run's samples (null samples ignored). Throws InputError when there are no runs or a run is malformed.
- */
-export function computeMetrics(target: Target, runs: readonly Run[], opts: ValueTestOptions = {}): Metrics {
-  if (runs.length === 0) throw new InputError(`no runs; metrics need at least one run with at least one step`);
-  const per = runs.map((r, i) => {
-    try {
-      return runMetrics(target, r.steps);
-    } catch (e) {
-      if (e instanceof InputError) throw new InputError(`run #${i + 1} (seed ${r.seed}): ${e.message}`);
-      throw e;
-    }
-  });
-  const avg = (f: (m: RunMetrics) => number): number => mean(per.map(f));
-  // A free-form number (batch answers "0.37") counts in the binned tests as the answer it rounds to.
-  const samples = sampleStats(target, runs.flatMap((r) => r.steps.map((s) => stepAnswer(target, s))));
-  const ratios = per.map((m) => m.entropy_ratio);
-  return {
-    atvd: avg((m) => m.atvd),
-    marginal_tvd: avg((m) => m.marginal_tvd),
-    sample_tvd: samples.sample_tvd,
-    volatility: avg((m) => m.volatility),
-    concentration: avg((m) => m.concentration),
-    // null for every run or none: it depends only on the target.
-    entropy_ratio: ratios.some((r) => r === null) ? null : mean(ratios as number[]),
-    e_score: avg((m) => m.e_score),
-    leak: avg((m) => m.leak),
-    chi2: samples.chi2,
-    chi2_p: samples.chi2_p,
-    w1: samples.w1,
-    unparsed: countUnparsed(runs),
-    ...valueMetrics(target, runs, opts),
-  };
+/** Throws InputError on an empty run or a malformed step (wrong length, negative, not summing to 1, bad leak). */
+export function checkSteps(target: Target, steps: readonly StepInput[]): void {
+  if (steps.length === 0) throw new InputError(`run has no steps; metrics need at least one step`);
+  steps.forEach((s, t) => checkStep(target, s, t));
 }
 
 function checkStep(target: Target, s: StepInput, t: number): void {

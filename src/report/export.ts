@@ -1,13 +1,13 @@
 // Export of a results directory: CSV (one row per step, or per run with --level runs) or JSON Lines (one step object
 // per line, or one result JSON per run).
 
+import { exportMetrics, metricValue } from "../metrics/index.ts";
 import type { StoredRun } from "../store/read.ts";
 import { targetLabel } from "../store/read.ts";
 
 export type ExportFormat = "csv" | "jsonl";
 export type ExportLevel = "steps" | "runs";
 
-const METRICS = ["atvd", "marginal_tvd", "sample_tvd", "volatility", "concentration", "entropy_ratio", "e_score", "leak", "chi2", "chi2_p", "w1"] as const;
 
 /** RFC 4180 field: quoted when it holds a comma, quote or line break. */
 export function csvField(v: unknown): string {
@@ -36,12 +36,13 @@ export function* exportLines(runs: StoredRun[], format: ExportFormat, level: Exp
       for (const r of runs) yield JSON.stringify(r) + "\n";
       return;
     }
-    yield csvLine(["run_id", "status", "model", "target", "protocol", "temperature", "base_seed", "runs", "steps", "verdict", ...METRICS, "atvd_ci_lo", "atvd_ci_hi", "volatility_ci_lo", "volatility_ci_hi", "support", "p_task"]);
+    // The metric columns are the registry's (src/metrics/registry.ts), in its order; a metric a stored run predates is empty.
+    const metrics = exportMetrics().map((d) => d.name);
+    yield csvLine(["run_id", "status", "model", "target", "protocol", "temperature", "base_seed", "runs", "steps", "verdict", ...metrics, "atvd_ci_lo", "atvd_ci_hi", "volatility_ci_lo", "volatility_ci_hi", "support", "p_task"]);
     for (const r of runs) {
       const c = runColumns(r);
-      const m = r.metrics as unknown as Record<string, unknown> | null;
       const ci = r.verdict?.ci;
-      yield csvLine([...Object.values(c), r.runs.length, r.progress.steps, r.verdict?.type ?? null, ...METRICS.map((k) => m?.[k] ?? null), ci?.atvd[0], ci?.atvd[1], ci?.volatility[0], ci?.volatility[1], r.target.support, r.target.probs]);
+      yield csvLine([...Object.values(c), r.runs.length, r.progress.steps, r.verdict?.type ?? null, ...metrics.map((k) => metricValue(r.metrics, k) ?? null), ci?.atvd[0], ci?.atvd[1], ci?.volatility[0], ci?.volatility[1], r.target.support, r.target.probs]);
     }
     return;
   }

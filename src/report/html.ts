@@ -8,6 +8,7 @@ import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COL
 import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
+import { htmlMetrics, metricValue, type MetricDef } from "../metrics/index.ts";
 import { logitBiasOf, promptNameOf } from "../config/recorded.ts";
 import { targetLabel, type StoredRun } from "../store/read.ts";
 import { taskReportSection } from "./tasks.ts";
@@ -127,11 +128,11 @@ export function targetNames(runs: readonly StoredRun[]): (r: StoredRun) => strin
 }
 
 function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string, byPrompt: boolean): string {
-  const head = [...(byPrompt ? ["prompt"] : []), "model", "target", "protocol", "T", "seed", "runs × steps", "verdict", "atvd [95% CI]", "volatility [95% CI]", "concentration", "marginal_tvd", "e_score", "sample_tvd", "chi2_p", "leak", "status"];
+  // The metric columns are the registry's (src/metrics/registry.ts), in html.rank order.
+  const metrics = htmlMetrics();
+  const head = [...(byPrompt ? ["prompt"] : []), "model", "target", "protocol", "T", "seed", "runs × steps", "verdict", ...metrics.map((d) => (d.html!.ci ? `${d.name} [95% CI]` : d.name)), "status"];
   const cell = (text: string, sort: string | number | null | undefined, cls = "") => `<td${cls ? ` class="${cls}"` : ""} data-v="${esc(sort ?? "")}">${text}</td>`;
   const rows = runs.map((r) => {
-    const m = r.metrics;
-    const ci = r.verdict?.ci;
     const s = runSettings(r);
     const steps = r.runs.reduce((n, x) => Math.max(n, x.steps.length), 0);
     return `<tr>${[
@@ -143,19 +144,25 @@ function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string, byPr
       cell(esc(s.seed ?? "—"), s.seed, "n"),
       cell(`${r.runs.length} × ${steps}`, r.runs.length * steps, "n"),
       cell(verdictBadge(r), r.status === "done" ? (r.verdict?.type ?? "") : r.status),
-      cell(m ? `${num(m.atvd)} <small>[${num(ci?.atvd[0])}, ${num(ci?.atvd[1])}]</small>` : "—", m?.atvd, "n"),
-      cell(m ? `${num(m.volatility)} <small>[${num(ci?.volatility[0])}, ${num(ci?.volatility[1])}]</small>` : "—", m?.volatility, "n"),
-      cell(num(m?.concentration), m?.concentration, "n"),
-      cell(num(m?.marginal_tvd), m?.marginal_tvd, "n"),
-      cell(num(m?.e_score), m?.e_score, "n"),
-      cell(num(m?.sample_tvd), m?.sample_tvd, "n"),
-      cell(num(m?.chi2_p), m?.chi2_p, "n"),
-      // A leak above the off-format threshold is flagged: the model mostly writes something other than an answer.
-      cell(`${num(m?.leak, 4)}${(m?.leak ?? 0) > DEFAULT_THRESHOLDS.off_format_leak ? ` <span title="mostly off-format output">⚠</span>` : ""}`, m?.leak, (m?.leak ?? 0) > DEFAULT_THRESHOLDS.off_format_leak ? "n warn" : "n"),
+      ...metrics.map((d) => metricCell(d, r, cell)),
       cell(esc(r.status), r.status),
     ].join("")}</tr>`;
   });
   return `<table class="sortable"><thead><tr>${head.map((h, i) => `<th data-col="${i}" tabindex="0">${esc(h)}</th>`).join("")}</tr></thead><tbody>${rows.join("\n")}</tbody></table>`;
+}
+
+/** A metric's cell: the value (with the verdict's interval when the metric has one), flagged above its warning threshold. */
+function metricCell(d: MetricDef, r: StoredRun, cell: (text: string, sort: string | number | null | undefined, cls?: string) => string): string {
+  const spec = d.html!;
+  const v = metricValue(r.metrics, d.name);
+  const digits = spec.digits ?? d.format.digits;
+  if (spec.ci) {
+    const ci = (r.verdict?.ci as Record<string, [number, number] | undefined> | undefined)?.[d.name];
+    return cell(r.metrics ? `${num(v, digits)} <small>[${num(ci?.[0], digits)}, ${num(ci?.[1], digits)}]</small>` : "—", v, "n");
+  }
+  const limit = spec.warn ? DEFAULT_THRESHOLDS[spec.warn.threshold as keyof Thresholds] : undefined;
+  const warn = limit !== undefined && (v ?? 0) > limit;
+  return cell(`${num(v, digits)}${warn ? ` <span title="${esc(spec.warn!.title)}">⚠</span>` : ""}`, v, warn ? "n warn" : "n");
 }
 
 async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt: boolean): Promise<string> {
