@@ -116,12 +116,20 @@ try {
       log(`  serial (1 thread) ${s.ms.toFixed(0)} ms   parallel on 5 sequences, ${threads} thread${threads > 1 ? "s" : ""}: ${p.ms.toFixed(0)} ms   speedup ${(s.ms / p.ms).toFixed(2)}x`);
       await par.close();
     }
+    // The default (--parallel unset) on this device: what a user gets, timed against serial.
+    const auto = await loadLlamaBackend(m.path, { ...OFF, runs: settings.runs });
+    const defaultSequences = auto.engine?.parallel ?? 1;
+    await timed(auto, m.target, { ...settings, runs: 1, steps: 1 });
+    const d = await timed(auto, m.target, settings);
+    await auto.close();
+    const byDefault = { sequences: defaultSequences, ms: round(d.ms, 0), vs_serial: round(s.ms / d.ms, 2) };
+    log(`  default --parallel on this device: ${defaultSequences} sequence${defaultSequences === 1 ? "" : "s"}, ${byDefault.ms} ms (${byDefault.vs_serial}x serial)`);
     const levels = await loadLlamaBackend(m.path, { ...OFF, parallel: 4 });
     await timed(levels, m.target, { ...settings, runs: 1, steps: 1 });
     const l = await timed(levels, m.target, { ...settings, runs: 1 });
     await levels.close();
     const siblings = { depth_first_ms: round(dfs.ms, 0), levels_together_ms: round(l.ms, 0), ratio: round(dfs.ms / l.ms, 2), identical: JSON.stringify(l.runs) === JSON.stringify(dfs.runs) };
-    out.parallel = { runs: 5, serial_ms: round(s.ms, 0), parallel: rows, speedup: round(s.ms / best, 2), identical, sibling_nodes: siblings };
+    out.parallel = { runs: 5, serial_ms: round(s.ms, 0), parallel: rows, speedup: round(s.ms / best, 2), identical, default: byDefault, sibling_nodes: siblings };
     log(`  identical steps: ${identical}`);
     log(`  one run, sibling trie nodes: depth first on one sequence ${siblings.depth_first_ms} ms, a level per batched decode ${siblings.levels_together_ms} ms (${siblings.ratio}x), identical: ${siblings.identical}`);
   }

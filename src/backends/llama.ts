@@ -7,6 +7,7 @@ import { DenseProbs } from "./dense.ts";
 import { libllama } from "./libllama.ts";
 import { NativeContext } from "./nativeContext.ts";
 import { buildVocabulary, tokenBytesFromGguf, toBytes } from "./vocab.ts";
+import { defaultParallel } from "./parallel.ts";
 
 export type GpuChoice = "auto" | "cuda" | "vulkan" | "metal" | "off";
 export const GPU_CHOICES: readonly GpuChoice[] = ["auto", "cuda", "vulkan", "metal", "off"];
@@ -26,8 +27,9 @@ export interface LlamaOptions {
   /** Layers offloaded to the GPU: auto = as many as fit (node-llama-cpp's estimate), or a count. Default auto. */
   gpuLayers?: "auto" | number;
   /**
-   * Sequences of the one context (runs measured in parallel, their decodes batched). Default: 4, fewer when the KV
-   * cache of that many full contexts would take more than a quarter of the free memory.
+   * Sequences of the one context (runs measured in parallel, their decodes batched). Default (parallel.ts): 1 on a
+   * CPU, where batching does not pay; on a GPU 4, fewer when the KV cache of that many full contexts would take more
+   * than a quarter of the free memory.
    */
   parallel?: number;
   /** Runs the caller will measure: the default `parallel` is no larger. */
@@ -161,7 +163,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   let evaluator: Evaluator;
   let parallel = 1;
   if (native) {
-    parallel = options.parallel ?? Math.min(options.runs ?? 4, defaultParallel(model, contextSize, kv));
+    parallel = options.parallel ?? defaultParallel({ device: llama.gpu === false ? "cpu" : "gpu", runs: options.runs, kvBytesPerSequence: kvBytes(model, contextSize, kv), freeBytes: freemem() });
     try {
       evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv }));
     } catch (err) {
@@ -199,8 +201,8 @@ async function resolveGpuLayers(llama: Llama, path: string, want: "auto" | numbe
   return Math.min(want, insights.totalLayers);
 }
 
-/** Sequences by default: 4, fewer when their KV cache (full contexts) would take more than a quarter of the free memory. */
-function defaultParallel(model: LlamaModel, contextSize: number, kv: "f32" | "f16"): number {
+/** Bytes of KV cache one sequence of a full context takes (the default --parallel keeps R of them within ¼ of free memory). */
+function kvBytes(model: LlamaModel, contextSize: number, kv: "f32" | "f16"): number {
   const meta = model.fileInfo.metadata as unknown as Record<string, Record<string, unknown> | undefined>;
   const arch = String((meta["general"] as { architecture?: string } | undefined)?.architecture ?? "llama");
   const a = meta[arch] ?? {};
@@ -208,7 +210,7 @@ function defaultParallel(model: LlamaModel, contextSize: number, kv: "f32" | "f1
   const attention = (a["attention"] ?? {}) as Record<string, unknown>;
   const heads = num(attention["head_count"], 1);
   const perToken = num(a["block_count"], 1) * 2 * num(a["embedding_length"], 4096) * (num(attention["head_count_kv"], heads) / heads) * (kv === "f32" ? 4 : 2);
-  return Math.max(1, Math.min(4, Math.floor(freemem() / 4 / (perToken * contextSize))));
+  return perToken * contextSize;
 }
 
 function readVocabulary(model: LlamaModel): Vocabulary {

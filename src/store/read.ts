@@ -142,7 +142,11 @@ export async function storeVersion(dir: string): Promise<string> {
 }
 
 const warned = new Set<string>();
-/** `view` reloads every few seconds: the warning goes out once per process. */
+/** Forgets the warnings already given: main(argv) calls it, so each CLI call (several in one process in tests) warns again. */
+export function forgetWarnings(): void {
+  warned.clear();
+}
+/** `view` reloads every few seconds: the warning goes out once per CLI call. */
 function warnOnce(line: string): void {
   if (warned.has(line)) return;
   warned.add(line);

@@ -24,11 +24,11 @@ describe("engine hardware flags", () => {
     assert.equal(engine.device, "cpu");
     assert.equal(engine.gpu_layers, 0);
     assert.equal(engine.threads, 1);
-    assert.equal(engine.parallel, 3); // no more sequences than runs
+    assert.equal(engine.parallel, 1); // one sequence on a CPU: batching is not faster there (issue 19; the GPU rule in test/backends/parallel.test.ts)
     assert.equal(engine.probabilities, "logits");
     const text = await run();
     assert.equal(text.code, 0, text.stderr);
-    assert.match(text.stdout, /^engine {4}cpu, 0 GPU layers, 1 thread, 3 parallel sequences$/m);
+    assert.match(text.stdout, /^engine {4}cpu, 0 GPU layers, 1 thread, 1 parallel sequence$/m);
   });
 
   it("--gpu off, --gpu-layers N and --parallel N are recorded (layers are 0 without a GPU)", async () => {

@@ -1,6 +1,6 @@
 // Broken inputs and faults through the real CLI (bin/ptalign.js), as a user would meet them (issue 13): none may print
 // "internal error" or a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already
-// stored in the results directory is lost. The calls run in a small pool (a CLI start costs ~0.5–1 s).
+// stored in the results directory is lost. The calls run in a small pool: in-process ones one at a time, the read-only ones as child processes.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
@@ -16,9 +16,14 @@ import { tempDir } from "../support/tmp.ts";
 
 const ROOT = process.getuid?.() === 0;
 
-/** The CLI, optionally as the unprivileged user "nobody" (root can write anywhere: a read-only directory needs another user). */
-const cli = (args: string[], asNobody = false): Promise<CliResult> =>
-  ptalign(args, { env: { PTALIGN_DEBUG: "" }, prefix: asNobody && ROOT ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [] });
+/**
+ * The CLI (in-process), or for the read-only cases a process that cannot write a mode-555 directory. Root writes
+ * anywhere, so as root that is a child process without the capabilities that bypass file permissions
+ * (CAP_DAC_OVERRIDE, CAP_DAC_READ_SEARCH): still uid 0, so it reads the clone wherever it lies (a mode-700 home, a
+ * `mktemp -d` directory), unlike another user such as "nobody", who could not read bin/ptalign.js there.
+ */
+const cli = (args: string[], readOnly = false): Promise<CliResult> =>
+  ptalign(args, { env: { PTALIGN_DEBUG: "" }, ...(readOnly && ROOT ? { child: "file permissions bind only a process without CAP_DAC_OVERRIDE", prefix: ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] } : {}) });
 
 async function pool<T, R>(items: readonly T[], size: number, fn: (item: T) => Promise<R>): Promise<R[]> {
   const out: R[] = new Array(items.length);
@@ -40,7 +45,8 @@ interface Case {
   stdout?: RegExp;
   /** Longest stdout line allowed (abbreviation). */
   maxLine?: number;
-  asNobody?: boolean;
+  /** Run by a process that cannot write a mode-555 directory. */
+  readOnly?: boolean;
 }
 
 async function simResult(out: string, model: string, dist: string, steps: number): Promise<void> {
@@ -96,12 +102,10 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
       writeSync(fd, bytes, 0, bytes.length, at);
       closeSync(fd);
     }
-    // A read-only copy (another user's results, as seen by "nobody"; for a non-root user, mode 555).
+    // A read-only copy (mode 555: another user's results, as seen by a process that cannot write there).
     cpSync(base, join(dir, "readonly"), { recursive: true });
-    if (!ROOT) {
-      chmodSync(join(dir, "readonly", "runs"), 0o555);
-      chmodSync(join(dir, "readonly"), 0o555);
-    }
+    chmodSync(join(dir, "readonly", "runs"), 0o555);
+    chmodSync(join(dir, "readonly"), 0o555);
     chmodSync(dir, 0o755);
     mkdirSync(join(dir, "public"));
     chmodSync(join(dir, "public"), 0o777);
@@ -147,10 +151,10 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
       { name: "damaged store (pages): report", args: ["report", D("pages"), "--out", D("pages.html")], code: 0 },
       { name: "damaged store (pages): run refuses", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("pages")], code: 2, stderr: /is damaged/ },
       { name: "damaged store (pages): study dry run", args: ["run", D("unknown.yaml").replace("unknown", "badtarget"), "--dry-run", "--out", D("pages")], code: 2 },
-      { name: "read-only results: ls", args: ["ls", D("readonly")], code: 0, stdout: /sim:d/, asNobody: true },
-      { name: "read-only results: report", args: ["report", D("readonly"), "--out", join(dir, "public", "ro.html")], code: 0, asNobody: true },
-      { name: "read-only results: export", args: ["export", D("readonly"), "--level", "runs"], code: 0, asNobody: true },
-      { name: "read-only results: run says not writable", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("readonly")], code: 2, stderr: /results directory .*readonly is not writable/, asNobody: true },
+      { name: "read-only results: ls", args: ["ls", D("readonly")], code: 0, stdout: /sim:d/, readOnly: true },
+      { name: "read-only results: report", args: ["report", D("readonly"), "--out", join(dir, "public", "ro.html")], code: 0, readOnly: true },
+      { name: "read-only results: export", args: ["export", D("readonly"), "--level", "runs"], code: 0, readOnly: true },
+      { name: "read-only results: run says not writable", args: ["run", "--model", "sim:d", "--target", "extreme", "--out", D("readonly")], code: 2, stderr: /results directory .*readonly is not writable/, readOnly: true },
       { name: "dry run of a 360,000-cell study", args: ["run", D("big.yaml"), "--dry-run", "--json", "--out", D("bigout")], code: 0, stdout: /"calls":360000\}/ },
       { name: "a 5 MB study name is abbreviated", args: ["run", D("bigname.yaml"), "--dry-run", "--out", D("bigout")], code: 0, stdout: /study n+… \(5000000 chars\)/, maxLine: 400 },
       { name: "ls abbreviates a 10,000-answer target", args: ["ls", base], code: 0, stdout: /\(\d{5,} chars\)/, maxLine: 600 },
@@ -159,7 +163,7 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
   });
 
   it("no case prints an internal error or a stack trace; each exits as documented; nothing stored is lost", async () => {
-    const results = await pool(cases, 3, async (c) => ({ c, r: await cli(c.args, c.asNobody) }));
+    const results = await pool(cases, 3, async (c) => ({ c, r: await cli(c.args, c.readOnly) }));
     const problems: string[] = [];
     for (const { c, r } of results) {
       const say = (why: string) => problems.push(`${c.name}: ${why} (exit ${r.code}; stderr ${JSON.stringify(r.stderr.slice(0, 300))})`);

@@ -10,7 +10,8 @@ import { openStore } from "../../src/store/registry.ts";
 import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
-const start = (args: string[]): Promise<CliResult> => ptalign(args);
+// Child processes: two live processes writing one store is the subject (claims held by another process id).
+const start = (args: string[]): Promise<CliResult> => ptalign(args, { child: "concurrent writers" });
 
 /** Polls the store until some process holds a claim (the first study is measuring), reading it without writing. */
 async function firstClaim(db: string): Promise<string> {

@@ -1,5 +1,5 @@
-import { join } from "node:path";
 import { completePieces, dLikeSpec, writeBigramModel, type BigramSpec } from "../../src/synth/index.ts";
+import { cachedModel } from "./modelCache.ts";
 
 /**
  * A bigram model over the answers 1..12 where "1" is a prefix of "10", "11" and "12", answers take one to three
@@ -40,10 +40,10 @@ export function multiTokenSpec(): BigramSpec {
   };
 }
 
-export async function writeMultiTokenModel(dir: string): Promise<string> {
-  const path = join(dir, "multi-token.gguf");
-  await writeBigramModel(path, multiTokenSpec());
-  return path;
+/** The multi-token model, from the shared model cache (`dir` is kept for the callers; the file lives in the cache). */
+export async function writeMultiTokenModel(_dir: string): Promise<string> {
+  const spec = multiTokenSpec();
+  return cachedModel("multi-token.gguf", spec, (path) => writeBigramModel(path, spec));
 }
 
 /** D-like model over 1..4: after the prompt q = [.02,.94,.02,.02]; after sample k, .94 on answer (k+1) mod 4. */
@@ -54,8 +54,8 @@ export function dLikeExpected(previous: string | null): number[] {
   return support.map((_, i) => (i === at ? D_PEAK : (1 - D_PEAK) / 3));
 }
 
-export async function writeDLikeModel(dir: string): Promise<string> {
-  const path = join(dir, "d-like.gguf");
-  await writeBigramModel(path, dLikeSpec(["1", "2", "3", "4"], { peak: D_PEAK, first: 1 }));
-  return path;
+/** The D-like model, from the shared model cache (`dir` is kept for the callers; the file lives in the cache). */
+export async function writeDLikeModel(_dir: string): Promise<string> {
+  const spec = dLikeSpec(["1", "2", "3", "4"], { peak: D_PEAK, first: 1 });
+  return cachedModel("d-like.gguf", spec, (path) => writeBigramModel(path, spec));
 }
