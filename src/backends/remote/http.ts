@@ -8,6 +8,7 @@ import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { RunError } from "../../errors.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
+import { redactor } from "./redact.ts";
 
 export interface ClientOptions {
   /** Base URL as the user gave it (e.g. http://127.0.0.1:8000/v1). */
@@ -104,6 +105,7 @@ export class RemoteClient {
 
   constructor(private readonly o: ClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, "");
+    this.redact = redactor({ apiKey: o.apiKey, baseUrl: o.baseUrl });
     this.limit = pLimit(o.concurrency ?? 8);
   }
 
@@ -117,13 +119,11 @@ export class RemoteClient {
     return this.base.replace(/\/v1$/, "");
   }
 
-  /** Removes the API key from any text that might be shown (server error bodies sometimes echo it). */
-  redact(text: string): string {
-    const key = this.o.apiKey;
-    let out = text;
-    if (key && key.length >= 4) out = out.split(key).join("***");
-    return out;
-  }
+  /**
+   * Removes every credential (the API key, the URL's userinfo, as raw, percent-encoded, base64, Bearer or Basic) from
+   * any text that might be shown: server error bodies echo what they received.
+   */
+  readonly redact: (text: string) => string;
 
   /**
    * POST `body` as JSON to `url` (absolute, under this server) and parse the answer with `parse`. A response that
@@ -137,8 +137,8 @@ export class RemoteClient {
     if (running) return running;
     const work = this.fetchParsed(url, endpoint, key, body, parse, how.fast).catch((err: unknown) => {
       // What to do instead is known to the backend that chose the request, not to the transport.
-      if (err instanceof UnsupportedRequest && how.hint) throw new UnsupportedRequest(`${err.message}; ${how.hint}`);
-      throw err;
+      if (err instanceof UnsupportedRequest && how.hint) throw this.redacted(new UnsupportedRequest(`${err.message}; ${how.hint}`));
+      throw this.redacted(err);
     });
     this.inflight.set(key, work);
     try {
@@ -162,8 +162,18 @@ export class RemoteClient {
   /** GET without cache (server probing). */
   async get(url: string): Promise<unknown> {
     if (this.o.collect) throw new RunError(`batch mode contacts no server: pass --scoring echo or --scoring top-k`);
-    const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
-    return this.json(bytes.toString("utf8"), displayUrl(url));
+    try {
+      const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
+      return this.json(bytes.toString("utf8"), displayUrl(url));
+    } catch (err) {
+      throw this.redacted(err);
+    }
+  }
+
+  /** The last gate before a message leaves the client: whatever built it, no credential is in it. */
+  private redacted(err: unknown): unknown {
+    if (err instanceof Error) err.message = this.redact(err.message);
+    return err;
   }
 
   private async fetchParsed<T>(url: string, endpoint: string, key: string, body: unknown, parse: (json: unknown) => T, fast?: (bytes: Buffer) => T | null): Promise<T> {
