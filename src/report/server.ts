@@ -7,6 +7,7 @@ import type { AddressInfo } from "node:net";
 import { Store } from "../store/db.ts";
 import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { buildReport } from "./html.ts";
+import { hostAllowed } from "./hostCheck.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 import { loadStored } from "./load.ts";
 
@@ -67,6 +68,8 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
       res.writeHead(code, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store", "x-content-type-options": "nosniff" });
       res.end(body);
     };
+    // DNS rebinding: a page on another name must not read the report through a name that resolves here.
+    if (!hostAllowed(req.headers.host, (server.address() as AddressInfo).port, opts.host)) return send(421, "text/plain", "misdirected request: this server answers only to its own address or localhost\n");
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/version") {
       try {
