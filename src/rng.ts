@@ -1,4 +1,5 @@
 import seedrandom from "seedrandom";
+import { normalise } from "./distributions/normalise.ts";
 
 /** A seeded uniform [0,1) generator; the same seed always gives the same stream (used by protocols and sim). */
 export type Rng = () => number;
@@ -23,14 +24,14 @@ export function applyTemperature(probs: readonly number[], temperature: number):
   return normalise(logs.map((l) => Math.exp(l - max)));
 }
 
-export function normalise(values: readonly number[]): number[] {
-  const sum = values.reduce((a, b) => a + b, 0);
-  return sum > 0 ? values.map((v) => v / sum) : values.map(() => 0);
-}
+/** The weights divided by their sum, scaled first when the sum would overflow or underflow (distributions/normalise.ts). */
+export { normalise };
 
 /** Index drawn from a categorical distribution (need not be normalised) with one uniform draw. */
 export function drawIndex(probs: readonly number[], rng: Rng): number {
   const total = probs.reduce((a, b) => a + b, 0);
+  // Weights whose sum overflows are drawn from in proportion all the same (one draw, as always).
+  if (total === Infinity) return drawIndex(normalise(probs), rng);
   let u = rng() * total;
   let last = -1;
   for (let i = 0; i < probs.length; i++) {

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { z } from "zod";
 
 import { InputError } from "../errors.ts";
+import { normalise } from "../distributions/normalise.ts";
 import { sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";
@@ -153,7 +154,7 @@ export function toRuns(target: Target, ptoken: unknown, samples: string[][] | un
       }
       const sample = drawn?.[r]?.[t];
       if (drawn && sample === undefined) throw new InputError(`--samples run ${r} has no answer for step ${t}`);
-      const q = row.map((x) => x / sum);
+      const q = normalise(row); // the plain sum can overflow ([1e308, 1e308])
       // Free-form numbers count in their bin; other answers outside the support are recorded (sample null, raw), not fatal.
       return sample === undefined ? { t, ptoken: q, leak: 0, sample: null } : answerStep(target, sample, t, q);
     }),

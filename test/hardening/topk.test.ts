@@ -28,7 +28,7 @@ describe("impossible top-k answers (parsers)", () => {
   it("llama-server full vocabulary: a duplicate id or a probability above 1 is refused on the fast paths too", () => {
     const dup = native([{ id: 3, logprob: Math.log(0.6) }, { id: 3, logprob: Math.log(0.6) }]);
     assert.equal(scanNativeProbs(Buffer.from(JSON.stringify(dup)), 10), null);
-    assert.throws(() => parseNativeProbs(dup, "srv"), /token "3" listed twice/);
+    assert.throws(() => parseNativeProbs(dup, "srv"), /token "3" \(id 3\) listed twice/);
     const above = native([{ id: 1, logprob: 0.5 }]);
     assert.equal(scanNativeProbs(Buffer.from(JSON.stringify(above)), 10), null);
     assert.throws(() => parseNativeProbs(above, "srv"), /log-probability 0\.5 > 0/);

@@ -20,13 +20,14 @@ export interface Entry {
 /** What is wrong with `entries` as the visible part of a distribution, or undefined when nothing is. */
 export function distributionFault(entries: readonly Entry[]): string | undefined {
   const seen = new Set<number | string>();
+  const name = (e: Entry) => `token ${JSON.stringify(e.shown)}${typeof e.key === "number" ? ` (id ${e.key})` : ""}`;
   let mass = 0;
   for (const e of entries) {
-    if (Number.isNaN(e.logprob)) return `log-probability NaN for token ${JSON.stringify(e.shown)}`;
-    if (e.logprob > TOLERANCE) return `log-probability ${e.logprob} > 0 for token ${JSON.stringify(e.shown)} (a probability above 1)`;
+    if (Number.isNaN(e.logprob)) return `log-probability NaN for ${name(e)}`;
+    if (e.logprob > TOLERANCE) return `log-probability ${e.logprob} > 0 for ${name(e)} (a probability above 1)`;
     // Token text without ids or bytes is lossy (invalid UTF-8 shows as U+FFFD): only exact keys are compared.
     const lossy = typeof e.key === "string" && e.key.includes("\xef\xbf\xbd");
-    if (!lossy && seen.has(e.key)) return `token ${JSON.stringify(e.shown)} listed twice`;
+    if (!lossy && seen.has(e.key)) return `${name(e)} listed twice`;
     seen.add(e.key);
     mass += Math.exp(e.logprob);
   }
