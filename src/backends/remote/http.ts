@@ -7,6 +7,7 @@ import https from "node:https";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { RunError } from "../../errors.ts";
+import { maxResponseBytes } from "../../limits.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
 import { redactor } from "./redact.ts";
 
@@ -106,6 +107,7 @@ export class RemoteClient {
   constructor(private readonly o: ClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, "");
     this.redact = redactor({ apiKey: o.apiKey, baseUrl: o.baseUrl });
+    this.maxBytes = maxResponseBytes();
     this.limit = pLimit(o.concurrency ?? 8);
   }
 
@@ -124,6 +126,8 @@ export class RemoteClient {
    * any text that might be shown: server error bodies echo what they received.
    */
   readonly redact: (text: string) => string;
+  /** Largest answer body accepted (PTALIGN_MAX_RESPONSE_MB, src/limits.ts). */
+  private readonly maxBytes: number;
 
   /**
    * POST `body` as JSON to `url` (absolute, under this server) and parse the answer with `parse`. A response that
@@ -276,7 +280,16 @@ export class RemoteClient {
         connected = true;
         this.everConnected = true;
         const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
+        // Size cap (src/limits.ts): an answer larger than any real one is refused before it exhausts memory.
+        const cap = this.maxBytes;
+        const tooLarge = () => new RunError(`${endpoint} sent an answer larger than ${+(cap / 1024 / 1024).toFixed(1)} MB, the response limit; check --base-url and --n-probs, or raise the limit with PTALIGN_MAX_RESPONSE_MB (at most 511)`);
+        if (Number(res.headers["content-length"] ?? 0) > cap) return done(tooLarge());
+        let received = 0;
+        res.on("data", (d: Buffer) => {
+          received += d.length;
+          if (received > cap) return done(tooLarge());
+          chunks.push(d);
+        });
         res.on("error", (err) => done(new Transient(`connection lost while reading the answer (${causeCode(err) ?? errText(err)})`)));
         res.on("aborted", () => done(new Transient("connection lost while reading the answer (ECONNRESET)")));
         res.on("end", () => {
