@@ -1,8 +1,8 @@
-import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { z } from "zod";
 
 import { InputError } from "../errors.ts";
+import { readInputFile } from "../limits.ts";
 import { normalise } from "../distributions/normalise.ts";
 import { sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
@@ -72,8 +72,9 @@ function answerStep(target: Target, answer: string, t: number, ptoken: number[])
 async function readSamples(file: string): Promise<string[][]> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read --samples file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   if (/^\s*\[/.test(text)) {
@@ -118,8 +119,9 @@ function sampleText(source: string, target: Target, s: SampleTests): string {
 async function readJson(file: string, flag: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read ${flag} file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   try {
