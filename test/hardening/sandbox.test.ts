@@ -53,9 +53,10 @@ describe("sandbox hardening: thrown values are described inside the isolate, und
 
 describe("sandbox hardening: memory outside the isolate's heap", () => {
   // Measured in a child process: its peak RSS (VmHWM) is the host's, whatever the isolate allocated.
-  const child = (code: string) => {
+  /** `source`: a JavaScript expression the child evaluates to the program (a 10 MB program cannot go through argv). */
+  const child = (source: string) => {
     const script = `import { execute } from ${JSON.stringify(fileURLToPath(new URL("../../src/tasks/index.ts", import.meta.url)))};
-      const r = await execute(${JSON.stringify(code)}, { timeoutMs: 2000, memoryMb: 32, maxOutputChars: 4096 });
+      const r = await execute(${source}, { timeoutMs: 2000, memoryMb: 32, maxOutputChars: 4096 });
       const hwm = Number(/VmHWM:\\s+(\\d+)/.exec(require("node:fs").readFileSync("/proc/self/status", "utf8"))?.[1] ?? NaN);
       console.log(JSON.stringify({ outcome: r.outcome, reason: r.reason, peakMb: Math.max(hwm / 1024, process.resourceUsage().maxRSS / 1024) }));`.replace("require(\"node:fs\")", "(await import(\"node:fs\"))");
     const out = spawnSync(process.execPath, ["--import", "tsx", "--input-type=module", "-e", script], { encoding: "utf8", timeout: 60_000 });
@@ -63,16 +64,26 @@ describe("sandbox hardening: memory outside the isolate's heap", () => {
     return JSON.parse(out.stdout.trim().split("\n").pop()!) as { outcome: string; reason: string; peakMb: number };
   };
 
+  const childOf = (code: string) => child(JSON.stringify(code));
+
   it("WebAssembly does not exist: a 4 GB Memory cannot be grown under --memory 32 (peak RSS bounded)", (t) => {
-    const r = child(`const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 }); m.grow(65000); const u = new Uint8Array(m.buffer); for (let i = 0; i < u.length; i += 4096) u[i] = 1;`);
+    const r = childOf(`const m = new WebAssembly.Memory({ initial: 1, maximum: 65536 }); m.grow(65000); const u = new Uint8Array(m.buffer); for (let i = 0; i < u.length; i += 4096) u[i] = 1;`);
     assert.equal(r.outcome, "error");
     assert.match(r.reason, /WebAssembly is not defined/);
     t.diagnostic(`peak RSS ${Math.round(r.peakMb)} MB`);
     assert.ok(r.peakMb < 300, `peak RSS ${r.peakMb} MB`);
   });
 
+  it("a 10 MB program is refused as memory (it aborted the whole process; issue 20 item 8: was recorded as syntax)", (t) => {
+    const r = child(`"const a = [" + "1,".repeat(5_000_000) + "1];"`);
+    t.diagnostic(`peak RSS ${Math.round(r.peakMb)} MB`);
+    assert.equal(r.outcome, "memory");
+    assert.match(r.reason, /program of 9766 KB is larger than the sandbox compiles under its memory limit of 32 MB \(at most 512 KB\)/);
+    assert.ok(r.peakMb < 300, `peak RSS ${r.peakMb} MB`);
+  });
+
   it("large ArrayBuffers count against the heap limit (peak RSS bounded)", (t) => {
-    const r = child(`const keep = []; for (let i = 0; i < 64; i++) { const b = new Uint8Array(64 * 1024 * 1024); for (let j = 0; j < b.length; j += 4096) b[j] = 1; keep.push(b); }`);
+    const r = childOf(`const keep = []; for (let i = 0; i < 64; i++) { const b = new Uint8Array(64 * 1024 * 1024); for (let j = 0; j < b.length; j += 4096) b[j] = 1; keep.push(b); }`);
     assert.notEqual(r.outcome, "passed");
     t.diagnostic(`peak RSS ${Math.round(r.peakMb)} MB`);
     assert.ok(r.peakMb < 300, `peak RSS ${r.peakMb} MB (${r.outcome}: ${r.reason})`);

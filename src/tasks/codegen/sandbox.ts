@@ -136,15 +136,18 @@ const PRELUDE = String.raw`
     out = typeof out === "string" ? out : "a thrown value that cannot be described";
     return out.length > 2000 ? call(slice, out, 0, 2000) : out;
   };
-  // Runs the program (already compiled once by the host, so a syntax error is known before) and answers "" when it
-  // ran to the end, or "\u0001" + the description of what it threw. Indirect eval: the source is a string literal
-  // handed to this function, so no completion can close our try block and throw past it.
+  // Runs the program and answers "" when it ran to the end, "\u0001" + the description of what it threw, or
+  // "\u0002" + the description of its syntax error (it threw before its first statement ran). Indirect eval of a
+  // string, not our text around the program's: no completion can close our try block and throw past it.
   const indirectEval = eval;
-  fixed("__ptalign_run", (source) => {
+  let started = false;
+  fixed("__ptalign_started", () => { started = true; });
+  fixed("__ptalign_run", () => {
+    const source = g.__ptalign_source; delete g.__ptalign_source;
     try {
       indirectEval(source);
     } catch (e) {
-      return "\u0001" + describe(e);
+      return (started ? "\u0001" : "\u0002") + describe(e);
     }
     return "";
   });
@@ -172,6 +175,12 @@ class OutputLimit extends Error {}
 const WATCHDOG_GRACE_MS = 1000;
 
 class Abandoned extends Error {}
+
+/**
+ * Characters of program per MB of isolate heap: a 32 MB isolate compiles a 512 KB program of the worst shape (one
+ * array literal) in under a second; 10 MB aborted the process. Real completions and tests are a few KB.
+ */
+const PROGRAM_CHARS_PER_MB = 16 * 1024;
 
 /**
  * The host-side watchdog: settles `work` within `ms` whatever the isolate is doing. When the isolate's own timeout
@@ -220,15 +229,15 @@ export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMI
       }
     }));
     await (await isolate.compileScript(PRELUDE)).run(context, { timeout: limits.timeoutMs });
-    const source = commonJs(code);
-    try {
-      (await isolate.compileScript(source, { filename: "program.js" })).release();
-    } catch (err) {
-      return done(false, "syntax", `syntax error: ${message(err)}`);
-    }
-    const runner = await isolate.compileScript(`__ptalign_run(${JSON.stringify(source)})`, { filename: "runner.js" });
+    // V8 aborts the whole process, not just the isolate, when parsing a very large program exhausts the isolate's
+    // heap (a 10 MB array literal under 32 MB): programs beyond what the limit can compile are refused unread.
+    const maxChars = Math.max(8, limits.memoryMb) * PROGRAM_CHARS_PER_MB;
+    if (code.length > maxChars) return done(false, "memory", `program of ${Math.ceil(code.length / 1024)} KB is larger than the sandbox compiles under its memory limit of ${limits.memoryMb} MB (at most ${maxChars / 1024} KB)`);
+    await context.global.set("__ptalign_source", `__ptalign_started();\n${commonJs(code)}`);
+    const runner = await isolate.compileScript("__ptalign_run()", { filename: "runner.js" });
     const thrown = await watched(runner.run(context, { timeout: Math.max(1, limits.timeoutMs - (Date.now() - started)) }), isolate, limits.timeoutMs + WATCHDOG_GRACE_MS);
     if (overflow) return done(false, "output", `output limit of ${limits.maxOutputChars} characters exceeded`);
+    if (typeof thrown === "string" && thrown.startsWith("\u0002")) return done(false, "syntax", `syntax error: ${thrown.slice(1)}`);
     if (typeof thrown === "string" && thrown.startsWith("\u0001")) {
       const msg = thrown.slice(1);
       if (/^(AssertionError)/.test(msg)) return done(false, "failed", msg);
