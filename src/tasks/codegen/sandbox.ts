@@ -194,7 +194,6 @@ async function watched<T>(work: Promise<T>, isolate: ivm.Isolate, ms: number): P
       if (!isolate.isDisposed) isolate.dispose();
       reject(new Abandoned("timed out (abandoned by the watchdog)"));
     }, ms);
-    timer.unref();
   });
   try {
     return await Promise.race([work, overrun]);
