@@ -20,8 +20,3 @@ function scaledToMax(values: readonly number[]): number[] | undefined {
   if (!(max > 0) || !Number.isFinite(max)) return undefined;
   return values.map((v) => v / max);
 }
-
-/** The sum of the weights as a number that says what it is (Infinity when it overflows), for messages. */
-export function plainSum(values: readonly number[]): number {
-  return values.reduce((a, b) => a + b, 0);
-}
