@@ -10,7 +10,8 @@
 //    (this sweep is what set the default d_volatility to 0.3 instead of 0.35).
 // 4. The remaining caveat: sim:d on a very skewed target, {.05,.85,.05,.05}, by d_volatility and run size.
 
-import { parseSimSpec, simulateRuns } from "../src/backends/sim.ts";
+import { parseSimSpec } from "../src/backends/sim.ts";
+import { simulateRuns } from "../src/protocols/simulate.ts";
 import { assess, DEFAULT_THRESHOLDS, type Estimates, type Thresholds } from "../src/classify/index.ts";
 import { parseDist } from "../src/distributions/index.ts";
 import type { Target } from "../src/types.ts";

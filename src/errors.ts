@@ -10,3 +10,11 @@ export class InputError extends Error {
 export class RunError extends Error {
   override name = "RunError";
 }
+
+/**
+ * Batch mode (remote servers through a Batch API): a request whose answer is not imported yet. A run failure, but one
+ * that does not stop the other runs: each goes on to collect its own next requests (checked with instanceof).
+ */
+export class PendingRequest extends RunError {
+  override name = "PendingRequest";
+}

@@ -17,11 +17,27 @@ export function applyTemperature(probs: readonly number[], temperature: number):
     for (let i = 1; i < probs.length; i++) if (probs[i]! > probs[best]!) best = i;
     return probs.map((_, i) => (i === best ? 1 : 0));
   }
+  return normalise(temperedWeights(probs, temperature));
+}
+
+/**
+ * Weights ∝ p^(1/T) for T > 0, not normalised (normalise() of them is applyTemperature's result, bit for bit), so a
+ * scoring adapter can hand them to the protocol loop as raw masses. T = 1 gives the probabilities themselves.
+ */
+export function temperedWeights(probs: readonly number[], temperature: number): number[] {
+  if (temperature === 1) return [...probs];
   // Work in log space so that small probabilities raised to large powers do not underflow to an all-zero vector.
   const logs = probs.map((p) => (p > 0 ? Math.log(p) / temperature : -Infinity));
   const max = Math.max(...logs);
   if (max === -Infinity) return probs.map(() => 0);
-  return normalise(logs.map((l) => Math.exp(l - max)));
+  return logs.map((l) => Math.exp(l - max));
+}
+
+/** Standard normal draw (Box–Muller) from the uniform generator (sim families, synthetic task data). */
+export function gaussian(rng: Rng): number {
+  const u1 = 1 - rng(); // (0, 1]: log is finite
+  const u2 = rng();
+  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /** The weights divided by their sum, scaled first when the sum would overflow or underflow (distributions/normalise.ts). */

@@ -1,11 +1,9 @@
-import { closeModel, isSimModel, isTextBackend, openModel, type ModelOptions, type Model } from "./backends/index.ts";
+import { closeModel, openModel, type ModelOptions, type Model } from "./backends/index.ts";
 import { classify, type Thresholds } from "./classify/index.ts";
 import { describeDist, promptWords } from "./distributions/index.ts";
 import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
-import { renderPrompt, runSimProtocol, runTokenProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
-import { runTextProtocol } from "./protocols/text.ts";
+import { renderPrompt, runProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
-import { InputError } from "./errors.ts";
 
 export interface RunRequest {
   model: string;
@@ -57,27 +55,11 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
   const runs = req.runs ?? [];
   const model = opened ?? (await openModel(req.model, req.backend));
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
-  const settings: Record<string, unknown> = { ...req.settings };
   try {
-    if (isSimModel(model)) {
-      runSimProtocol(model, req.protocol, req.target, req.settings, req.onStep, runs);
-      settings.model_spec = model.spec;
-    } else if (isTextBackend(model)) {
-      if (req.settings.logitBias) throw new InputError("--logit-bias needs per-token scoring (embedded engine, sim, or an openai: server with token log-probabilities); this server scores text");
-      await runTextProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
-      settings.prompt = prompt;
-      settings.chat_template = model.templated;
-      settings.remote = model.describe();
-    } else {
-      const started = { ...model.stats };
-      await runTokenProtocol(model, req.protocol, req.target, prompt, req.settings, req.onStep, runs);
-      settings.prompt = prompt;
-      settings.chat_template = model.templated;
-      settings.engine = { ...model.engine, tokens_evaluated: model.stats.evaluated - started.evaluated, distributions: model.stats.requests - started.requests };
-      if (model.describe) settings.remote = model.describe();
-    }
+    // The one protocol loop over the model's scoring port; the port says what the result records about it.
+    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs });
+    return { runs, settings: { ...req.settings, ...recorded } };
   } finally {
     if (!opened) await closeModel(model);
   }
-  return { runs, settings };
 }

@@ -2,7 +2,7 @@ import { open } from "node:fs/promises";
 import { freemem } from "node:os";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { InputError, RunError } from "../errors.ts";
-import type { EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
+import type { Capabilities, EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { DenseProbs } from "./dense.ts";
 import { libllama } from "./libllama.ts";
 import { NativeContext } from "./nativeContext.ts";
@@ -378,6 +378,8 @@ class LlamaBackend implements TokenBackend {
   readonly contextSize: number;
   /** Several sequences: runs go in parallel and a trie level is evaluated together (one batched decode). */
   readonly parallel: boolean;
+  /** Exact full-vocabulary distributions, free generation, every protocol; as many runs at once as the context has sequences. */
+  readonly capabilities: Capabilities;
 
   constructor(
     readonly name: string,
@@ -391,6 +393,7 @@ class LlamaBackend implements TokenBackend {
     this.templated = !raw && typeof model.fileInfo.metadata.tokenizer?.chat_template === "string";
     this.contextSize = evaluator.contextSize;
     this.parallel = evaluator.sequences > 1;
+    this.capabilities = { scoring: "exact", generation: true, protocols: ["sequential", "independent", "batch"], parallel: evaluator.sequences, logitBias: true, samplerTruncation: true, temperatures: "any" };
   }
 
   /** Resolved once: matching a template node-llama-cpp has no built-in wrapper for costs seconds (Llama-3.1: ~5 s). */

@@ -6,7 +6,7 @@ import { RunError } from "../errors.ts";
 import { scanNativeProbs } from "./remote/fullVocab.ts";
 import type { RemoteClient } from "./remote/http.ts";
 import { parseNative, parseNativeProbs, parseTemplate, parseTokenize } from "./remote/shapes.ts";
-import type { EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
+import type { Capabilities, EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { buildVocabulary } from "./vocab.ts";
 
 /** llama-server's /completion with n_probs = vocabulary size: the whole next-token distribution, by token id. */
@@ -16,6 +16,11 @@ const UNSUPPORTED_HINT = "--scoring tokens needs llama.cpp's llama-server (/comp
 export class LlamaServerBackend implements TokenBackend {
   readonly kind = "tokens" as const;
   readonly parallel = true;
+  /**
+   * The embedded engine's exact token path, served remotely: every run at once (the HTTP client limits), no free
+   * generation (so no batch protocol). With --n-probs the scorer checks temperature, bias and truncations per answer.
+   */
+  readonly capabilities: Capabilities = { scoring: "exact", generation: false, protocols: ["sequential", "independent"], parallel: Infinity, logitBias: true, samplerTruncation: true, temperatures: "any" };
   readonly stats: EngineStats = { evaluated: 0, requests: 0 };
   readonly contextSize = Number.MAX_SAFE_INTEGER; // the server says when a context is too long (HTTP 400)
 

@@ -12,13 +12,15 @@
 // All randomness comes from the `rng` argument, so a seeded protocol reproduces a run exactly.
 
 import { InputError } from "../errors.ts";
-import { runSimProtocol } from "../protocols/sim.ts";
-import { drawIndex, normalise, type Rng } from "../rng.ts";
-import type { Run, Target } from "../types.ts";
+import { drawIndex, gaussian, normalise, type Rng } from "../rng.ts";
+import type { Target } from "../types.ts";
+import type { Capabilities } from "./types.ts";
 
 export type SimFamily = "d" | "e" | "collapsed";
 
 export interface SimModel {
+  readonly kind: "sim";
+  readonly capabilities: Capabilities;
   /** Canonical spec: family and every parameter with its value, e.g. "sim:d?peak=0.95&leak=0.01&repeat=0". */
   spec: string;
   family: SimFamily;
@@ -104,18 +106,14 @@ const FAMILY_PARAMS: Record<SimFamily, ParamSpec[]> = {
   ],
 };
 
-export const SIM_FAMILIES: readonly SimFamily[] = ["d", "e", "collapsed"];
+/**
+ * P_token over the support is given, exact by construction; bias, truncations (the leak standing for the rest of the
+ * vocabulary) and any temperature apply to it directly. No tokens to generate: batch draws each answer from q, which
+ * the model sees in its history, exactly like sequential. Runs are one after another (nothing to wait for).
+ */
+export const SIM_CAPABILITIES: Capabilities = { scoring: "exact", generation: false, protocols: ["sequential", "independent", "batch"], parallel: 1, logitBias: true, samplerTruncation: true, temperatures: "any" };
 
-/** One line per family listing its parameters, ranges and defaults (for help text and docs). */
-export function describeSimFamilies(): string[] {
-  return SIM_FAMILIES.map(
-    (f) =>
-      `sim:${f} — ` +
-      FAMILY_PARAMS[f]
-        .map((p) => `${p.name} (${p.range}; default ${p.default ?? "least likely answer"}): ${p.help}`)
-        .join("; "),
-  );
-}
+export const SIM_FAMILIES: readonly SimFamily[] = ["d", "e", "collapsed"];
 
 function validParamsLine(family: SimFamily): string {
   return FAMILY_PARAMS[family]
@@ -175,13 +173,6 @@ export function parseSimSpec(spec: string): SimModel {
       .map((p) => `${p.name}=${params[p.name]}`)
       .join("&");
   return makeModel(family, params, canonical);
-}
-
-/** Standard normal draw (Box–Muller) from the uniform generator. */
-export function gaussian(rng: Rng): number {
-  const u1 = 1 - rng(); // (0, 1]: log is finite
-  const u2 = rng();
-  return Math.sqrt(-2 * Math.log(u1)) * Math.cos(2 * Math.PI * u2);
 }
 
 /** Multiplies q by exp(logBoost_i) in log space (so large boosts do not overflow) and renormalises; zeros stay zero. */
@@ -245,6 +236,8 @@ function makeModel(family: SimFamily, params: Record<string, number>, spec: stri
   }
 
   return {
+    kind: "sim",
+    capabilities: SIM_CAPABILITIES,
     spec,
     family,
     params: { ...params },
@@ -252,34 +245,4 @@ function makeModel(family: SimFamily, params: Record<string, number>, spec: stri
       return { ptoken: applyRepeat(base(target, rng), history), leak };
     },
   };
-}
-
-export interface SimulateOptions {
-  steps: number;
-  runs: number;
-  /** Run r uses seed + r (recorded as Run.seed), so simulateRuns(..., {runs: 1, seed: seed + r}) reproduces run r. */
-  seed: number;
-  /** Applied to q before drawing; the tempered q is what is recorded as ptoken. Default 1. */
-  temperature?: number;
-}
-
-/**
- * The sequential protocol for a sim model: at each step q = step(target, history) at temperature 1, tempered,
- * a sample index drawn from the tempered q and appended to the history. One generator per run feeds both the model
- * and the draws.
- */
-export function simulateRuns(
-  model: Pick<SimModel, "step">,
-  target: Target,
-  opts: SimulateOptions,
-): Run[] {
-  const temperature = opts.temperature ?? 1;
-  if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new InputError(`steps must be an integer ≥ 1 (got ${opts.steps})`);
-  if (!Number.isInteger(opts.runs) || opts.runs < 1) throw new InputError(`runs must be an integer ≥ 1 (got ${opts.runs})`);
-  if (!Number.isFinite(opts.seed)) throw new InputError(`seed must be a finite number (got ${opts.seed})`);
-  if (!Number.isFinite(temperature) || temperature < 0) {
-    throw new InputError(`temperature must be a finite number ≥ 0 (got ${temperature})`);
-  }
-  // The sequential protocol's own loop, so that tests and the calibration study measure exactly what `run` does.
-  return runSimProtocol(model, "sequential", target, { steps: opts.steps, runs: opts.runs, seed: opts.seed, temperature, prune: 0 });
 }

@@ -1,5 +1,30 @@
 // The one small interface every token-level engine hides behind (embedded llama.cpp now, HTTP servers later).
 // Scoring and protocols only ever see token ids, token bytes and next-token distributions.
+import type { ProtocolName } from "../types.ts";
+
+/** What a model is, declared by the model itself (never guessed from its fields). */
+export type ModelKind = "sim" | "tokens" | "text";
+
+/**
+ * What a model can do, declared by its backend. The protocol loop checks these (src/protocols/capabilities.ts) and
+ * nothing else about the model's shape; a new backend declares its own.
+ */
+export interface Capabilities {
+  /** "exact": P_token over the support is exact (full distribution, sim by construction, echo for the server's own tokenisation); "bounded": mass the server does not show is reported as `unknown` (top-k). */
+  readonly scoring: "exact" | "bounded";
+  /** Free generation token by token (`generateUntil`: the batch protocol, codegen). */
+  readonly generation: boolean;
+  /** The protocols the backend can run. batch without `generation` (sim) draws each answer itself, like sequential. */
+  readonly protocols: readonly ProtocolName[];
+  /** Runs measured at once: 1 = one after another; n = an embedded context's sequences; Infinity = a remote server (its HTTP client limits). */
+  readonly parallel: number;
+  /** A logit bias per answer can be applied (per token on token backends, on q directly for sim). */
+  readonly logitBias: boolean;
+  /** The sampler truncations (top-k, top-p, min-p) can be applied exactly (they need the full distribution). */
+  readonly samplerTruncation: boolean;
+  /** "any": every temperature ≥ 0; "unit": the distribution is read at T = 1 only (T = 0 takes its argmax). */
+  readonly temperatures: "any" | "unit";
+}
 
 /** Next-token probabilities at temperature 1. `complete` = the map covers the whole vocabulary (absent ids have 0). */
 export interface TokenDistribution {
@@ -46,6 +71,7 @@ export interface EngineStats {
 
 export interface TokenBackend {
   readonly kind: "tokens";
+  readonly capabilities: Capabilities;
   /** The model spec as the user gave it (never contains secrets). */
   readonly name: string;
   readonly vocab: Vocabulary;
@@ -62,7 +88,7 @@ export interface TokenBackend {
   prepare?(prompt: PromptParts): Promise<void>;
   /** Remote engines: settings worth recording in the result (server, scoring path; never secrets). */
   describe?(): Record<string, unknown>;
-  /** The engine serves several requests at once (a remote server, or several sequences of one context): runs may be measured in parallel. */
+  /** The engine serves several requests at once (informative: the protocols read `capabilities.parallel`). */
   readonly parallel?: boolean;
   /** Embedded engines: device, GPU layers, threads, parallel sequences (recorded in settings.engine, printed in the run header). */
   readonly engine?: Readonly<Record<string, string | number | boolean>>;
@@ -94,6 +120,7 @@ export interface TextScored {
  */
 export interface TextBackend {
   readonly kind: "text";
+  readonly capabilities: Capabilities;
   readonly name: string;
   /** "echo": exact for the server's tokenisation of each option; "top-k": truncated, with `unknown` as the bound. */
   readonly scoring: "echo" | "top-k";

@@ -8,7 +8,7 @@ import { Command, Option } from "commander";
 import { readFile, writeFile } from "node:fs/promises";
 import { closeModel, openModel } from "../backends/index.ts";
 import { parseDist } from "../distributions/index.ts";
-import { InputError } from "../errors.ts";
+import { InputError, PendingRequest } from "../errors.ts";
 import { loadTemplate } from "../protocols/index.ts";
 import { measure } from "../run.ts";
 import { defaultCacheDir, RequestCache } from "../store/cache.ts";
@@ -91,7 +91,7 @@ async function replay(flags: BatchFlags): Promise<{ result?: Result; pending: Pe
     const result = await measure({ model: flags.model, target, protocol: flags.protocol, settings, template, runs }, model);
     return { result, pending };
   } catch (err) {
-    if (!(err instanceof Error && err.name === "PendingRequest")) throw err;
+    if (!(err instanceof PendingRequest)) throw err;
     return { pending };
   } finally {
     await closeModel(model); // waits for every request started, so that all pending ones are collected

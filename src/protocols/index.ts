@@ -1,6 +1,11 @@
-export { runTokenProtocol, runSeed, type RunSettings, type StepListener } from "./tokens.ts";
+export { runProtocol, runPort, type ProtocolRequest } from "./loop.ts";
+export { runSeed, type RunSettings, type StepListener } from "./settings.ts";
+export { checkCapabilities } from "./capabilities.ts";
+export type { ScoringPort, RunCursor, SupportScore } from "./port.ts";
+export { portFor, simPort, simScore, tokenPort, textPort } from "./ports/index.ts";
+export { simulateRuns, type SimulateOptions } from "./simulate.ts";
+export { runTokenProtocol } from "./tokens.ts";
 export { answerTokenBias, allSpellings } from "./bias.ts";
-export { runSimProtocol } from "./sim.ts";
 export { DEFAULT_TEMPLATE, DELIMITER, SEPARATOR, PREFILL_MARKER, loadTemplate, renderPrompt, type PromptValues } from "./prompt.ts";
-export { runTextProtocol, checkTextSettings } from "./text.ts";
-export { parseSupportAnswer, parseNumberAnswer, defaultAnswerParser, DEFAULT_MAX_FAILURES, DEFAULT_MAX_ANSWER_TOKENS, type AnswerParser } from "./answers.ts";
+export { checkTextSettings } from "./text.ts";
+export { parseSupportAnswer, parseNumberAnswer, defaultAnswerParser, DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, type AnswerParser } from "./answers.ts";

@@ -9,8 +9,8 @@ import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { esc } from "./escape.ts";
 import { targetLabel, type StoredRun } from "./load.ts";
-import { taskReportSection } from "../tasks/plots.ts";
-import type { TaskResult } from "../tasks/index.ts";
+import { taskReportSection } from "./tasks.ts";
+import type { TaskResult } from "../types/task.ts";
 
 export { esc };
 

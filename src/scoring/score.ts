@@ -6,7 +6,7 @@ import { checkPartial, unlistedMass } from "./truncated.ts";
 import { sampledProb, truncates, type SamplerSettings } from "./sampler.ts";
 
 export interface ScoreOptions {
-  /** Evaluate a trie level at a time (its nodes requested together) instead of depth first. Default: backend.parallel. */
+  /** Evaluate a trie level at a time (its nodes requested together) instead of depth first. Default: when the backend serves several requests at once (capabilities.parallel > 1). */
   levels?: boolean;
   /** Per-token sampling temperature (> 0). */
   temperature: number;
@@ -93,7 +93,7 @@ export async function scoreOptions(backend: TokenBackend, context: readonly numb
   const evaluate = (node: Node) => backend.next(node.tokens.length ? [...context, ...node.tokens] : context);
   const root: Node = { tokens: [], consumed: opts.consumed ?? "", mass: 1, found: [] };
 
-  if (opts.levels ?? backend.parallel) {
+  if (opts.levels ?? backend.capabilities.parallel > 1) {
     // Many requests at once: evaluate the trie a level at a time, the nodes of a level together (a remote step costs
     // one round trip per trie level instead of one per node; an embedded context decodes a level in one batch).
     let level: Node[] = [root];

@@ -12,7 +12,7 @@
 //    logits are column c: log p for listed tokens, -1e4 (softmax gives exactly 0 in float32) elsewhere.
 
 import { InputError } from "../errors.ts";
-import { encodeGguf, gguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from "./gguf.ts";
+import { gguf, writeGguf, type GgufFile, type GgufTensor, type GgufValue } from "./gguf.ts";
 import { SPACE_MARK, spmTokenize, type SpmVocab } from "./spm.ts";
 
 export interface BigramSpec {
@@ -299,11 +299,6 @@ export function architectureMetadata(arch: SynthArch, name: string, model: Bigra
     [`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(RMS_EPS)],
     [`${arch}.vocab_size`, gguf.u32(model.nVocab)],
   ];
-}
-
-/** The GGUF bytes of a bigram model. */
-export function encodeBigramModel(spec: BigramSpec): Buffer {
-  return encodeGguf(buildBigramModel(spec).file);
 }
 
 /** Write a bigram model to `path` (validates the spec first; throws InputError on a bad spec). */

@@ -32,8 +32,6 @@ export const PRE_TOKENIZER_REGEX: Readonly<Record<PreTokenizer, RegExp>> = {
 /** llama.cpp sets ignore_merges for these pre-tokenizers: a word that is a token is taken whole (step 3 above). */
 export const IGNORE_MERGES: Readonly<Record<PreTokenizer, boolean>> = { qwen2: false, "llama-bpe": true, tekken: true };
 
-export const PRE_TOKENIZERS = Object.keys(PRE_TOKENIZER_REGEX) as PreTokenizer[];
-
 /** Split a text into the pre-tokenizer's words (text outside every match, if any, is a word of its own). */
 export function preTokenize(pre: PreTokenizer, text: string): string[] {
   const words: string[] = [];

@@ -9,7 +9,7 @@ import { architectureMetadata, bigramTensors, byteTokenText, TOKEN_TYPE, validat
 import { gpt2ByteToUnicode } from "../backends/vocab.ts";
 import { byteDecode, byteEncode, bpeTokenize, leftChainMerges, preTokenize, type BpeVocab } from "./bpe.ts";
 import { BPE_FAMILIES, type BpeFamily, type BpeFamilyName } from "./families.ts";
-import { encodeGguf, gguf, writeGguf, type GgufFile, type GgufValue } from "./gguf.ts";
+import { gguf, writeGguf, type GgufFile, type GgufValue } from "./gguf.ts";
 
 export interface BpeBigramSpec {
   /** Tokenizer + template family: "qwen2.5" (every digit a token, ChatML), "llama3" (1-3 digits a token), "mistral-nemo" ([INST], Tekken). */
@@ -170,11 +170,6 @@ export function buildBpeBigramModel(spec: BpeBigramSpec): BuiltBpeBigram {
 
   const ids: Record<string, number> = Object.fromEntries(idOf);
   return { file: { metadata, tensors: model.tensors, alignment: 32 }, family, vocab: plain, ids, nEmbd: model.nEmbd, bpe, classOf, classRows: model.classRows, bos, eos };
-}
-
-/** The GGUF bytes of a BPE bigram model. */
-export function encodeBpeBigramModel(spec: BpeBigramSpec): Buffer {
-  return encodeGguf(buildBpeBigramModel(spec).file);
 }
 
 /** Write a BPE bigram model to `path` (validates the spec first; throws InputError on a bad spec). */

@@ -11,4 +11,10 @@ export { loadMovieLens, DEFAULT_MOVIELENS, type MovieLensOptions } from "./recom
 export { rankOf, hitRate, ndcg, smoothedKl, calibrationKl, categoryVector, gini, spearman, KL_ALPHA } from "./recommend/metrics.ts";
 export { runRecommend, recommendPrompt, label, DEFAULT_RECOMMEND, type RecommendResult, type RecommendSettings, type RecommendMetrics } from "./recommend/run.ts";
 export { saveTaskResult, loadTaskResults, type TaskResult } from "./store.ts";
-// The tasks' charts (src/tasks/plots.ts) load vega: import them from their module.
+export { passDiversitySpec, passDiversityPoints, temperatureLabels, type PassDiversityPoint } from "./codegen/plots.ts";
+export { recommendViewSpec } from "./recommend/plots.ts";
+export { codegenTask, codegenTable, estimateText, type CodegenTaskSettings, type CodegenData } from "./codegen/task.ts";
+export { recommendTask, recommendTable, type RecommendTaskSettings, type RecSource } from "./recommend/task.ts";
+export { registerTask, listTasks, getTask, taskOf } from "./registry.ts";
+export { modelLabel, type Task, type AnyTask, type TaskOption, type TaskOptionKind, type TaskOptionValues, type TaskData, type ContextCheck, type ExcludedContext, type MeasureEnv, type TaskTable, type TaskText, type TaskCell, type TaskEstimate, type TaskMetric, type TaskPlot } from "./task.ts";
+// The tasks' charts are rendered by the report (src/report/tasks.ts loads vega): import them from there.

@@ -5,10 +5,10 @@ import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Store } from "../store/db.ts";
 import { newRunId } from "../store/results.ts";
-import type { CodegenResult } from "./codegen/run.ts";
-import type { RecommendResult } from "./recommend/run.ts";
+import type { TaskResult } from "../types/task.ts";
 
-export type TaskResult = CodegenResult | RecommendResult;
+// Open: every task's result extends the base (src/types/task.ts), so a new task needs no edit here.
+export type { TaskResult };
 
 export async function saveTaskResult(dir: string, result: TaskResult): Promise<string> {
   result.id ??= newRunId(`${result.task}-${result.model}`);

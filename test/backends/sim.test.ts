@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSimSpec, simulateRuns, type SimModel } from "../../src/backends/sim.ts";
+import { parseSimSpec, type SimModel } from "../../src/backends/sim.ts";
+import { simulateRuns } from "../../src/protocols/simulate.ts";
 import { parseDist } from "../../src/distributions/index.ts";
 import { InputError } from "../../src/errors.ts";
 import { tv } from "../../src/metrics/index.ts";

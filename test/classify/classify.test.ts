@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
-import { parseSimSpec, simulateRuns } from "../../src/backends/sim.ts";
+import { parseSimSpec } from "../../src/backends/sim.ts";
+import { simulateRuns } from "../../src/protocols/simulate.ts";
 import { assess, classify, DEFAULT_THRESHOLDS, resolveThresholds } from "../../src/classify/index.ts";
 import { parseDist } from "../../src/distributions/index.ts";
 import { InputError } from "../../src/errors.ts";

@@ -1,7 +1,7 @@
 // The codegen chart's temperature labels (issue 13): coinciding points share one label that says it is a temperature.
 import assert from "node:assert/strict";
 import { it } from "node:test";
-import { passDiversitySpec, temperatureLabels, type PassDiversityPoint } from "../../src/tasks/plots.ts";
+import { passDiversitySpec, temperatureLabels, type PassDiversityPoint } from "../../src/tasks/codegen/plots.ts";
 
 const point = (temperature: number, pass: number, div: number): PassDiversityPoint => ({ model: "m", temperature, pass_at_k: pass, edit_distance: div, distinct: 1, pass1_sd: 0 });
 

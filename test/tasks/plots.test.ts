@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { generateWorld, loadProblems, loadTaskResults, runCodegen, runRecommend, saveTaskResult } from "../../src/tasks/index.ts";
-import { passDiversityPoints, taskChartsSvg, taskReportSection } from "../../src/tasks/plots.ts";
+import { passDiversityPoints } from "../../src/tasks/codegen/plots.ts";
+import { taskChartsSvg, taskReportSection } from "../../src/report/tasks.ts";
 import { tempDir } from "../support/tmp.ts";
 
 describe("task results: store and charts for the report", () => {

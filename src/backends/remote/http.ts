@@ -6,7 +6,7 @@ import http from "node:http";
 import https from "node:https";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
-import { RunError } from "../../errors.ts";
+import { PendingRequest, RunError } from "../../errors.ts";
 import { maxResponseBytes } from "../../limits.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
 import { redactor } from "./redact.ts";
@@ -36,10 +36,8 @@ export interface ClientOptions {
   collect?: Map<string, { url: string; body: unknown }>;
 }
 
-/** A request that has no answer yet in batch mode (its answer comes with `ptalign batch import`). */
-export class PendingRequest extends RunError {
-  override name = "PendingRequest";
-}
+// A request that has no answer yet in batch mode (its answer comes with `ptalign batch import`): src/errors.ts.
+export { PendingRequest } from "../../errors.ts";
 
 /** How a POST's answer is read and explained (RemoteClient.post). */
 export interface PostOptions<T> {

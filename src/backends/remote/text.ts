@@ -1,7 +1,7 @@
 // What the text-level server backends (echo.ts, topK.ts) share: the TextBackend surface around one RemoteClient.
 // Each scoring method lives in its own file; this base only holds the prompt rendering, the settings recorded in the
 // result and the shutdown, so the two stay identical in those respects.
-import type { EngineStats, PromptParts, TextBackend, TextScored } from "../types.ts";
+import type { Capabilities, EngineStats, PromptParts, TextBackend, TextScored } from "../types.ts";
 import type { RemoteClient } from "./http.ts";
 
 export abstract class RemoteTextBackend implements TextBackend {
@@ -9,6 +9,13 @@ export abstract class RemoteTextBackend implements TextBackend {
   readonly stats: EngineStats = { evaluated: 0, requests: 0 };
   readonly templated: boolean;
   abstract readonly scoring: "echo" | "top-k";
+  /**
+   * Text-level log-probabilities at temperature 1: no token ids (so no logit bias, no sampler truncation, no free
+   * generation); every run at once (the HTTP client limits). Exact with echo, bounded with top-k.
+   */
+  get capabilities(): Capabilities {
+    return { scoring: this.scoring === "echo" ? "exact" : "bounded", generation: false, protocols: ["sequential", "independent"], parallel: Infinity, logitBias: false, samplerTruncation: false, temperatures: "unit" };
+  }
 
   constructor(
     readonly name: string,

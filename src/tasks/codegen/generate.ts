@@ -7,7 +7,8 @@ import type { SimModel } from "../../backends/sim.ts";
 import { fromBytes } from "../../backends/vocab.ts";
 import { InputError } from "../../errors.ts";
 import { applyTemperature, drawIndex, type Rng } from "../../rng.ts";
-import { argmaxToken, profile, sampleToken } from "../../scoring/index.ts";
+import { profile, type SamplerSettings } from "../../scoring/index.ts";
+import { generateUntil } from "../../scoring/generate.ts";
 import type { Problem } from "./problems.ts";
 
 export interface Completion {
@@ -33,39 +34,35 @@ export interface GenerateOptions {
   maxTokens: number;
   stops: readonly string[];
   rng: Rng;
+  /** Deployed sampler truncations (top-k, top-p, min-p), applied like the batch protocol's; absent = none. */
+  sampler?: SamplerSettings;
 }
 
 /**
- * Samples one completion after `promptTokens`: each token from the full next-token distribution at the temperature
- * (softmax(logits/T), computed from the probabilities; T = 0 is greedy), until an end-of-generation token, a stop
- * string (the completion is cut before it) or maxTokens.
+ * Samples one completion after `promptTokens` with the protocols' own generation (scoring/generate.ts): each token
+ * from the deployed sampler's distribution (softmax(logits/T), truncated by top-k/top-p/min-p when set; T = 0 is
+ * greedy), until an end-of-generation token, a stop string (the completion is cut before it) or maxTokens.
  */
 export async function generateTokens(backend: TokenBackend, promptTokens: readonly number[], opts: GenerateOptions): Promise<Completion> {
-  const context = [...promptTokens];
-  let written = "";
   let entropySum = 0;
   let confident = 0;
-  let steps = 0;
-  for (; steps < opts.maxTokens; ) {
-    const dist = await backend.next(context);
+  const gen = await generateUntil(backend, [...promptTokens], "", {
+    temperature: opts.temperature,
+    sampler: opts.sampler,
+    rng: opts.rng,
+    budget: opts.maxTokens,
+    done: (written) => firstStop(fromBytes(written), opts.stops) >= 0,
     // One pass over the engine's logits (no whole-vocabulary Map): entropy and top-1 of the P_token profile.
-    const { entropy, top } = profile(dist);
-    entropySum += entropy;
-    if (top > 0.9) confident++;
-    steps++;
-    const token = opts.temperature === 0 ? argmaxToken(dist) : sampleToken(dist, opts.temperature, opts.rng);
-    if (backend.isEndOfGeneration(token)) return done("eos");
-    context.push(token);
-    written += backend.vocab.bytes(token);
-    const text = fromBytes(written);
-    const cut = firstStop(text, opts.stops);
-    if (cut >= 0) return { completion: text.slice(0, cut), steps, entropy_sum: entropySum, confident, stop: "stop" };
-  }
-  return done("max");
-
-  function done(stop: Completion["stop"]): Completion {
-    return { completion: fromBytes(written), steps, entropy_sum: entropySum, confident, stop };
-  }
+    onDistribution: (dist) => {
+      const { entropy, top } = profile(dist);
+      entropySum += entropy;
+      if (top > 0.9) confident++;
+    },
+  });
+  const text = fromBytes(gen.written);
+  const cut = gen.ended ? -1 : firstStop(text, opts.stops);
+  const stop: Completion["stop"] = gen.ended ? "eos" : cut >= 0 ? "stop" : "max";
+  return { completion: cut >= 0 ? text.slice(0, cut) : text, steps: gen.tokens, entropy_sum: entropySum, confident, stop };
 }
 
 function firstStop(text: string, stops: readonly string[]): number {

@@ -4,6 +4,7 @@
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import { InputError } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
+import type { SamplerSettings } from "../../scoring/sampler.ts";
 import { codegenPrompt, generateSim, generateTokens, type Completion } from "./generate.ts";
 import { diversity, passAtK, sampleSd } from "./metrics.ts";
 import { DEFAULT_STOPS, passRule, runCompletion, type Problem, type ProblemFailure } from "./problems.ts";
@@ -21,6 +22,8 @@ export interface CodegenSettings {
   ks: number[];
   maxTokens: number;
   limits: SandboxLimits;
+  /** Deployed sampler truncations (top-k, top-p, min-p) for token models; absent = none. */
+  sampler?: SamplerSettings;
 }
 
 /**
@@ -116,7 +119,7 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
           for (let i = 0; i < settings.n; i++) {
             const gen = isSimModel(model)
               ? generateSim(model, problem, temperature, rng, history, leakRng)
-              : await generateTokens(model, promptTokens, { temperature, maxTokens: settings.maxTokens, stops: problem.stop ?? DEFAULT_STOPS, rng });
+              : await generateTokens(model, promptTokens, { temperature, maxTokens: settings.maxTokens, stops: problem.stop ?? DEFAULT_STOPS, rng, sampler: settings.sampler });
             const key = `${problem.task_id}\u0000${gen.completion}`;
             let exec = cache.get(key);
             if (!exec) {
@@ -156,7 +159,7 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
     version: 1,
     task: "codegen",
     model: name,
-    settings: { n: settings.n, temperatures: settings.temperatures, runs: settings.runs, seed: settings.seed, ks: settings.ks, max_tokens: settings.maxTokens, limits: settings.limits, pass_rules: Object.fromEntries(problems.map((p) => [p.layout ?? "humaneval", passRule(p)])) },
+    settings: { n: settings.n, temperatures: settings.temperatures, runs: settings.runs, seed: settings.seed, ks: settings.ks, max_tokens: settings.maxTokens, limits: settings.limits, ...(settings.sampler ? { sampler: settings.sampler } : {}), pass_rules: Object.fromEntries(problems.map((p) => [p.layout ?? "humaneval", passRule(p)])) },
     problems: problems.map((p) => p.task_id),
     summaries,
     cells,

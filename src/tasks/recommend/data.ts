@@ -1,8 +1,7 @@
 // Recommendation data: a controlled world generated from a seed (P_task known exactly), or MovieLens files.
 
-import { gaussian } from "../../backends/sim.ts";
 import { InputError } from "../../errors.ts";
-import { makeRng, normalise, drawIndex, type Rng } from "../../rng.ts";
+import { gaussian, makeRng, normalise, drawIndex, type Rng } from "../../rng.ts";
 
 export interface Item {
   id: string;
