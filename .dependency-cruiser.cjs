@@ -25,7 +25,7 @@ const LAYERS = [
   { name: "classify", rank: 30, path: "^src/classify/" },
   { name: "store", rank: 20, path: "^src/store/" },
   { name: "distributions", rank: 10, path: "^src/distributions/" },
-  { name: "types", rank: 0, path: "^src/(types\\.ts|types/|errors\\.ts|rng\\.ts)" },
+  { name: "types", rank: 0, path: "^src/(types\\.ts|types/|errors\\.ts|rng\\.ts|limits\\.ts)" },
 ];
 
 const layerRules = LAYERS.flatMap((from) => {

@@ -3,7 +3,7 @@ import { z } from "zod";
 
 import { InputError } from "../errors.ts";
 import { readInputFile } from "../limits.ts";
-import { normalise } from "../distributions/normalise.ts";
+import { normalise } from "../rng.ts";
 import { sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";

@@ -1,7 +1,7 @@
 // DIST text → Target, validation, and the reverse (map syntax, human words). Every failure is an InputError whose
 // message is one line: what is wrong, then what to do (the CLI prints it and exits 2).
 import { InputError } from "../errors.ts";
-import { normalise } from "./normalise.ts";
+import { normalise } from "../rng.ts";
 import type { Target } from "../types.ts";
 import { FAMILY_NAMES, FAMILY_SIGNATURES, PRESET_NAMES, family, preset } from "./families.ts";
 import type { FamilyName, PresetName } from "./families.ts";

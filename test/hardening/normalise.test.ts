@@ -3,10 +3,9 @@ import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
-import { normalise } from "../../src/distributions/normalise.ts";
 import { parseDist, validateTarget } from "../../src/distributions/parse.ts";
 import { parseTargetFile } from "../../src/distributions/targetFile.ts";
-import { drawIndex, makeRng } from "../../src/rng.ts";
+import { drawIndex, makeRng, normalise } from "../../src/rng.ts";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
