@@ -97,7 +97,7 @@ export function assess(target: Target, runs: readonly Run[], opts: ClassifyOptio
   validateRuns(runs);
   const perRun = perRunEstimates(target, runs);
   const leak = meanLeak(runs);
-  const bounded = (a: Assessment): Assessment => ({ ...a, verdict: boundVerdict(a.verdict, { ...a.estimates, leak }, runs, th) });
+  const bounded = (a: Assessment): Assessment => oneAnswer(target, { ...a, verdict: boundVerdict(a.verdict, { ...a.estimates, leak }, runs, th) });
 
   const short = runs.findIndex((r) => r.steps.length < 2);
   if (short >= 0) return bounded(offFormat(runs, leak, undetermined(runs, short, meanEstimates(perRun), th)));
@@ -161,6 +161,16 @@ function offFormat(runs: readonly Run[], leak: number, a: Assessment): Assessmen
     `so P_token over the answers describes text it rarely writes and no rule is applied; check what the model sees with --show-prompt, ` +
     `make the instructions clearer with --prompt-file, or let the model's chat template wrap the prompt (no --raw)`;
   return { ...a, verdict: { ...a.verdict, type: "off-format", reasons: [reason, ...a.verdict.reasons.filter((r) => r.startsWith("95% intervals")), ...outputNotes(runs)] } };
+}
+
+/**
+ * A target with one answer cannot tell the types apart: P_token over one answer is 1 at every step for any model
+ * (atvd 0, volatility 0), so the rules would always say E. Uncertain, with the reason (issue 20, item 8).
+ */
+function oneAnswer(target: Target, a: Assessment): Assessment {
+  if (target.support.length !== 1 || a.verdict.type === "off-format") return a;
+  const reason = `uncertain: the target has one answer (${JSON.stringify(target.support[0])}), so P_token over it is 1 at every step for any model and no rule can tell D from E; give the target at least two answers`;
+  return { ...a, verdict: { ...a.verdict, type: "uncertain", reasons: [reason, ...a.verdict.reasons] } };
 }
 
 /** A run of one step has no volatility (nothing to compare): no rule can be applied, so the verdict is uncertain. */

@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
 import { Command } from "commander";
 import { z } from "zod";
 
 import { InputError } from "../errors.ts";
+import { readInputFile } from "../limits.ts";
+import { normalise } from "../rng.ts";
 import { sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";
@@ -71,8 +72,9 @@ function answerStep(target: Target, answer: string, t: number, ptoken: number[])
 async function readSamples(file: string): Promise<string[][]> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read --samples file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   if (/^\s*\[/.test(text)) {
@@ -117,8 +119,9 @@ function sampleText(source: string, target: Target, s: SampleTests): string {
 async function readJson(file: string, flag: string): Promise<unknown> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read ${flag} file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   try {
@@ -153,7 +156,7 @@ export function toRuns(target: Target, ptoken: unknown, samples: string[][] | un
       }
       const sample = drawn?.[r]?.[t];
       if (drawn && sample === undefined) throw new InputError(`--samples run ${r} has no answer for step ${t}`);
-      const q = row.map((x) => x / sum);
+      const q = normalise(row); // the plain sum can overflow ([1e308, 1e308])
       // Free-form numbers count in their bin; other answers outside the support are recorded (sample null, raw), not fatal.
       return sample === undefined ? { t, ptoken: q, leak: 0, sample: null } : answerStep(target, sample, t, q);
     }),

@@ -1,6 +1,7 @@
 // DIST text → Target, validation, and the reverse (map syntax, human words). Every failure is an InputError whose
 // message is one line: what is wrong, then what to do (the CLI prints it and exits 2).
 import { InputError } from "../errors.ts";
+import { normalise } from "../rng.ts";
 import type { Target } from "../types.ts";
 import { FAMILY_NAMES, FAMILY_SIGNATURES, PRESET_NAMES, family, preset } from "./families.ts";
 import type { FamilyName, PresetName } from "./families.ts";
@@ -73,7 +74,7 @@ export function validateTarget(t: Target, opts: ParseOptions = {}): Target {
   });
   if (sum === 0) throw new InputError(`probabilities sum to 0; give at least one answer a positive probability`);
   const extra = t.continuous ? { continuous: t.continuous } : {};
-  if (opts.normalize) return { support: [...t.support], probs: t.probs.map((p) => p / sum), ...extra };
+  if (opts.normalize) return { support: [...t.support], probs: normalise(t.probs), ...extra };
   if (Math.abs(sum - 1) > SUM_TOLERANCE) {
     throw new InputError(`probabilities sum to ${formatNumber(sum)}, expected 1 (use --normalize)`);
   }

@@ -3,8 +3,8 @@
 // {answer: value} in file order, an array of [answer, value] pairs, or an array of {answer, count | probability}).
 // Whole-number values are counts and are normalised; otherwise they are probabilities and must sum to 1 (or
 // --normalize). Every problem is one InputError line naming the file and the line or entry.
-import { readFile } from "node:fs/promises";
 import { InputError } from "../errors.ts";
+import { readInputFile } from "../limits.ts";
 import type { Target } from "../types.ts";
 import { parseDist, validateTarget } from "./parse.ts";
 
@@ -15,8 +15,9 @@ const VALUE_COLS = ["count", "counts", "n", "frequency", "freq", "probability", 
 export async function readTargetFile(file: string, opts: { normalize?: boolean } = {}): Promise<Target> {
   let text: string;
   try {
-    text = await readFile(file, "utf8");
+    text = (await readInputFile(file)).toString("utf8");
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read --target-file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
   return parseTargetFile(text, file, opts);

@@ -5,6 +5,7 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { buildReport } from "./html.ts";
+import { hostAllowed } from "./hostCheck.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 import { storeVersion } from "../store/read.ts";
 import { loadRuns } from "./partial.ts";
@@ -50,6 +51,8 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
       res.writeHead(code, { "content-type": `${type}; charset=utf-8`, "cache-control": "no-store", "x-content-type-options": "nosniff" });
       res.end(body);
     };
+    // DNS rebinding: a page on another name must not read the report through a name that resolves here.
+    if (!hostAllowed(req.headers.host, (server.address() as AddressInfo).port, opts.host)) return send(421, "text/plain", "misdirected request: this server answers only to its own address or localhost\n");
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/version") {
       storeVersion(opts.dir).then(

@@ -16,7 +16,8 @@ function body(n: number, rand: () => number, o: { space?: number; extra?: boolea
   const pieces = ["a", " the", "\"", "\\", "é", "\n", "\t", "\u0001", "日本", "<|im_end|>", "\ud83d\ude00", "/", ""];
   const entries = Array.from({ length: n }, (_, id) => {
     const token = pieces[Math.floor(rand() * pieces.length)]! + (rand() < 0.5 ? String(id) : "");
-    const logprob = o.nulls && rand() < 0.05 ? null : rand() < 0.05 ? -3.4028234663852886e38 : Math.fround(-20 * rand() * rand());
+    // − log n keeps the listed mass ≤ 1: a body that is not a distribution is refused (issue 20, item 5).
+    const logprob = o.nulls && rand() < 0.05 ? null : rand() < 0.05 ? -3.4028234663852886e38 : Math.fround(-20 * rand() * rand() - Math.log(n));
     const e: Record<string, unknown> = { id, token, bytes: [...Buffer.from(token, "utf8")], logprob };
     if (o.extra && rand() < 0.3) e.note = { nested: [1, "x", null, true, false, -0.5e-3] };
     // Key order varies: readers must not depend on it.
@@ -48,9 +49,11 @@ describe("full-vocabulary /completion answers read from their bytes", () => {
     }
   });
 
-  it("an id listed twice: the last entry counts, as with JSON.parse into a Map", () => {
+  // Was "the last entry counts, as with JSON.parse into a Map": a token listed twice is a server fault (issue 20, item 5).
+  it("an id listed twice: left to the checked reader, which refuses it", () => {
     const text = JSON.stringify({ completion_probabilities: [{ top_logprobs: [{ id: 1, logprob: -1 }, { id: 0, logprob: -2 }, { id: 1, logprob: -3 }] }] });
-    assert.deepEqual(scanned(text, 2), reference(text));
+    assert.equal(scanned(text, 2), null);
+    assert.throws(() => reference(text), /token "" \(id 1\) listed twice/);
   });
 
   it("anything else is left to the schemas (null): other shapes, bad ids, broken JSON", () => {

@@ -8,6 +8,8 @@
 // (another shape, a malformed body, an id out of range) makes it return null, and the caller falls back to JSON.parse
 // and the zod schemas, which accept what is valid and say what is wrong with what is not.
 
+import { plausible } from "./shapes.ts";
+
 /** The entries in the server's order (most probable first): ids[k] has log-probability logprobs[k] (null → -Infinity). */
 export interface ScannedProbs {
   ids: Int32Array;
@@ -48,6 +50,8 @@ export function scanNativeProbs(buf: Buffer, nVocab: number): Map<number, number
   const probs = new Map<number, number>();
   const { ids, logprobs } = got;
   for (let k = 0; k < ids.length; k++) probs.set(ids[k]!, Math.exp(logprobs[k]!));
+  // An impossible answer (a duplicate id, a probability above 1) is named by the checked JSON.parse path.
+  if (probs.size !== ids.length || !plausible(probs.values())) return null;
   return probs;
 }
 

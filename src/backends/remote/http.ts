@@ -7,7 +7,9 @@ import https from "node:https";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
 import { PendingRequest, RunError } from "../../errors.ts";
+import { maxResponseBytes } from "../../limits.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
+import { redactor } from "./redact.ts";
 
 export interface ClientOptions {
   /** Base URL as the user gave it (e.g. http://127.0.0.1:8000/v1). */
@@ -102,6 +104,8 @@ export class RemoteClient {
 
   constructor(private readonly o: ClientOptions) {
     this.base = o.baseUrl.replace(/\/+$/, "");
+    this.redact = redactor({ apiKey: o.apiKey, baseUrl: o.baseUrl });
+    this.maxBytes = maxResponseBytes();
     this.limit = pLimit(o.concurrency ?? 8);
   }
 
@@ -115,13 +119,13 @@ export class RemoteClient {
     return this.base.replace(/\/v1$/, "");
   }
 
-  /** Removes the API key from any text that might be shown (server error bodies sometimes echo it). */
-  redact(text: string): string {
-    const key = this.o.apiKey;
-    let out = text;
-    if (key && key.length >= 4) out = out.split(key).join("***");
-    return out;
-  }
+  /**
+   * Removes every credential (the API key, the URL's userinfo, as raw, percent-encoded, base64, Bearer or Basic) from
+   * any text that might be shown: server error bodies echo what they received.
+   */
+  readonly redact: (text: string) => string;
+  /** Largest answer body accepted (PTALIGN_MAX_RESPONSE_MB, src/limits.ts). */
+  private readonly maxBytes: number;
 
   /**
    * POST `body` as JSON to `url` (absolute, under this server) and parse the answer with `parse`. A response that
@@ -135,8 +139,8 @@ export class RemoteClient {
     if (running) return running;
     const work = this.fetchParsed(url, endpoint, key, body, parse, how.fast).catch((err: unknown) => {
       // What to do instead is known to the backend that chose the request, not to the transport.
-      if (err instanceof UnsupportedRequest && how.hint) throw new UnsupportedRequest(`${err.message}; ${how.hint}`);
-      throw err;
+      if (err instanceof UnsupportedRequest && how.hint) throw this.redacted(new UnsupportedRequest(`${err.message}; ${how.hint}`));
+      throw this.redacted(err);
     });
     this.inflight.set(key, work);
     try {
@@ -160,8 +164,18 @@ export class RemoteClient {
   /** GET without cache (server probing). */
   async get(url: string): Promise<unknown> {
     if (this.o.collect) throw new RunError(`batch mode contacts no server: pass --scoring echo or --scoring top-k`);
-    const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
-    return this.json(bytes.toString("utf8"), displayUrl(url));
+    try {
+      const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
+      return this.json(bytes.toString("utf8"), displayUrl(url));
+    } catch (err) {
+      throw this.redacted(err);
+    }
+  }
+
+  /** The last gate before a message leaves the client: whatever built it, no credential is in it. */
+  private redacted(err: unknown): unknown {
+    if (err instanceof Error) err.message = this.redact(err.message);
+    return err;
   }
 
   private async fetchParsed<T>(url: string, endpoint: string, key: string, body: unknown, parse: (json: unknown) => T, fast?: (bytes: Buffer) => T | null): Promise<T> {
@@ -264,7 +278,16 @@ export class RemoteClient {
         connected = true;
         this.everConnected = true;
         const chunks: Buffer[] = [];
-        res.on("data", (d: Buffer) => chunks.push(d));
+        // Size cap (src/limits.ts): an answer larger than any real one is refused before it exhausts memory.
+        const cap = this.maxBytes;
+        const tooLarge = () => new RunError(`${endpoint} sent an answer larger than ${+(cap / 1024 / 1024).toFixed(1)} MB, the response limit; check --base-url and --n-probs, or raise the limit with PTALIGN_MAX_RESPONSE_MB (at most 511)`);
+        if (Number(res.headers["content-length"] ?? 0) > cap) return done(tooLarge());
+        let received = 0;
+        res.on("data", (d: Buffer) => {
+          received += d.length;
+          if (received > cap) return done(tooLarge());
+          chunks.push(d);
+        });
         res.on("error", (err) => done(new Transient(`connection lost while reading the answer (${causeCode(err) ?? errText(err)})`)));
         res.on("aborted", () => done(new Transient("connection lost while reading the answer (ECONNRESET)")));
         res.on("end", () => {

@@ -4,6 +4,7 @@
 import { z } from "zod";
 import { RunError } from "../../errors.ts";
 import { toBytes } from "../vocab.ts";
+import { checkDistribution, TOLERANCE } from "./distributionCheck.ts";
 
 /** One alternative for the next token: its bytes, its log-probability (temperature 1), its id when the server gives it. */
 export interface Alternative {
@@ -72,6 +73,16 @@ export function tokenBytes(token: string, bytes?: readonly number[] | null): str
 
 /** The alternatives for the first generated token, from any completions or chat response (top-k, possibly truncated). */
 export function parseFirstAlternatives(json: unknown, server: string): Alternative[] {
+  return checked(server, firstAlternatives(json, server));
+}
+
+/** Alternatives that are checked to be part of a distribution (distributionCheck.ts). */
+function checked(server: string, alts: Alternative[]): Alternative[] {
+  checkDistribution(server, alts.map((a) => ({ key: a.id ?? a.bytes, logprob: a.logprob, shown: Buffer.from(a.bytes, "latin1").toString("utf8") })));
+  return alts;
+}
+
+function firstAlternatives(json: unknown, server: string): Alternative[] {
   const parsed = ChoicesBody.safeParse(json);
   if (!parsed.success) fail(server, "completions", parsed.error);
   const lp = parsed.data.choices[0]!.logprobs;
@@ -86,6 +97,10 @@ export function parseFirstAlternatives(json: unknown, server: string): Alternati
 
 /** llama-server /completion: alternatives for the first generated token (ids and bytes in the current shape). */
 export function parseNative(json: unknown, server: string): Alternative[] {
+  return checked(server, nativeAlternatives(json, server));
+}
+
+function nativeAlternatives(json: unknown, server: string): Alternative[] {
   const parsed = NativeBody.safeParse(json);
   if (!parsed.success) fail(server, "/completion", parsed.error);
   const pos = parsed.data.completion_probabilities[0]!;
@@ -115,7 +130,8 @@ export function parseNativeProbs(json: unknown, server: string): Map<number, num
       }
       probs.set(id, lp === null ? 0 : Math.exp(lp));
     }
-    if (ok) return probs;
+    // Anything impossible (a duplicate id, a probability above 1) goes through parseNative, which names it.
+    if (ok && probs.size === list.length && plausible(probs.values())) return probs;
   }
   const alts = parseNative(json, server);
   if (alts.some((a) => a.id === undefined)) throw new RunError(`${server}/completion gives no token ids (an old llama-server?); update llama.cpp or use --scoring top-k`);
@@ -192,4 +208,14 @@ export function parsePromptLogprobs(json: unknown, server: string): PromptToken[
     if (entries.length !== 1) throw new RunError(`${server} returned ${entries.length} prompt_logprobs entries at prompt token ${i} (expected the prompt token alone, with prompt_logprobs: 0)`);
     return { text: entries[0]!.decoded_token ?? "", logprob: entries[0]!.logprob };
   });
+}
+
+/** Whether probabilities can be the visible part of a distribution (cheap check of the fast paths). */
+export function plausible(probs: Iterable<number>): boolean {
+  let mass = 0;
+  for (const p of probs) {
+    if (!(p <= 1 + TOLERANCE)) return false; // NaN too
+    mass += p;
+  }
+  return mass <= 1 + TOLERANCE;
 }

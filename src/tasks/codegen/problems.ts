@@ -4,12 +4,11 @@
 // (data/codegen/problems.jsonl) adds `wrong_solutions`: plausible wrong completions its tests must reject.
 // Each layout is judged by its own harness's pass rule (docs/tasks.md).
 
-import { gunzipSync } from "node:zlib";
-import { readFile } from "node:fs/promises";
 import { fileURLToPath } from "node:url";
 import { transformSync } from "esbuild";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
+import { readInputFile } from "../../limits.ts";
 import { DEFAULT_LIMITS, execute, type Execution, type PassRule, type SandboxLimits } from "./sandbox.ts";
 
 /** Whose file this is: decides the program's shape and the pass rule. */
@@ -130,16 +129,11 @@ function functionName(prompt: string): string | undefined {
 export async function loadProblems(file: string = BUILTIN_PROBLEMS): Promise<Problem[]> {
   let bytes: Buffer;
   try {
-    bytes = await readFile(file);
+    // Size-capped, gzip included (a 1 MB .jsonl.gz can inflate to 1 GB): src/limits.ts.
+    bytes = await readInputFile(file, { gunzip: true });
   } catch (err) {
+    if (err instanceof InputError) throw err;
     throw new InputError(`cannot read problems file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
-  }
-  if (bytes[0] === 0x1f && bytes[1] === 0x8b) {
-    try {
-      bytes = gunzipSync(bytes);
-    } catch (err) {
-      throw new InputError(`${file}: damaged gzip data (${err instanceof Error ? err.message : String(err)}); download the file again`);
-    }
   }
   return parseProblems(bytes.toString("utf8"), file);
 }

@@ -65,7 +65,8 @@ const PRELUDE = String.raw`
     });
     return [head, ...args.slice(i).map(show)].join(" ");
   };
-  const write = (stream) => (...args) => out(stream, format(...args));
+  // Only a string ever crosses to the host (a program may have replaced Array.prototype.join and friends).
+  const write = (stream) => (...args) => { const line = format(...args); out(stream, typeof line === "string" ? line : "[unprintable]"); };
   class AssertionError extends Error { constructor(m) { super(m); this.name = "AssertionError"; } }
   const fail = (m, d) => { throw new AssertionError(m === undefined ? d : String(m)); };
   const deep = (a, b, strict) => {
@@ -112,6 +113,44 @@ const PRELUDE = String.raw`
     : (v, ...m) => { if (!v) fail(m.length ? m.map(show).join(" ") : undefined, "console.assert failed"); };
   // The harness cannot be switched off by the completion: assert is frozen, require and console are fixed.
   fixed("console", Object.freeze({ log: write("stdout"), info: write("stdout"), debug: write("stdout"), warn: write("stderr"), error: write("stderr"), trace: write("stderr"), assert: consoleAssert }));
+  // WebAssembly memory lives outside the isolate's heap limit (a Memory grown to 4 GB passed --memory 32), and no
+  // benchmark program needs WebAssembly: it does not exist here. Its namespace object is the only way to reach it.
+  delete g.WebAssembly;
+  // Whatever the program throws is turned into one plain string here, inside the isolate and under its time limit:
+  // a thrown value whose message getter or Proxy trap loops would otherwise run when the host copies it out,
+  // outside any limit. Only primordials captured before the program runs are used; the result is always a string.
+  const S = String, slice = S.prototype.slice, call = Function.prototype.call.bind(Function.prototype.call);
+  const errorProto = Error.prototype, protoOf = Object.getPrototypeOf;
+  const isError = (e) => { for (let p = protoOf(e); p !== null; p = protoOf(p)) if (p === errorProto) return true; return false; };
+  const text = (v) => typeof v === "string" ? v : v === undefined ? "" : (typeof v === "object" || typeof v === "function") && v !== null ? "[object]" : S(v);
+  const describe = (e) => {
+    let out;
+    try {
+      if (e !== null && (typeof e === "object" || typeof e === "function") && isError(e)) {
+        const name = text(e.name), message = text(e.message);
+        out = name && name !== "Error" && call(slice, message, 0, name.length) !== name ? name + ": " + message : message;
+      } else out = typeof e === "symbol" ? "Symbol()" : S(e);
+    } catch (_) {
+      out = "a thrown value that cannot be described";
+    }
+    out = typeof out === "string" ? out : "a thrown value that cannot be described";
+    return out.length > 2000 ? call(slice, out, 0, 2000) : out;
+  };
+  // Runs the program and answers "" when it ran to the end, "\u0001" + the description of what it threw, or
+  // "\u0002" + the description of its syntax error (it threw before its first statement ran). Indirect eval of a
+  // string, not our text around the program's: no completion can close our try block and throw past it.
+  const indirectEval = eval;
+  let started = false;
+  fixed("__ptalign_started", () => { started = true; });
+  fixed("__ptalign_run", () => {
+    const source = g.__ptalign_source; delete g.__ptalign_source;
+    try {
+      indirectEval(source);
+    } catch (e) {
+      return (started ? "\u0001" : "\u0002") + describe(e);
+    }
+    return "";
+  });
 })();
 `;
 
@@ -131,6 +170,38 @@ export function commonJs(code: string): string {
 }
 
 class OutputLimit extends Error {}
+
+/** How long past its time limit an execution may run before the host gives up on it (see `watched`). */
+const WATCHDOG_GRACE_MS = 1000;
+
+class Abandoned extends Error {}
+
+/**
+ * Characters of program per MB of isolate heap: a 32 MB isolate compiles a 512 KB program of the worst shape (one
+ * array literal) in under a second; 10 MB aborted the process. Real completions and tests are a few KB.
+ */
+const PROGRAM_CHARS_PER_MB = 16 * 1024;
+
+/**
+ * The host-side watchdog: settles `work` within `ms` whatever the isolate is doing. When the isolate's own timeout
+ * cannot fire (it does not cover everything isolated-vm does outside the program), the isolate is disposed and the
+ * execution abandoned as a timeout; the host's event loop never waits on it.
+ */
+async function watched<T>(work: Promise<T>, isolate: ivm.Isolate, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const overrun = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      if (!isolate.isDisposed) isolate.dispose();
+      reject(new Abandoned("timed out (abandoned by the watchdog)"));
+    }, ms);
+  });
+  try {
+    return await Promise.race([work, overrun]);
+  } finally {
+    clearTimeout(timer);
+    work.catch(() => undefined);
+  }
+}
 
 /**
  * Runs `code` as `node` runs a CommonJS file (inside Node's module wrapper) in a fresh isolate under `limits`, and
@@ -157,20 +228,20 @@ export async function execute(code: string, limits: SandboxLimits = DEFAULT_LIMI
       }
     }));
     await (await isolate.compileScript(PRELUDE)).run(context, { timeout: limits.timeoutMs });
-    let script: ivm.Script;
-    try {
-      script = await isolate.compileScript(commonJs(code), { filename: "program.js" });
-    } catch (err) {
-      return done(false, "syntax", `syntax error: ${message(err)}`);
-    }
-    // A host-side guard in case the isolate's own timeout cannot fire (e.g. stuck in a host callback).
-    const guard = setTimeout(() => isolate.dispose(), limits.timeoutMs + 1000);
-    try {
-      await script.run(context, { timeout: Math.max(1, limits.timeoutMs - (Date.now() - started)) });
-    } finally {
-      clearTimeout(guard);
-    }
+    // V8 aborts the whole process, not just the isolate, when parsing a very large program exhausts the isolate's
+    // heap (a 10 MB array literal under 32 MB): programs beyond what the limit can compile are refused unread.
+    const maxChars = Math.max(8, limits.memoryMb) * PROGRAM_CHARS_PER_MB;
+    if (code.length > maxChars) return done(false, "memory", `program of ${Math.ceil(code.length / 1024)} KB is larger than the sandbox compiles under its memory limit of ${limits.memoryMb} MB (at most ${maxChars / 1024} KB)`);
+    await context.global.set("__ptalign_source", `__ptalign_started();\n${commonJs(code)}`);
+    const runner = await isolate.compileScript("__ptalign_run()", { filename: "runner.js" });
+    const thrown = await watched(runner.run(context, { timeout: Math.max(1, limits.timeoutMs - (Date.now() - started)) }), isolate, limits.timeoutMs + WATCHDOG_GRACE_MS);
     if (overflow) return done(false, "output", `output limit of ${limits.maxOutputChars} characters exceeded`);
+    if (typeof thrown === "string" && thrown.startsWith("\u0002")) return done(false, "syntax", `syntax error: ${thrown.slice(1)}`);
+    if (typeof thrown === "string" && thrown.startsWith("\u0001")) {
+      const msg = thrown.slice(1);
+      if (/^(AssertionError)/.test(msg)) return done(false, "failed", msg);
+      return done(false, "error", msg);
+    }
     if (rule === "silent" && (printed.stdout || printed.stderr)) {
       const first = output.split("\n")[0] ?? "";
       // A failed console.assert is how HumanEval-X's tests report a wrong answer.
