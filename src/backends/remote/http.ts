@@ -216,7 +216,8 @@ export class RemoteClient {
   private send(url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
     if (this.pool.size === 1) {
       const r = this.pool.primary;
-      return this.withRetry(url, () => this.once(r, url, method, payload));
+      // In r's slots too: --server-concurrency below --concurrency caps one server as it caps each of a pool.
+      return this.withRetry(url, () => this.pool.run(r, () => this.once(r, url, method, payload)));
     }
     return this.sendPooled(url, method, payload);
   }
