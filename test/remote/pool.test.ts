@@ -92,6 +92,28 @@ describe("a pool of servers (--base-url several times)", () => {
     assert.match(warnings[0]!, new RegExp(`^ptalign: warning: server ${c.url.replace(/[.]/g, "\\.")} dropped from the pool after .*going on with 1 of 2`));
   });
 
+  it("llama-server's native endpoints (/tokenize, /completion under the root) are routed to each replica too", async () => {
+    const servers = [await startFakeServer("llamacpp", { delayMs: 1 }), await startFakeServer("llamacpp", { delayMs: 1 })];
+    try {
+      const one = await ptalign([...run([servers[0]!.url]), "--no-save"], { env });
+      assert.equal(one.code, 0, one.stderr);
+      for (const s of servers) s.log.length = 0;
+      servers[1]!.fault = (n, _req, res) => {
+        if (n < 20) return false;
+        res.socket?.destroy();
+        void servers[1]!.close();
+        return true;
+      };
+      const pooled = await ptalign([...run(servers.map((s) => s.url)), "--no-save"], { env });
+      assert.equal(pooled.code, 0, pooled.stderr);
+      assert.deepEqual(strip(pooled.stdout), strip(one.stdout));
+      assert.ok(servers[1]!.log.some((e) => e.path === "/completion" && e.answered), "the second server answered native requests before it was closed");
+      assert.match(pooled.stderr, /dropped from the pool/);
+    } finally {
+      for (const s of servers) await s.close();
+    }
+  });
+
   it("a first server that cannot be reached is dropped at once; the others measure", async () => {
     const r = await ptalign([...run(["http://127.0.0.1:9/v1", a.url]), "--no-save"], { env });
     assert.equal(r.code, 0, r.stderr);
