@@ -57,64 +57,59 @@ export async function mergeStores(sources: readonly string[], target: string): P
   for (const s of sources) if (!isUrl(s)) assertResultsDir(s);
   const summary: MergeSummary = { added: 0, duplicates: 0, tasksAdded: 0, taskDuplicates: 0, unfinished: [] };
 
+  // The target's own measurements come first: they are never replaced. It is only read until nothing conflicts.
+  const byId = new Map<string, Item>();
+  const byCell = new Map<string, Item>();
+  const tasks = new Map<string, TaskItem>();
+  const existing = await openStore(target);
+  const targetName = isUrl(target) && existing ? existing.location : target;
+  let targetUnfinished: Set<string>;
+  try {
+    const inTarget = await collect(target, existing);
+    for (const item of inTarget.items) remember(item, byId, byCell);
+    targetUnfinished = new Set(inTarget.unfinishedIds);
+    for (const t of existing ? await taskItemsOf(existing, targetName) : []) tasks.set(t.id, t);
+  } finally {
+    await existing?.close();
+  }
+
+  const toAdd: Item[] = [];
+  const tasksToAdd: TaskItem[] = [];
+  for (const location of sources) {
+    const store = await openStore(location);
+    try {
+      const found = await collect(location, store);
+      if (found.unfinished > 0) summary.unfinished.push({ location, count: found.unfinished });
+      for (const item of found.items.sort(byCreated)) {
+        if (targetUnfinished.has(item.id)) throw new InputError(`measurement ${item.id} is unfinished in ${targetName} and finished in ${location}: merge into another --out, or remove it from ${targetName} first; nothing was merged`);
+        const seen = byId.get(item.id) ?? (item.cell ? byCell.get(item.cell) : undefined);
+        if (seen) {
+          if (seen.digest !== item.digest) throw conflict(seen, item);
+          summary.duplicates++;
+          continue;
+        }
+        remember(item, byId, byCell);
+        toAdd.push(item);
+      }
+      for (const t of store ? await taskItemsOf(store, location) : []) {
+        const seen = tasks.get(t.id);
+        if (seen) {
+          if (seen.digest !== t.digest) throw new InputError(`task result ${t.id} differs between ${seen.location} and ${t.location}: keep one (move the other's tasks/${t.id}.json and its store row aside), then merge again; nothing was merged`);
+          summary.taskDuplicates++;
+          continue;
+        }
+        tasks.set(t.id, t);
+        tasksToAdd.push(t);
+      }
+    } finally {
+      await store?.close();
+    }
+  }
+  if (toAdd.length === 0 && tasksToAdd.length === 0) return summary;
+
+  // Nothing conflicts: write. Each measurement keeps its id and creation time, so readers list them as measured.
   const out = await openStore(target, { write: true });
   try {
-    // The target's own measurements come first: they are never replaced.
-    const byId = new Map<string, Item>();
-    const byCell = new Map<string, Item>();
-    const tasks = new Map<string, TaskItem>();
-    const targetName = isUrl(target) ? out.location : target;
-    const inTarget = await itemsOf(out, targetName);
-    for (const item of inTarget.items) remember(item, byId, byCell);
-    const targetUnfinished = new Set(inTarget.unfinishedIds);
-    for (const t of await taskItemsOf(out, targetName)) tasks.set(t.id, t);
-
-    const toAdd: Item[] = [];
-    const tasksToAdd: TaskItem[] = [];
-    for (const location of sources) {
-      const store = await openStore(location);
-      try {
-        const found = store ? await itemsOf(store, location) : { items: [], unfinished: 0, unfinishedIds: [] };
-        // Result files the store does not hold (an older ptalign, a store moved aside).
-        const known = new Set([...found.items.map((i) => i.id), ...found.unfinishedIds]);
-        if (!isUrl(location)) {
-          for (const r of await resultFiles(location, known, true)) {
-            if (r.status !== "done") {
-              found.unfinished++;
-              continue;
-            }
-            const { status: _s, error: _e, created, progress: _p, ...result } = r;
-            found.items.push({ location, id: r.id, cell: cellOf(result), study: null, created, digest: digestOf(result), file: result as Result & { id: string } });
-          }
-        }
-        if (found.unfinished > 0) summary.unfinished.push({ location, count: found.unfinished });
-        for (const item of found.items.sort(byCreated)) {
-          if (targetUnfinished.has(item.id)) throw new InputError(`measurement ${item.id} is unfinished in ${targetName} and finished in ${location}: merge into another --out, or remove it from ${targetName} first; nothing was merged`);
-          const seen = byId.get(item.id) ?? (item.cell ? byCell.get(item.cell) : undefined);
-          if (seen) {
-            if (seen.digest !== item.digest) throw conflict(seen, item);
-            summary.duplicates++;
-            continue;
-          }
-          remember(item, byId, byCell);
-          toAdd.push(item);
-        }
-        for (const t of store ? await taskItemsOf(store, location) : []) {
-          const seen = tasks.get(t.id);
-          if (seen) {
-            if (seen.digest !== t.digest) throw new InputError(`task result ${t.id} differs between ${seen.location} and ${t.location}: keep one (move the other's tasks/${t.id}.json and its store row aside), then merge again; nothing was merged`);
-            summary.taskDuplicates++;
-            continue;
-          }
-          tasks.set(t.id, t);
-          tasksToAdd.push(t);
-        }
-      } finally {
-        await store?.close();
-      }
-    }
-
-    // Nothing conflicts: write, oldest first (so `ls` lists them in the order they were measured).
     const bySource = new Map<string, Item[]>();
     for (const item of toAdd.sort(byCreated)) bySource.set(item.location, [...(bySource.get(item.location) ?? []), item]);
     for (const [location, items] of bySource) {
@@ -146,6 +141,24 @@ export async function mergeStores(sources: readonly string[], target: string): P
   } finally {
     await out.close();
   }
+}
+
+/** The finished measurements of a location: its store's, and result files its store does not hold. */
+async function collect(location: string, store: ResultStore | undefined): Promise<{ items: Item[]; unfinished: number; unfinishedIds: string[] }> {
+  const found = store ? await itemsOf(store, location) : { items: [], unfinished: 0, unfinishedIds: [] };
+  if (isUrl(location)) return found;
+  // Result files the store does not hold (an older ptalign, a store moved aside).
+  const known = new Set([...found.items.map((i) => i.id), ...found.unfinishedIds]);
+  for (const r of await resultFiles(location, known, true)) {
+    if (r.status !== "done") {
+      found.unfinished++;
+      found.unfinishedIds.push(r.id);
+      continue;
+    }
+    const { status: _s, error: _e, created, progress: _p, ...result } = r;
+    found.items.push({ location, id: r.id, cell: cellOf(result), study: null, created, digest: digestOf(result), file: result as Result & { id: string } });
+  }
+  return found;
 }
 
 function remember(item: Item, byId: Map<string, Item>, byCell: Map<string, Item>): void {
