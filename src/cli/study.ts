@@ -65,7 +65,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
   if (flags.json) {
     process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
   } else {
-    process.stdout.write(outcomesText(outcomes, flags.out) + "\n");
+    process.stdout.write(outcomesText(outcomes, flags.out, shard) + "\n");
   }
   const failed = outcomes.filter((o) => o.status === "failed");
   if (failed.length > 0) {
@@ -120,7 +120,7 @@ function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out:
   ].join("\n");
 }
 
-function outcomesText(outcomes: CellOutcome[], out: string): string {
+function outcomesText(outcomes: CellOutcome[], out: string, shard?: Shard): string {
   const ax = axes(outcomes.map((o) => o.cell));
   const rows = outcomes.map((o) => {
     const m = o.result?.metrics;
@@ -131,7 +131,7 @@ function outcomesText(outcomes: CellOutcome[], out: string): string {
   return [
     table(["#", "model", "target", "protocol", "T", ...ax.head, "seed", "status", "atvd", "volatility", "concentration", "verdict"], rows),
     "",
-    `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (ptalign report ${out} --out report.html)`,
+    `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (${shard ? `shard ${shardText(shard)}: join the shards' directories with ptalign merge DIR… --out DIR` : `ptalign report ${out} --out report.html`})`,
   ].join("\n");
 }
 
