@@ -9,7 +9,7 @@ import { z } from "zod";
 import { GPU_CHOICES } from "../backends/llama.ts";
 import type { ScoringMode } from "../backends/openai.ts";
 import { DEFAULT_TEMPLATE } from "../protocols/prompt.ts";
-import { SAMPLER_ORDERS, truncates, type SamplerSettings } from "../scoring/sampler.ts";
+import { SAMPLER_ORDERS, samplerOf } from "../scoring/sampler.ts";
 import { DEFAULTS } from "./defaults.ts";
 
 const whole = (min: number) => z.number().int().min(min);
@@ -60,10 +60,7 @@ const SamplerInput = z.strictObject({
  * The one sampler builder: the truncations that act, in the key order settings.sampler has always been recorded
  * and hashed in (order, topK, topP, minP); undefined when nothing truncates.
  */
-export function samplerOf(s: { topK?: number; topP?: number; minP?: number; order: SamplerSettings["order"] }): SamplerSettings | undefined {
-  const sampler: SamplerSettings = { order: s.order, ...(s.topK ? { topK: s.topK } : {}), ...(s.topP !== undefined && s.topP < 1 ? { topP: s.topP } : {}), ...(s.minP ? { minP: s.minP } : {}) };
-  return truncates(sampler) ? sampler : undefined;
-}
+export { samplerOf };
 
 const EngineConfig = z.strictObject({
   threads: FIELDS.threads.default(DEFAULTS.engine.threads),

@@ -24,6 +24,12 @@ export interface SamplerSettings {
 /** True when the settings truncate anything (otherwise the sampler is the tempered softmax). */
 export const truncates = (s: SamplerSettings | undefined): s is SamplerSettings => !!s && ((s.topK ?? 0) > 0 || (s.topP ?? 1) < 1 || (s.minP ?? 0) > 0);
 
+/** The sampler of flag-like values (0 / 1 = off), undefined when nothing is truncated: what a result records as settings.sampler. */
+export function samplerOf(s: { topK?: number; topP?: number; minP?: number; order: SamplerOrder }): SamplerSettings | undefined {
+  const sampler: SamplerSettings = { order: s.order, ...(s.topK ? { topK: s.topK } : {}), ...(s.topP !== undefined && s.topP < 1 ? { topP: s.topP } : {}), ...(s.minP ? { minP: s.minP } : {}) };
+  return truncates(sampler) ? sampler : undefined;
+}
+
 /** p^(1/T) renormalised over the kept tokens (T > 0), computed in a scaled form that cannot underflow for all tokens. */
 function temper(p: Float64Array, T: number): void {
   let max = 0;

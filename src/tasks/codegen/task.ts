@@ -4,7 +4,7 @@
 import type { Task, TaskData, TaskOptionValues, TaskTable, TaskText } from "../task.ts";
 import { modelLabel } from "../task.ts";
 import { InputError } from "../../errors.ts";
-import { SAMPLER_ORDERS, truncates, type SamplerOrder, type SamplerSettings } from "../../scoring/sampler.ts";
+import { SAMPLER_ORDERS, samplerOf, type SamplerOrder, type SamplerSettings } from "../../scoring/sampler.ts";
 import { calibrateCodegen, type CodegenEstimate } from "./estimate.ts";
 import { passDiversitySpec } from "./plots.ts";
 import { BUILTIN_PROBLEMS, checkProblems, describeFailures, loadProblems, type Problem, type ProblemFailure } from "./problems.ts";
@@ -110,7 +110,7 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
     if (v.topP === 0) throw new InputError("--top-p 0 keeps no token; use a value in (0, 1] (1 = off)");
     const limits = { timeoutMs: num(v.timeout), memoryMb: num(v.memory), maxOutputChars: 64 * 1024 };
     return {
-      run: { n: num(v.n), temperatures: v.temperature as number[], runs: v.runs ?? DEFAULT_CODEGEN.runs, seed: v.seed, ks: v.k as number[], maxTokens: num(v.maxTokens), limits, ...samplerOf(v) },
+      run: { n: num(v.n), temperatures: v.temperature as number[], runs: v.runs ?? DEFAULT_CODEGEN.runs, seed: v.seed, ks: v.k as number[], maxTokens: num(v.maxTokens), limits, ...taskSampler(v) },
       problems: (v.problems as string | undefined) ?? BUILTIN_PROBLEMS,
       ...(v.limit !== undefined ? { limit: num(v.limit) } : {}),
       check: v.check as CodegenTaskSettings["check"],
@@ -147,7 +147,7 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
 };
 
 /** The deployed sampler of the flags, when any truncation is asked for (recorded as settings.sampler, as `run` does). */
-function samplerOf(v: TaskOptionValues): { sampler?: SamplerSettings } {
-  const sampler: SamplerSettings = { order: v.samplerOrder as SamplerOrder, ...(num(v.topK) > 0 ? { topK: num(v.topK) } : {}), ...(num(v.topP) < 1 ? { topP: num(v.topP) } : {}), ...(num(v.minP) > 0 ? { minP: num(v.minP) } : {}) };
-  return truncates(sampler) ? { sampler } : {};
+function taskSampler(v: TaskOptionValues): { sampler?: SamplerSettings } {
+  const sampler = samplerOf({ topK: num(v.topK), topP: num(v.topP), minP: num(v.minP), order: v.samplerOrder as SamplerOrder });
+  return sampler ? { sampler } : {};
 }
