@@ -2,7 +2,7 @@
 import { SingleBar } from "cli-progress";
 import { RunError } from "../errors.ts";
 import { join } from "node:path";
-import { openStore } from "../store/registry.ts";
+import { openStore, shownLocation } from "../store/registry.ts";
 import { DB_FILE } from "../store/sqlite.ts";
 import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
@@ -13,6 +13,8 @@ import { remoteInput, type RemoteFlags } from "./remoteFlags.ts";
 
 export interface StudyFlags extends Partial<RemoteFlags> {
   out: string;
+  /** `out` was named on the command line (--store or --out): it wins over the study's `store:` and PTALIGN_STORE. */
+  storeGiven?: boolean;
   json?: boolean;
   dryRun?: boolean;
 }
@@ -22,6 +24,7 @@ const cellLabel = (c: Cell) => `${abbreviate(c.model.spec, 60)} × ${abbreviate(
 export async function studyAction(file: string, flags: StudyFlags): Promise<void> {
   // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
   const study = await loadStudy(file, { remote: flags.scoring !== undefined ? remoteInput(flags) : undefined });
+  if (!flags.storeGiven) flags = { ...flags, out: study.store ?? (process.env.PTALIGN_STORE || flags.out) };
   if (flags.dryRun) {
     const store = await openStore(flags.out);
     try {
@@ -36,7 +39,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
         process.stdout.write(JSON.stringify({ study: study.name, cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
         return;
       }
-      process.stdout.write(dryRunText(study.name, plan, flags.out) + "\n");
+      process.stdout.write(dryRunText(study.name, plan, shownLocation(flags.out)) + "\n");
     } finally {
       await store?.close();
     }
@@ -59,13 +62,13 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
     bar.stop();
   }
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ study: study.name, out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
+    process.stdout.write(JSON.stringify({ study: study.name, out: shownLocation(flags.out), cells: outcomes.map(outcomeJson) }) + "\n");
   } else {
-    process.stdout.write(outcomesText(outcomes, flags.out) + "\n");
+    process.stdout.write(outcomesText(outcomes, shownLocation(flags.out)) + "\n");
   }
   const failed = outcomes.filter((o) => o.status === "failed");
   if (failed.length > 0) {
-    throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${flags.out} — fix the cause and run the study again to finish it`);
+    throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${shownLocation(flags.out)} — fix the cause and run the study again to finish it`);
   }
 }
 
