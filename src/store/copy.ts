@@ -5,7 +5,7 @@
 // (a copy made again brings it up to date). A directory written by ptalign before the store (runs/*.json only) is
 // copied through its result files.
 
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, rename, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { InputError } from "../errors.ts";
 import { loadStored } from "./read.ts";
@@ -27,7 +27,7 @@ export async function copyStore(from: string, to: string): Promise<CopyReport> {
   const source = await openStore(from);
   // Results of a directory that its store does not hold (an older ptalign's runs/*.json): read through the reader.
   const ids = new Set((await source?.listRuns())?.map((r) => r.id) ?? []);
-  const files = isUrl(from) ? [] : (await loadStored(from)).filter((r) => !ids.has(r.id));
+  const files = (await unknownFiles(from, ids)) ? (await loadStored(from)).filter((r) => !ids.has(r.id)) : [];
   if (!source && files.length === 0) {
     throw new InputError(`${shownLocation(from)} holds no ptalign results (nothing to copy)`);
   }
@@ -77,4 +77,11 @@ async function writeTaskFile(dir: string, id: string, json: string): Promise<voi
   const tmp = `${file}.${process.pid}.tmp`;
   await writeFile(tmp, json + "\n");
   await rename(tmp, file);
+}
+
+/** Whether DIR/runs holds a result file of a measurement the store does not know (read only then: it costs a full read). */
+async function unknownFiles(dir: string, ids: ReadonlySet<string>): Promise<boolean> {
+  if (isUrl(dir)) return false;
+  const names = await readdir(join(dir, "runs")).catch(() => [] as string[]);
+  return names.some((n) => n.endsWith(".json") && !ids.has(n.replace(/(\.partial)?\.json$/, "")));
 }
