@@ -197,14 +197,13 @@ export class PostgresStore implements ResultStore {
 
   async finishPart(id: string, runIndex: number, seed: number, steps: number, fields: Record<string, unknown> = {}): Promise<void> {
     const extra = Object.keys(fields).length > 0 ? JSON.stringify(fields) : null;
-    await this.tx(async (c) => {
-      await c.query("DELETE FROM ptalign_steps WHERE run_id = $1 AND run_index = $2 AND t >= $3", [id, runIndex, steps]);
-      await c.query(
-        `INSERT INTO ptalign_run_parts (run_id, run_index, seed, steps, fields) VALUES ($1, $2, $3, $4, $5)
-         ON CONFLICT (run_id, run_index) DO UPDATE SET seed = excluded.seed, steps = excluded.steps, fields = excluded.fields`,
-        [id, runIndex, seed, steps, extra],
-      );
-    });
+    // One statement (atomic, one round trip): the steps beyond the part's end go, the part is recorded.
+    await this.q(
+      `WITH gone AS (DELETE FROM ptalign_steps WHERE run_id = $1 AND run_index = $2 AND t >= $4)
+       INSERT INTO ptalign_run_parts (run_id, run_index, seed, steps, fields) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (run_id, run_index) DO UPDATE SET seed = excluded.seed, steps = excluded.steps, fields = excluded.fields`,
+      [id, runIndex, seed, steps, extra],
+    );
   }
 
   async finishedParts(id: string): Promise<Set<number>> {
@@ -284,7 +283,7 @@ export class PostgresStore implements ResultStore {
   }
 
   /**
-   * The cells' lease rows are made once (INSERT … ON CONFLICT DO NOTHING), then one transaction picks the first
+   * The cells' lease rows are made once (INSERT … ON CONFLICT DO NOTHING), then one statement picks the first
    * free one with FOR UPDATE SKIP LOCKED — a row another worker is claiming right now is skipped, not waited for —
    * and stamps our lease on it. Expiry is on the server's clock, so workers' clocks need not agree.
    */
@@ -295,22 +294,22 @@ export class PostgresStore implements ResultStore {
       await this.q("INSERT INTO ptalign_leases (cell) SELECT unnest($1::text[]) ON CONFLICT (cell) DO NOTHING", [fresh]);
       for (const c of fresh) this.knownCells.add(c);
     }
-    return this.tx(async (c) => {
-      const { rows } = await c.query<{ cell: string }>(
-        `SELECT l.cell FROM ptalign_leases l
+    // One statement, so one round trip and atomic: the row is locked by the SELECT and stamped by the UPDATE.
+    const [row] = await this.q<{ cell: string }>(
+      `WITH pick AS (
+         SELECT l.cell FROM ptalign_leases l
           WHERE l.cell = ANY($1::text[])
             AND (l.owner IS NULL OR l.owner = $2 OR l.expires < clock_timestamp())
             AND NOT EXISTS (SELECT 1 FROM ptalign_runs r WHERE r.cell = l.cell AND r.status = 'done')
           ORDER BY array_position($1::text[], l.cell)
           LIMIT 1
-          FOR UPDATE OF l SKIP LOCKED`,
-        [cells, lease.owner],
-      );
-      const cell = rows[0]?.cell;
-      if (cell === undefined) return undefined;
-      await c.query("UPDATE ptalign_leases SET owner = $2, expires = clock_timestamp() + $3 * interval '1 millisecond' WHERE cell = $1", [cell, lease.owner, lease.ms]);
-      return cell;
-    });
+          FOR UPDATE OF l SKIP LOCKED)
+       UPDATE ptalign_leases SET owner = $2, expires = clock_timestamp() + $3 * interval '1 millisecond'
+         FROM pick WHERE ptalign_leases.cell = pick.cell
+       RETURNING ptalign_leases.cell`,
+      [cells, lease.owner, lease.ms],
+    );
+    return row?.cell;
   }
 
   private readonly knownCells = new Set<string>();

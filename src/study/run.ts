@@ -13,7 +13,7 @@ import { collectRuns, summarise } from "../run.ts";
 import { stepWriter } from "../store/recorder.ts";
 import { openStore } from "../store/registry.ts";
 import { exportResult, newRunId } from "../store/results.ts";
-import type { Lease, ResultStore } from "../store/types.ts";
+import type { Lease, ResultStore, RunRecord } from "../store/types.ts";
 import type { Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
@@ -45,8 +45,9 @@ export interface StudyHooks {
 /** What the store already holds for each cell: finished, or how many of its runs are complete. */
 export async function planOf(study: Study, store: ResultStore | undefined): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
   const plan: { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] = [];
+  const latest = store ? await latestByCell(store) : new Map<string, RunRecord>();
   for (const cell of cellsOf(study)) {
-    const rec = await store?.findCell(cell.hash);
+    const rec = latest.get(cell.hash);
     if (!rec || !store) plan.push({ cell, state: "todo", keptRuns: 0 });
     else if (rec.status === "done") plan.push({ cell, state: "done", keptRuns: cell.runs });
     else {
@@ -55,6 +56,17 @@ export async function planOf(study: Study, store: ResultStore | undefined): Prom
     }
   }
   return plan;
+}
+
+/**
+ * The most recent measurement of each cell (what findCell gives, for all cells in one read: a study of thousands of
+ * cells on a networked database is not thousands of round trips).
+ */
+async function latestByCell(store: ResultStore): Promise<Map<string, RunRecord>> {
+  const latest = new Map<string, RunRecord>();
+  // listRuns is oldest first (created, then id): the last one seen per cell is the most recent.
+  for (const rec of await store.listRuns()) if (rec.cell !== null) latest.set(rec.cell, rec);
+  return latest;
 }
 
 /** How long a claim on a cell lasts without renewal when neither the study nor PTALIGN_LEASE_SECONDS says. */
@@ -140,11 +152,12 @@ class Worker {
 
   /** The cells among `cells` that some worker has finished: their outcome is the stored result. */
   async takeStored(cells: readonly Cell[]): Promise<void> {
-    for (const cell of cells) await this.storedOutcome(cell);
+    if (cells.length === 0) return;
+    const latest = await latestByCell(this.store);
+    for (const cell of cells) await this.storedOutcome(cell, latest.get(cell.hash));
   }
 
-  private async storedOutcome(cell: Cell): Promise<boolean> {
-    const rec = await this.store.findCell(cell.hash);
+  private async storedOutcome(cell: Cell, rec: RunRecord | undefined): Promise<boolean> {
     if (rec?.status !== "done") return false;
     const { status: _s, error: _e, created: _c, ...stored } = await this.store.resultOf(rec);
     // A done measurement has its metrics and verdict stored.
@@ -163,8 +176,8 @@ class Worker {
     }, Math.max(50, this.lease.ms / 3));
     try {
       // The claim is ours: the cell may have been finished by its previous owner meanwhile.
-      if (await this.storedOutcome(cell)) return;
       const rec = await this.store.findCell(cell.hash);
+      if (await this.storedOutcome(cell, rec)) return;
       const id = rec?.id ?? newRunId(cell.model.spec);
       const settings = cellSettings(this.study, cell);
       await this.store.beginRun({ id, cell: cell.hash, study: this.study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
