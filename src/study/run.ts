@@ -14,10 +14,11 @@ import { stepWriter } from "../store/recorder.ts";
 import { openStore } from "../store/registry.ts";
 import { exportResult, newRunId } from "../store/results.ts";
 import type { Lease, ResultStore, RunRecord } from "../store/types.ts";
-import type { Result, Run } from "../types.ts";
+import type { RecordedSettings, Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
+import { cellsOfShard, type Shard } from "./shard.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
 
@@ -42,11 +43,16 @@ export interface StudyHooks {
   onWait?(cells: number): void;
 }
 
-/** What the store already holds for each cell: finished, or how many of its runs are complete. */
-export async function planOf(study: Study, store: ResultStore | undefined): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
+export interface StudyOptions {
+  /** Only this part of the cells (--shard i/n, study/shard.ts). */
+  shard?: Shard;
+}
+
+/** What the store already holds for each cell (of the shard): finished, or how many of its runs are complete. */
+export async function planOf(study: Study, store: ResultStore | undefined, opts: StudyOptions = {}): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
   const plan: { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] = [];
   const latest = store ? await latestByCell(store) : new Map<string, RunRecord>();
-  for (const cell of cellsOf(study)) {
+  for (const cell of cellsOfShard(cellsOf(study), opts.shard)) {
     const rec = latest.get(cell.hash);
     if (!rec || !store) plan.push({ cell, state: "todo", keptRuns: 0 });
     else if (rec.status === "done") plan.push({ cell, state: "done", keptRuns: cell.runs });
@@ -91,11 +97,11 @@ export function leaseMsOf(study: Pick<Study, "leaseSeconds">, env: NodeJS.Proces
  * are waited for at the end, taken as stored when they finish them, and taken over when a worker's lease lapses
  * (killed, machine lost) — resumed from its recorded run parts.
  */
-export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}): Promise<CellOutcome[]> {
+export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}, opts: StudyOptions = {}): Promise<CellOutcome[]> {
   const store = await openStore(out, { write: true });
   const worker = new Worker(store, study, out, hooks, { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms: leaseMsOf(study) });
   try {
-    const plan = await planOf(study, store);
+    const plan = await planOf(study, store, opts);
     hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));
     for (const p of plan) worker.pending.set(p.cell.hash, p.cell);
     await worker.takeStored(plan.filter((p) => p.state === "done").map((p) => p.cell));
@@ -220,7 +226,7 @@ class Worker {
   }
 }
 
-async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string, lost: () => boolean): Promise<CellOutcome> {
+async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string, lost: () => boolean): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
   let extra: Record<string, unknown> = {};
