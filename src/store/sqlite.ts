@@ -4,7 +4,7 @@
 // Schema and migrations: src/store/schema.ts; docs/report.md describes the tables.
 
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { hostname, tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InputError } from "../errors.ts";
@@ -261,7 +261,9 @@ export class SqliteStore implements ResultStore {
 
   /**
    * One IMMEDIATE transaction, so two claimers cannot both win: the first cell in order that is not done and whose
-   * lease is free, lapsed or ours. A lease, not a process id: a reused PID can never make a cell wait forever.
+   * lease is free, lapsed or ours. A lease, not a process id: a reused PID can never make a cell wait forever. As a
+   * shortcut, a lease whose owner ran on this machine (owner `host:pid:…`) and whose process is gone is taken over at
+   * once: a study stopped with kill -9 and run again does not wait out the lease.
    */
   async claimNext(cells: readonly string[], lease: Lease): Promise<string | undefined> {
     const held = this.db.prepare("SELECT owner, expires FROM leases WHERE cell = ?");
@@ -271,7 +273,7 @@ export class SqliteStore implements ResultStore {
       const t = Date.now();
       for (const cell of cells) {
         const row = held.get(cell) as { owner: string; expires: number } | undefined;
-        if (row && row.owner !== lease.owner && row.expires > t) continue;
+        if (row && row.owner !== lease.owner && row.expires > t && !ownerGone(row.owner)) continue;
         if (done.get(cell)) continue;
         take.run(cell, lease.owner, t + lease.ms);
         return cell;
@@ -360,6 +362,18 @@ function prepareSchema(db: Database.Database, dir: string, file: string): void {
   if (version > SCHEMA_VERSION) throw newerSchema(file, version);
   if (version === 0) createSchema(db);
   else if (version < SCHEMA_VERSION) migrate(db, version, dir);
+}
+
+/** Whether a lease's owner (`host:pid:…`, study/run.ts) is a process of this machine that no longer runs. */
+function ownerGone(owner: string): boolean {
+  const [host, pid] = owner.split(":");
+  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH"; // EPERM: alive, another user's
+  }
 }
 
 const newerSchema = (file: string, version: number) =>

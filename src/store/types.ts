@@ -66,6 +66,7 @@ export interface TaskListing {
 
 /** A claim on a study cell: who holds it (one id per worker process) and for how long after each claim or renewal. */
 export interface Lease {
+  /** `host:pid:random` (study/run.ts): unique per worker; a store may recognise a dead local owner by it. */
   owner: string;
   ms: number;
 }

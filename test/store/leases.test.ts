@@ -2,6 +2,8 @@
 // directory, PostgreSQL on a private server): one owner per cell, in the cells' order, a lapsed lease taken over and
 // its old owner told so, a done cell never claimed, and N concurrent claimers never sharing a cell.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { hostname } from "node:os";
 import { after, before, describe, it } from "node:test";
 import { openStore } from "../../src/store/registry.ts";
 import type { ResultStore } from "../../src/store/types.ts";
@@ -61,6 +63,16 @@ for (const [kind, location] of kinds) {
       assert.equal(await store.claimNext(["done-cell", "open-cell"], lease), "open-cell");
       assert.equal(await store.claimNext(["done-cell"], { owner: "other:2:y", ms: 1000 }), undefined);
       await store.releaseCell("open-cell", lease.owner);
+    });
+
+    it("a lease of a process of this machine that is gone: taken over at once on SQLite, after it lapses on PostgreSQL", async () => {
+      const dead = spawn(process.execPath, ["-e", ""]);
+      await new Promise((r) => dead.on("close", r));
+      const gone = { owner: `${hostname()}:${dead.pid}:x`, ms: 60_000 };
+      assert.equal(await store.claimNext(["orphan"], gone), "orphan");
+      const other = { owner: "w:2:z", ms: 60_000 };
+      // SQLite's writers share its machine, so a dead pid is proof; a database server cannot know the workers' pids.
+      assert.equal(await store.claimNext(["orphan"], other), kind === "sqlite" ? "orphan" : undefined);
     });
 
     it("8 claimers racing over 40 cells: every cell claimed exactly once", async () => {
