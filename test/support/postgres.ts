@@ -92,6 +92,13 @@ export async function startPostgres(): Promise<TestPostgres> {
   } catch (err) {
     throw new Error(`PostgreSQL did not start (${bin}): ${(err as Error).message.split("\n")[0]}`);
   }
+  // A test process that ends without its after() hook (a crash, a timeout) must not leave the server running: stopped
+  // synchronously on exit, before tmp.ts's listener removes the data directory (hence prepend).
+  const stopOnExit = () => {
+    const [cmd, argv] = asServerUser(join(bin, "pg_ctl"), ["-D", data, "-m", "immediate", "stop"]);
+    spawnSync(cmd, argv, { stdio: "ignore" });
+  };
+  process.prependOnceListener("exit", stopOnExit);
   const adminUrl = `postgresql://postgres@127.0.0.1:${port}/postgres`;
   const sql = async <T extends pg.QueryResultRow>(database: string, text: string, params: unknown[] = []): Promise<T[]> => {
     const client = new pg.Client({ connectionString: `postgresql://postgres@127.0.0.1:${port}/${database}` });
@@ -123,6 +130,7 @@ export async function startPostgres(): Promise<TestPostgres> {
     async stop() {
       if (stopped) return;
       stopped = true;
+      process.removeListener("exit", stopOnExit);
       await pgCtl("-m", "immediate", "stop").catch(() => {});
     },
   };
