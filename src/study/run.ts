@@ -98,8 +98,9 @@ export function leaseMsOf(study: Pick<Study, "leaseSeconds">, env: NodeJS.Proces
  * (killed, machine lost) — resumed from its recorded run parts.
  */
 export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}, opts: StudyOptions = {}): Promise<CellOutcome[]> {
+  const lease: Lease = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms: leaseMsOf(study) }; // a bad PTALIGN_LEASE_SECONDS before anything is created
   const store = await openStore(out, { write: true });
-  const worker = new Worker(store, study, out, hooks, { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms: leaseMsOf(study) });
+  const worker = new Worker(store, study, out, hooks, lease);
   try {
     const plan = await planOf(study, store, opts);
     hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));

@@ -134,6 +134,9 @@ describe("PostgreSQL store", () => {
     await refused(["ls", `postgresql://u@127.0.0.1:${server.port}/db?sslmode=sometimes`], /sslmode must be one of/);
     await refused(["ls", db.url.replace(db.name, "no_such_db")], /has no database no_such_db/);
     await refused(["ls", "mysql://u@127.0.0.1/x"], /no store understands mysql:/);
+    const study = join(await tempDir(), "s.yaml");
+    writeFileSync(study, "models: [sim:e]\ntargets: [extreme]\nsteps: 2\n");
+    await refused(["run", study, "--store", db.url], /PTALIGN_LEASE_SECONDS must be a number of seconds/, { PTALIGN_LEASE_SECONDS: "abc" });
     // A database written by a newer ptalign: refused by readers and writers alike, and left as it was.
     await server.sql(db.name, "UPDATE ptalign_meta SET value = $1 WHERE key = 'schema_version'", [String(PG_SCHEMA_VERSION + 1)]);
     await refused(["ls", db.url], new RegExp(`newer ptalign \\(PostgreSQL store schema ${PG_SCHEMA_VERSION + 1}, this one reads up to ${PG_SCHEMA_VERSION}\\): upgrade`));
