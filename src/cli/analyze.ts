@@ -3,6 +3,7 @@ import { Command, InvalidArgumentError } from "commander";
 import { loadRuns } from "../report/partial.ts";
 import { assertResultsDir, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { shownLocation } from "../store/registry.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { InputError } from "../errors.ts";
@@ -24,7 +25,7 @@ export function analyzeCommand(): Command {
         return;
       }
       if (out.length === 0) {
-        process.stdout.write(`no runs with steps in ${dir}\n`);
+        process.stdout.write(`no runs with steps in ${shownLocation(dir)}\n`);
         return;
       }
       const ci = (c: [number, number] | null) => (c ? `[${fmt(c[0])}, ${fmt(c[1])}]` : "—");
@@ -63,7 +64,7 @@ export function adviseCommand(): Command {
       const out = (line: string) => process.stdout.write(line + "\n");
       for (const x of advice.excluded) out(`left out (off-format, leak ${x.leak.toFixed(3)}): ${x.model} on ${x.target}, measurement ${x.id ?? "(unsaved)"}`);
       if (advice.targets.length === 0) {
-        out(`no finished measurements to rank in ${dir}`);
+        out(`no finished measurements to rank in ${shownLocation(dir)}`);
         return;
       }
       // Like with like: one ranking per target, then the overall ranking on the targets every model shares.

@@ -3,6 +3,7 @@ import { Command } from "commander";
 import { loadRuns } from "../report/partial.ts";
 import { assertResultsDir, loadTaskListing, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { shownLocation } from "../store/registry.ts";
 import { abbreviate, fmt, table } from "./common.ts";
 
 export function lsCommand(): Command {
@@ -20,7 +21,7 @@ export function lsCommand(): Command {
       }
       const tasks = await loadTaskListing(dir);
       if (runs.length === 0 && tasks.length === 0) {
-        process.stdout.write(`no runs in ${dir}\n`);
+        process.stdout.write(`no runs in ${shownLocation(dir)}\n`);
         return;
       }
       // The measurements first, then the downstream task results (docs/report.md).

@@ -14,6 +14,8 @@ import { mergeCommand } from "./merge.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 import { forgetWarnings } from "../store/read.ts";
+import { isUrl } from "../store/registry.ts";
+import { storeCommand } from "./store.ts";
 
 /** The command tree, built afresh for every call (commander keeps parsed options on its Command objects). */
 function program(): Command {
@@ -34,15 +36,18 @@ function program(): Command {
     .addCommand(analyzeCommand())
     .addCommand(adviseCommand())
     .addCommand(correctCommand())
+    .addCommand(storeCommand())
     .addCommand(mergeCommand());
   for (const cmd of program.commands) cmd.exitOverride();
 
   // Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or
   // be creatable as, a writable directory; `--out <file>` must lie in an existing directory.
   program.hook("preAction", (_program, command) => {
+    // A reading command given no DIR reads PTALIGN_STORE when set (a directory or a database URL).
+    if (command.registeredArguments[0]?.name() === "dir" && command.args.length === 0 && process.env.PTALIGN_STORE) command.processedArgs[0] = process.env.PTALIGN_STORE;
     const out = command.options.find((o) => o.long === "--out");
     const opts = command.opts<{ out?: string; save?: boolean; dryRun?: boolean; showPrompt?: boolean }>();
-    if (!out || opts.out === undefined || opts.save === false || opts.dryRun || opts.showPrompt) return;
+    if (!out || opts.out === undefined || opts.save === false || opts.dryRun || opts.showPrompt || isUrl(opts.out)) return;
     if (out.flags.includes("<dir>")) checkWritableDir(opts.out);
     else checkOutputFile(opts.out);
   });

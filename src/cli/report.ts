@@ -4,6 +4,7 @@ import { Command } from "commander";
 import { loadRuns } from "../report/partial.ts";
 import { assertResultsDir } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
+import { shownLocation } from "../store/registry.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 
 export function reportCommand(): Command {
@@ -17,7 +18,7 @@ export function reportCommand(): Command {
       const runs = await loadRuns(dir);
       // vega and vega-lite load only for this command (they would slow every other command's start-up).
       const { buildReport } = await import("../report/html.ts");
-      const html = await buildReport(runs, { source: dir, tasks: await loadTaskResults(dir) });
+      const html = await buildReport(runs, { source: shownLocation(dir), tasks: await loadTaskResults(dir) });
       const tmp = `${flags.out}.${process.pid}.tmp`;
       await writeFile(tmp, html);
       await rename(tmp, flags.out);

@@ -30,6 +30,7 @@ export interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
   temperature: number;
   seed: number;
   out: string;
+  store?: string;
   json?: boolean;
   normalize?: boolean;
   threads: number;
@@ -62,6 +63,7 @@ export function runCommand(): Command {
     .option("--temperature <t>", "sampling temperature (0 = greedy)", realNumber("--temperature", 0, 100), DEFAULTS.temperature)
     .option("--seed <s>", "seed of the first run (run r uses seed + r)", wholeNumber("--seed", 0), DEFAULTS.seed)
     .option("-o, --out <dir>", "results directory the run is added to", DEFAULT_RESULTS_DIR)
+    .option("--store <location>", "where results are recorded: a results directory or postgresql://USER@HOST:PORT/DB (password from PGPASSWORD or ~/.pgpass); default: --out, else a study's store:, else PTALIGN_STORE, else ptalign-results")
     .option("--no-save", "do not write the run to the results directory")
     .option("--json", "print the result JSON on stdout")
     .option("--normalize", "rescale target probabilities that do not sum to 1")
@@ -89,12 +91,15 @@ Examples:
   $ ptalign run --model sim:d --target "{1:0.1,2:0.7,3:0.1,4:0.1}"
   $ ptalign run --model hf:bartowski/Qwen2.5-0.5B-Instruct-GGUF:Q4_K_M --target "uniform(1,6)" --protocol independent`,
     )
-    .action(async (study: string | undefined, flags: RunFlags) => {
+    .action(async (study: string | undefined, flags: RunFlags, command: Command) => {
+      // The store named on the command line (--store, else an explicit --out); else the study's, PTALIGN_STORE, the default.
+      const given = flags.store ?? (command.getOptionValueSource("out") === "cli" ? flags.out : undefined);
       if (study !== undefined) {
         if (flags.model !== undefined || flags.target !== undefined) throw new InputError("give either a study file or --model and --target, not both");
-        await studyAction(study, flags);
+        await studyAction(study, { ...flags, out: given ?? flags.out, storeGiven: given !== undefined });
         return;
       }
+      flags.out = given ?? (process.env.PTALIGN_STORE || flags.out);
       if (flags.dryRun) throw new InputError("--dry-run needs a study file: ptalign run study.yaml --dry-run");
       if (flags.shard !== undefined) throw new InputError("--shard needs a study file: ptalign run study.yaml --shard i/n");
       if (flags.model === undefined || (flags.target === undefined && flags.targetFile === undefined)) {

@@ -2,7 +2,7 @@
 import { SingleBar } from "cli-progress";
 import { RunError } from "../errors.ts";
 import { join } from "node:path";
-import { openStore } from "../store/registry.ts";
+import { openStore, shownLocation } from "../store/registry.ts";
 import { DB_FILE } from "../store/sqlite.ts";
 import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
@@ -14,6 +14,8 @@ import { remoteInput, type RemoteFlags } from "./remoteFlags.ts";
 
 export interface StudyFlags extends Partial<RemoteFlags> {
   out: string;
+  /** `out` was named on the command line (--store or --out): it wins over the study's `store:` and PTALIGN_STORE. */
+  storeGiven?: boolean;
   json?: boolean;
   dryRun?: boolean;
   /** --shard i/n (study/shard.ts). */
@@ -26,6 +28,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
   const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
   const study = await loadStudy(file, { remote: flags.scoring !== undefined ? remoteInput(flags) : undefined });
+  if (!flags.storeGiven) flags = { ...flags, out: study.store ?? (process.env.PTALIGN_STORE || flags.out) };
   if (flags.dryRun) {
     const store = await openStore(flags.out);
     try {
@@ -40,7 +43,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
         process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
         return;
       }
-      process.stdout.write(dryRunText(study.name, plan, flags.out, shard) + "\n");
+      process.stdout.write(dryRunText(study.name, plan, shownLocation(flags.out), shard) + "\n");
     } finally {
       await store?.close();
     }
@@ -63,13 +66,13 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
     bar.stop();
   }
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
+    process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), out: shownLocation(flags.out), cells: outcomes.map(outcomeJson) }) + "\n");
   } else {
-    process.stdout.write(outcomesText(outcomes, flags.out, shard) + "\n");
+    process.stdout.write(outcomesText(outcomes, shownLocation(flags.out), shard) + "\n");
   }
   const failed = outcomes.filter((o) => o.status === "failed");
   if (failed.length > 0) {
-    throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${flags.out} — fix the cause and run the study again to finish it`);
+    throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${shownLocation(flags.out)} — fix the cause and run the study again to finish it`);
   }
 }
 

@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 import { Command } from "commander";
 import { InputError, RunError } from "../errors.ts";
 import { assertResultsDir } from "../store/read.ts";
+import { isUrl } from "../store/registry.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { wholeNumber } from "./common.ts";
 
@@ -18,7 +19,7 @@ export function viewCommand(): Command {
     .action(async (dir: string, flags: { port: number; host?: string }) => {
       if (flags.port > 65535) throw new InputError(`--port must be ≤ 65535 (got ${flags.port})`);
       // DIR may not exist yet: a study about to start creates it, and the page fills in as it runs.
-      if (existsSync(dir)) assertResultsDir(dir);
+      if (isUrl(dir) || existsSync(dir)) assertResultsDir(dir);
       else process.stderr.write(`ptalign: ${dir} does not exist yet; the page will show its runs once a study writes them\n`);
       // The server (and vega) load only for this command.
       const { LOOPBACK, startViewer } = await import("../report/server.ts");

@@ -8,6 +8,7 @@ import { buildReport } from "./html.ts";
 import { hostAllowed } from "./hostCheck.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 import { storeVersion } from "../store/read.ts";
+import { shownLocation } from "../store/registry.ts";
 import { loadRuns } from "./partial.ts";
 
 export interface ViewOptions {
@@ -35,7 +36,7 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
     rendering ??= (async () => {
       try {
         const runs = await loadRuns(opts.dir);
-        const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version }, tasks: await loadTaskResults(opts.dir) });
+        const html = await buildReport(runs, { source: shownLocation(opts.dir), live: { versionUrl: "/version", version }, tasks: await loadTaskResults(opts.dir) });
         cached = { version, html };
         return cached;
       } finally {

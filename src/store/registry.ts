@@ -4,6 +4,7 @@
 
 import { InputError } from "../errors.ts";
 import { SqliteStore } from "./sqlite.ts";
+import { hidePassword, isPostgresUrl } from "./postgresUrl.ts";
 import type { ResultStore } from "./types.ts";
 
 export interface StoreKind {
@@ -26,9 +27,12 @@ export function registerStore(kind: StoreKind): void {
 /** A URL with a scheme (postgresql://host/db), as opposed to a directory path (a Windows drive letter is a path). */
 export const isUrl = (location: string) => /^[a-z][a-z0-9+.-]+:\/\//i.test(location);
 
+/** A location as messages and output show it: a URL without its password. */
+export const shownLocation = (location: string) => (isUrl(location) ? hidePassword(location) : location);
+
 function kindOf(location: string): StoreKind {
   const kind = kinds.find((k) => k.matches(location));
-  if (!kind) throw new InputError(`no store understands ${isUrl(location) ? location.replace(/\/\/[^@/]*@/, "//") : location}: give a results directory${kinds.length > 1 ? ` or a ${kinds.filter((k) => k.name !== "sqlite").map((k) => k.name).join(" / ")} URL` : ""}`);
+  if (!kind) throw new InputError(`no store understands ${shownLocation(location)}: give a results directory${kinds.length > 1 ? ` or a ${kinds.filter((k) => k.name !== "sqlite").map((k) => k.name).join(" / ")} URL` : ""}`);
   return kind;
 }
 
@@ -59,4 +63,12 @@ registerStore({
   matches: (location) => !isUrl(location),
   openWrite: async (dir) => SqliteStore.open(dir),
   openRead: async (dir) => SqliteStore.openExisting(dir),
+});
+
+// A PostgreSQL server (postgresql://… or postgres://…): src/store/postgres.ts, loaded only when a URL names it.
+registerStore({
+  name: "postgresql",
+  matches: isPostgresUrl,
+  openWrite: async (url) => (await (await import("./postgres.ts")).PostgresStore.open(url, true))!,
+  openRead: async (url) => (await import("./postgres.ts")).PostgresStore.open(url, false),
 });

@@ -5,7 +5,7 @@ import { randomBytes } from "node:crypto";
 import { mkdir, rename, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import type { Result } from "../types.ts";
-import { isUrl, withStore } from "./registry.ts";
+import { isUrl, shownLocation, withStore } from "./registry.ts";
 import type { ResultStore } from "./types.ts";
 
 export const DEFAULT_RESULTS_DIR = "ptalign-results";
@@ -26,7 +26,8 @@ export async function saveResult(dir: string, result: Result, partial = false): 
   const full = result as Result & { id: string };
   return withStore(dir, async (store) => {
     await store.putResult(full);
-    return (await exportResult(store, dir, full.id, partial ? { partial, summary: full } : {}))!;
+    // A database keeps no result files: the measurement is named by where it is.
+    return (await exportResult(store, dir, full.id, partial ? { partial, summary: full } : {})) ?? `${shownLocation(dir)} (measurement ${full.id})`;
   });
 }
 

@@ -65,6 +65,20 @@ CREATE TABLE IF NOT EXISTS run_parts (
 ) WITHOUT ROWID;
 `;
 
+/**
+ * Study cells' leases (src/store/types.ts `Lease`): coordination between workers, not part of the record, so the
+ * table is created by any writer without a schema version of its own (an older ptalign ignores it; its PID-based
+ * `claims` table is no longer used). `expires` is milliseconds since the epoch on this machine's clock (every
+ * writer of a SQLite file runs on the machine that holds it).
+ */
+export const LEASES_TABLE = `
+CREATE TABLE IF NOT EXISTS leases (
+  cell      TEXT PRIMARY KEY,
+  owner     TEXT NOT NULL,
+  expires   INTEGER NOT NULL
+) WITHOUT ROWID;
+`;
+
 /** Columns schema 2 adds to schema 1 (table, column, type). */
 const ADDED_V2: [string, string, string][] = [
   ["steps", "extra", "TEXT"],

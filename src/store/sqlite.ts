@@ -9,37 +9,12 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InputError } from "../errors.ts";
 import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
-import { createSchema, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
-import { readRecordedSettings } from "../config/recorded.ts";
-import { resultFields, runFields, splitStep, joinStep, type StepColumns } from "./fields.ts";
-import type { BeginRun, ResultStore, RunRecord, RunStatus, StoredResult, TaskListing, TaskRecord } from "./types.ts";
+import { createSchema, LEASES_TABLE, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
+import { assembleRuns, resultFields, runFields, splitStep, toRecord } from "./fields.ts";
+import type { BeginRun, Lease, PartRow, ResultStore, RunRecord, RunRow, RunRows, RunStatus, StepRow, StoredResult, TaskListing, TaskRecord, TaskRows } from "./types.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
 
 export const DB_FILE = "ptalign.db";
-
-interface RunRow {
-  id: string;
-  cell: string | null;
-  study: string | null;
-  model: string;
-  protocol: string;
-  target: string;
-  settings: string;
-  status: string;
-  error: string | null;
-  created: string;
-  updated: string;
-  metrics: string | null;
-  verdict: string | null;
-  extra: string | null;
-  run_fields: string | null;
-}
-
-/** A steps row: the step's columns (fields.ts) and the run it belongs to. */
-interface StepRow extends StepColumns {
-  run_index: number;
-  seed: number;
-}
 
 const now = () => new Date().toISOString();
 
@@ -75,6 +50,7 @@ export class SqliteStore implements ResultStore {
       db.pragma("synchronous = NORMAL");
       db.pragma("foreign_keys = ON");
       prepareSchema(db, dir, file);
+      db.exec(LEASES_TABLE);
       return new SqliteStore(file, db);
     } catch (err) {
       if (db?.open) db.close();
@@ -249,23 +225,8 @@ export class SqliteStore implements ResultStore {
 
   private readRuns(id: string, fieldsJson: string | null): Run[] {
     const rows = this.db.prepare("SELECT run_index, seed, t, ptoken, leak, sample, raw, unknown, extra FROM steps WHERE run_id = ? ORDER BY run_index, t").all(id) as StepRow[];
-    // The run-level fields recorded when the measurement ended (seed, stopped, ...): also runs that have no step.
-    const fields = fieldsJson ? (JSON.parse(fieldsJson) as Omit<Run, "steps">[]) : [];
-    const runs: Run[] = fields.map((f) => ({ ...f, steps: [] }));
-    // Until then, the fields of the runs a study recorded complete (finishPart).
     const parts = fieldsJson ? [] : (this.db.prepare("SELECT run_index, seed, fields FROM run_parts WHERE run_id = ? AND fields IS NOT NULL").all(id) as { run_index: number; seed: number; fields: string }[]);
-    for (const row of rows) {
-      while (runs.length <= row.run_index) runs.push({ seed: row.seed, steps: [] });
-      const run = runs[row.run_index]!;
-      run.seed = row.seed;
-      run.steps.push(joinStep(row));
-    }
-    for (const p of parts) {
-      while (runs.length <= p.run_index) runs.push({ seed: p.seed, steps: [] });
-      Object.assign(runs[p.run_index]!, JSON.parse(p.fields) as Omit<Run, "steps" | "seed">);
-    }
-    // A run's fields in the result's order: seed, steps, then the rest (stopped, ...).
-    return runs.map(({ seed, steps, ...rest }) => ({ seed, steps, ...rest }));
+    return assembleRuns(rows, fieldsJson, parts);
   }
 
   async stepCounts(id: string): Promise<number[]> {
@@ -299,24 +260,67 @@ export class SqliteStore implements ResultStore {
   }
 
   /**
-   * One IMMEDIATE transaction, so two claimers cannot both win. A claim held by a process that is gone (same host,
-   * pid not alive) is taken over; a claim from another host is trusted.
+   * One IMMEDIATE transaction, so two claimers cannot both win: the first cell in order that is not done and whose
+   * lease is free, lapsed or ours. A lease, not a process id: a reused PID can never make a cell wait forever. As a
+   * shortcut, a lease whose owner ran on this machine (owner `host:pid:…`) and whose process is gone is taken over at
+   * once: a study stopped with kill -9 and run again does not wait out the lease.
    */
-  async claimCell(cell: string): Promise<boolean> {
+  async claimNext(cells: readonly string[], lease: Lease): Promise<string | undefined> {
+    const held = this.db.prepare("SELECT owner, expires FROM leases WHERE cell = ?");
+    const done = this.db.prepare("SELECT 1 FROM runs WHERE cell = ? AND status = 'done' LIMIT 1");
+    const take = this.db.prepare("INSERT OR REPLACE INTO leases (cell, owner, expires) VALUES (?, ?, ?)");
     return this.db.transaction(() => {
-      const row = this.db.prepare("SELECT pid, host FROM claims WHERE cell = ?").get(cell) as { pid: number; host: string } | undefined;
-      if (row && !(row.pid === process.pid && row.host === hostname()) && ownerAlive(row)) return false;
-      this.db.prepare("INSERT OR REPLACE INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(cell, process.pid, hostname(), now());
-      return true;
+      const t = Date.now();
+      for (const cell of cells) {
+        const row = held.get(cell) as { owner: string; expires: number } | undefined;
+        if (row && row.owner !== lease.owner && row.expires > t && !ownerGone(row.owner)) continue;
+        if (done.get(cell)) continue;
+        take.run(cell, lease.owner, t + lease.ms);
+        return cell;
+      }
+      return undefined;
     }).immediate();
   }
 
-  async releaseCell(cell: string): Promise<void> {
-    this.db.prepare("DELETE FROM claims WHERE cell = ? AND pid = ? AND host = ?").run(cell, process.pid, hostname());
+  async renewCell(cell: string, lease: Lease): Promise<boolean> {
+    return this.db.prepare("UPDATE leases SET expires = ? WHERE cell = ? AND owner = ?").run(Date.now() + lease.ms, cell, lease.owner).changes === 1;
+  }
+
+  async releaseCell(cell: string, owner: string): Promise<void> {
+    this.db.prepare("DELETE FROM leases WHERE cell = ? AND owner = ?").run(cell, owner);
   }
 
   async claimedCells(): Promise<string[]> {
-    return (this.db.prepare("SELECT cell FROM claims ORDER BY cell").all() as { cell: string }[]).map((r) => r.cell);
+    if (!this.db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'leases'").get()) return []; // never written by this version
+    return (this.db.prepare("SELECT cell FROM leases WHERE expires > ? ORDER BY cell").all(Date.now()) as { cell: string }[]).map((r) => r.cell);
+  }
+
+  async dumpRun(id: string): Promise<RunRows | undefined> {
+    const run = this.db.prepare("SELECT id, cell, study, model, protocol, target, settings, status, error, created, updated, metrics, verdict, extra, run_fields FROM runs WHERE id = ?").get(id) as RunRow | undefined;
+    if (!run) return undefined;
+    const steps = this.db.prepare("SELECT run_index, seed, t, ptoken, leak, sample, raw, unknown, extra FROM steps WHERE run_id = ? ORDER BY run_index, t").all(id) as StepRow[];
+    const parts = this.db.prepare("SELECT run_index, seed, steps, fields FROM run_parts WHERE run_id = ? ORDER BY run_index").all(id) as PartRow[];
+    return { run, steps, parts };
+  }
+
+  async loadRun({ run, steps, parts }: RunRows): Promise<void> {
+    this.db.transaction(() => {
+      this.db.prepare("DELETE FROM runs WHERE id = ?").run(run.id); // its steps and parts go with it (ON DELETE CASCADE)
+      this.db
+        .prepare("INSERT INTO runs (id, cell, study, model, protocol, target, settings, status, error, created, updated, metrics, verdict, extra, run_fields) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+        .run(run.id, run.cell, run.study, run.model, run.protocol, run.target, run.settings, run.status, run.error, run.created, run.updated, run.metrics, run.verdict, run.extra, run.run_fields);
+      for (const s of steps) this.insertStep.run(run.id, s.run_index, s.seed, s.t, s.ptoken, s.leak, s.sample, s.raw, s.unknown, s.extra);
+      const part = this.db.prepare("INSERT INTO run_parts (run_id, run_index, seed, steps, fields) VALUES (?, ?, ?, ?, ?)");
+      for (const p of parts) part.run(run.id, p.run_index, p.seed, p.steps, p.fields);
+    })();
+  }
+
+  async dumpTask(id: string): Promise<TaskRows | undefined> {
+    return this.db.prepare("SELECT id, task, model, created, result FROM task_results WHERE id = ?").get(id) as TaskRows | undefined;
+  }
+
+  async loadTask(r: TaskRows): Promise<void> {
+    this.db.prepare("INSERT OR REPLACE INTO task_results (id, task, model, created, result) VALUES (?, ?, ?, ?, ?)").run(r.id, r.task, r.model, r.created, r.result);
   }
 
   async putTaskResult(r: TaskRecord): Promise<void> {
@@ -360,34 +364,17 @@ function prepareSchema(db: Database.Database, dir: string, file: string): void {
   else if (version < SCHEMA_VERSION) migrate(db, version, dir);
 }
 
-const newerSchema = (file: string, version: number) =>
-  new InputError(`${file} was written by a newer ptalign (store schema ${version}, this one reads up to ${SCHEMA_VERSION}): upgrade ptalign (npm install -g ptalign@latest)`);
-
-/** Whether a claim's owner still runs: checked by pid on this host; a claim from another host is trusted. */
-function ownerAlive(claim: { pid: number; host: string }): boolean {
-  if (claim.host !== hostname()) return true;
+/** Whether a lease's owner (`host:pid:…`, study/run.ts) is a process of this machine that no longer runs. */
+function ownerGone(owner: string): boolean {
+  const [host, pid] = owner.split(":");
+  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
   try {
-    process.kill(claim.pid, 0);
-    return true;
+    process.kill(Number(pid), 0);
+    return false;
   } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "EPERM"; // alive, another user's
+    return (err as NodeJS.ErrnoException).code === "ESRCH"; // EPERM: alive, another user's
   }
 }
 
-function toRecord(row: RunRow): RunRecord {
-  return {
-    id: row.id,
-    cell: row.cell,
-    study: row.study,
-    model: row.model,
-    protocol: row.protocol as ProtocolName,
-    target: JSON.parse(row.target) as Target,
-    settings: readRecordedSettings(JSON.parse(row.settings)),
-    status: row.status as RunStatus,
-    error: row.error,
-    created: row.created,
-    updated: row.updated,
-    metrics: row.metrics ? (JSON.parse(row.metrics) as Metrics) : null,
-    verdict: row.verdict ? (JSON.parse(row.verdict) as Verdict) : null,
-  };
-}
+const newerSchema = (file: string, version: number) =>
+  new InputError(`${file} was written by a newer ptalign (store schema ${version}, this one reads up to ${SCHEMA_VERSION}): upgrade ptalign (npm install -g ptalign@latest)`);

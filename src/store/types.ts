@@ -64,6 +64,66 @@ export interface TaskListing {
   created: string;
 }
 
+/** A claim on a study cell: who holds it (one id per worker process) and for how long after each claim or renewal. */
+export interface Lease {
+  /** `host:pid:random` (study/run.ts): unique per worker; a store may recognise a dead local owner by it. */
+  owner: string;
+  ms: number;
+}
+
+/** The columns of a measurement's row (JSON columns as their text, so that a copy is byte for byte). */
+export interface RunRow {
+  id: string;
+  cell: string | null;
+  study: string | null;
+  model: string;
+  protocol: string;
+  target: string;
+  settings: string;
+  status: string;
+  error: string | null;
+  created: string;
+  updated: string;
+  metrics: string | null;
+  verdict: string | null;
+  extra: string | null;
+  run_fields: string | null;
+}
+
+export interface StepRow {
+  run_index: number;
+  seed: number;
+  t: number;
+  ptoken: string;
+  leak: number;
+  sample: string | null;
+  raw: string | null;
+  unknown: number | null;
+  extra: string | null;
+}
+
+export interface PartRow {
+  run_index: number;
+  seed: number;
+  steps: number;
+  fields: string | null;
+}
+
+/** Everything stored about one measurement. */
+export interface RunRows {
+  run: RunRow;
+  steps: StepRow[];
+  parts: PartRow[];
+}
+
+export interface TaskRows {
+  id: string;
+  task: string;
+  model: string;
+  created: string;
+  result: string;
+}
+
 export interface ResultStore {
   /** Where the store lives, for messages (a file path, a URL without credentials). */
   readonly location: string;
@@ -110,14 +170,25 @@ export interface ResultStore {
   resultOf(rec: RunRecord, opts?: { withSteps?: boolean }): Promise<StoredResult>;
 
   /**
-   * Claims a study cell for this process: true when it was free, already ours, or held by a process that is gone;
-   * false when another live process holds it.
+   * Claims the first of `cells` (in their order) that no measurement has finished and no other owner holds under an
+   * unexpired lease (a lapsed lease is taken over; a cell already ours is renewed): the lease runs `lease.ms` from now,
+   * on the database's clock. Undefined when every cell is done or held. Two owners never both win one cell.
    */
-  claimCell(cell: string): Promise<boolean>;
-  /** Gives a claimed cell back (finished, failed or abandoned). */
-  releaseCell(cell: string): Promise<void>;
-  /** Cells claimed right now. */
+  claimNext(cells: readonly string[], lease: Lease): Promise<string | undefined>;
+  /** Extends our lease on a cell by `lease.ms`; false when it is no longer ours (it lapsed and another owner took it). */
+  renewCell(cell: string, lease: Lease): Promise<boolean>;
+  /** Gives a claimed cell back (finished, failed or abandoned); a cell another owner holds is left alone. */
+  releaseCell(cell: string, owner: string): Promise<void>;
+  /** Cells under an unexpired lease right now. */
   claimedCells(): Promise<string[]>;
+
+  /** A measurement's rows exactly as stored (`ptalign store copy`); undefined when there is none. */
+  dumpRun(id: string): Promise<RunRows | undefined>;
+  /** Writes a measurement's rows as they are (replacing a measurement of the same id), in one transaction. */
+  loadRun(rows: RunRows): Promise<void>;
+  /** A task result's row exactly as stored. */
+  dumpTask(id: string): Promise<TaskRows | undefined>;
+  loadTask(rows: TaskRows): Promise<void>;
 
   putTaskResult(result: TaskRecord): Promise<void>;
   listTaskResults(): Promise<TaskListing[]>;

@@ -1,16 +1,19 @@
-// Runs a study cell by cell into the store DIR/ptalign.db, resuming what an earlier invocation left:
+// Runs a study cell by cell into a store (DIR/ptalign.db or a database), resuming what an earlier invocation left:
 // a finished cell is skipped; in an unfinished one, runs recorded complete are kept and the others are computed again
 // from their start (their seed is seed + r, so the recomputed steps are the same; the store's primary key keeps one
 // copy of each). A cell that fails (model missing, server down, context overflow) is recorded as failed and the
 // study goes on with the next.
 
+import { randomBytes } from "node:crypto";
+import { hostname } from "node:os";
+import { InputError } from "../errors.ts";
 import { closeModel, openModel, type Model } from "../backends/index.ts";
 import { runSeed } from "../protocols/index.ts";
 import { collectRuns, summarise } from "../run.ts";
 import { stepWriter } from "../store/recorder.ts";
 import { openStore } from "../store/registry.ts";
 import { exportResult, newRunId } from "../store/results.ts";
-import type { ResultStore } from "../store/types.ts";
+import type { Lease, ResultStore, RunRecord } from "../store/types.ts";
 import type { RecordedSettings, Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
@@ -48,8 +51,9 @@ export interface StudyOptions {
 /** What the store already holds for each cell (of the shard): finished, or how many of its runs are complete. */
 export async function planOf(study: Study, store: ResultStore | undefined, opts: StudyOptions = {}): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
   const plan: { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] = [];
+  const latest = store ? await latestByCell(store) : new Map<string, RunRecord>();
   for (const cell of cellsOfShard(cellsOf(study), opts.shard)) {
-    const rec = await store?.findCell(cell.hash);
+    const rec = latest.get(cell.hash);
     if (!rec || !store) plan.push({ cell, state: "todo", keptRuns: 0 });
     else if (rec.status === "done") plan.push({ cell, state: "done", keptRuns: cell.runs });
     else {
@@ -60,100 +64,170 @@ export async function planOf(study: Study, store: ResultStore | undefined, opts:
   return plan;
 }
 
+/**
+ * The most recent measurement of each cell (what findCell gives, for all cells in one read: a study of thousands of
+ * cells on a networked database is not thousands of round trips).
+ */
+async function latestByCell(store: ResultStore): Promise<Map<string, RunRecord>> {
+  const latest = new Map<string, RunRecord>();
+  // listRuns is oldest first (created, then id): the last one seen per cell is the most recent.
+  for (const rec of await store.listRuns()) if (rec.cell !== null) latest.set(rec.cell, rec);
+  return latest;
+}
+
+/** How long a claim on a cell lasts without renewal when neither the study nor PTALIGN_LEASE_SECONDS says. */
+export const DEFAULT_LEASE_SECONDS = 30;
+
+/** The lease time of a study's claims, in ms: the study's `lease_seconds`, else PTALIGN_LEASE_SECONDS, else 30 s. */
+export function leaseMsOf(study: Pick<Study, "leaseSeconds">, env: NodeJS.ProcessEnv = process.env): number {
+  if (study.leaseSeconds !== undefined) return study.leaseSeconds * 1000;
+  const fromEnv = env.PTALIGN_LEASE_SECONDS;
+  if (fromEnv !== undefined && fromEnv !== "") {
+    const s = Number(fromEnv);
+    if (!Number.isFinite(s) || s < 0.1 || s > 86_400) throw new InputError(`PTALIGN_LEASE_SECONDS must be a number of seconds from 0.1 to 86400 (got ${fromEnv})`);
+    return s * 1000;
+  }
+  return DEFAULT_LEASE_SECONDS * 1000;
+}
+
+/**
+ * Runs a study into the store at `out`, as one of any number of workers (processes, on any machines) running the
+ * same study into the same store: each cell is claimed with a lease before it is measured, so no two workers
+ * measure it at once. Cells are taken model by model (a model opened once for its cells); cells other workers hold
+ * are waited for at the end, taken as stored when they finish them, and taken over when a worker's lease lapses
+ * (killed, machine lost) — resumed from its recorded run parts.
+ */
 export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}, opts: StudyOptions = {}): Promise<CellOutcome[]> {
+  const lease: Lease = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms: leaseMsOf(study) }; // a bad PTALIGN_LEASE_SECONDS before anything is created
   const store = await openStore(out, { write: true });
+  const worker = new Worker(store, study, out, hooks, lease);
   try {
     const plan = await planOf(study, store, opts);
     hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));
-    const outcomes: CellOutcome[] = [];
+    for (const p of plan) worker.pending.set(p.cell.hash, p.cell);
+    await worker.takeStored(plan.filter((p) => p.state === "done").map((p) => p.cell));
+
     const byModel = new Map<string, Cell[]>();
     for (const p of plan) byModel.set(p.cell.model.spec, [...(byModel.get(p.cell.model.spec) ?? []), p.cell]);
-
-    // Cells another live process is measuring (the same study started twice) are put off, then waited for: taken
-    // as stored once that process finishes them, measured here only if it failed or died.
-    const deferred: Cell[] = [];
-    await measureCells(store, study, out, hooks, byModel, outcomes, (cell) => (deferred.push(cell), false));
-    if (deferred.length > 0) {
-      hooks.onWait?.(deferred.length);
-      const again = new Map<string, Cell[]>();
-      for (const cell of deferred) again.set(cell.model.spec, [...(again.get(cell.model.spec) ?? []), cell]);
-      await measureCells(store, study, out, hooks, again, outcomes, undefined);
+    for (const cells of byModel.values()) {
+      for (;;) {
+        const left = cells.filter((c) => worker.pending.has(c.hash));
+        const hash = left.length > 0 ? await store.claimNext(left.map((c) => c.hash), worker.lease) : undefined;
+        if (hash === undefined) break;
+        await worker.measure(worker.pending.get(hash)!);
+      }
     }
-    return outcomes.sort((a, b) => a.cell.index - b.cell.index);
+
+    // Cells other workers hold: taken as stored once they finish them, measured here if they fail or their lease lapses.
+    await worker.takeStored([...worker.pending.values()]);
+    if (worker.pending.size > 0) hooks.onWait?.(worker.pending.size);
+    const poll = Math.max(100, Math.min(1000, worker.lease.ms / 4));
+    while (worker.pending.size > 0) {
+      const hash = await store.claimNext([...worker.pending.keys()], worker.lease);
+      if (hash !== undefined) await worker.measure(worker.pending.get(hash)!);
+      else {
+        await sleep(poll);
+        await worker.takeStored([...worker.pending.values()]);
+      }
+    }
+    return worker.outcomes.sort((a, b) => a.cell.index - b.cell.index);
   } finally {
+    await worker.closeModel();
     await store.close();
   }
 }
 
-const CLAIM_POLL_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/**
- * Measures the cells model by model. A cell claimed by another live process goes to `busy` (which returns false to
- * put it off); without `busy` this waits for the claim, then takes the cell as stored if the other process finished it.
- */
-async function measureCells(store: ResultStore, study: Study, out: string, hooks: StudyHooks, byModel: Map<string, Cell[]>, outcomes: CellOutcome[], busy: ((cell: Cell) => boolean) | undefined): Promise<void> {
-  const storedOutcome = async (cell: Cell): Promise<boolean> => {
-    const rec = await store.findCell(cell.hash);
+/** Our lease on the cell lapsed and another worker took it over: that worker finishes it; this one stops. */
+class LeaseLost extends Error {}
+
+/** One worker's state: the cells it has no outcome for yet, its lease, the model it has open. */
+class Worker {
+  readonly pending = new Map<string, Cell>();
+  readonly outcomes: CellOutcome[] = [];
+  private model: { spec: string; model?: Model } | undefined;
+  private readonly openErrors = new Map<string, string>();
+
+  constructor(private readonly store: ResultStore, private readonly study: Study, private readonly out: string, private readonly hooks: StudyHooks, readonly lease: Lease) {}
+
+  private settle(outcome: CellOutcome): void {
+    this.pending.delete(outcome.cell.hash);
+    this.outcomes.push(outcome);
+    this.hooks.onCellEnd?.(outcome);
+  }
+
+  /** The cells among `cells` that some worker has finished: their outcome is the stored result. */
+  async takeStored(cells: readonly Cell[]): Promise<void> {
+    if (cells.length === 0) return;
+    const latest = await latestByCell(this.store);
+    for (const cell of cells) await this.storedOutcome(cell, latest.get(cell.hash));
+  }
+
+  private async storedOutcome(cell: Cell, rec: RunRecord | undefined): Promise<boolean> {
     if (rec?.status !== "done") return false;
-    const { status: _s, error: _e, created: _c, ...stored } = await store.resultOf(rec);
+    const { status: _s, error: _e, created: _c, ...stored } = await this.store.resultOf(rec);
     // A done measurement has its metrics and verdict stored.
-    const outcome: CellOutcome = { cell, id: rec.id, status: "skipped", result: { ...stored, metrics: stored.metrics!, verdict: stored.verdict! } };
-    outcomes.push(outcome);
-    hooks.onCellEnd?.(outcome);
+    this.settle({ cell, id: rec.id, status: "skipped", result: { ...stored, metrics: stored.metrics!, verdict: stored.verdict! } });
     return true;
-  };
-  for (const cells of byModel.values()) {
-    let model: Model | undefined;
-    let openError: string | undefined;
+  }
+
+  /** Measures a cell this worker has just claimed, renewing the lease while it runs and releasing it after. */
+  async measure(cell: Cell): Promise<void> {
+    let lost = false;
+    const renewal = setInterval(() => {
+      this.store.renewCell(cell.hash, this.lease).then(
+        (ours) => (lost ||= !ours),
+        () => {}, // unreachable for longer than the store retries: the next renewal tries again
+      );
+    }, Math.max(50, this.lease.ms / 3));
     try {
-      for (const cell of cells) {
-        if (await storedOutcome(cell)) continue;
-        let claimed = await store.claimCell(cell.hash);
-        if (!claimed && busy) {
-          busy(cell);
-          continue;
-        }
-        while (!claimed) {
-          await sleep(CLAIM_POLL_MS);
-          claimed = await store.claimCell(cell.hash);
-        }
-        try {
-          // The claim is ours: the cell may have been finished by its previous owner meanwhile.
-          if (await storedOutcome(cell)) continue;
-          const rec = await store.findCell(cell.hash);
-          const id = rec?.id ?? newRunId(cell.model.spec);
-          const settings = cellSettings(study, cell);
-          await store.beginRun({ id, cell: cell.hash, study: study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
-          hooks.onCellStart?.(cell);
-          if (!model && openError === undefined) {
-            try {
-              model = await openModel(cell.model.path, modelOptionsOf(study.config));
-            } catch (err) {
-              openError = oneLine(err);
-            }
-          }
-          if (!model) {
-            await store.failRun(id, openError!);
-            const outcome: CellOutcome = { cell, id, status: "failed", error: openError };
-            outcomes.push(outcome);
-            hooks.onCellEnd?.(outcome);
-            continue;
-          }
-          const outcome = await runCell(store, study, cell, id, settings, model, hooks, out);
-          outcomes.push(outcome);
-          hooks.onCellEnd?.(outcome);
-        } finally {
-          await store.releaseCell(cell.hash);
-        }
+      // The claim is ours: the cell may have been finished by its previous owner meanwhile.
+      const rec = await this.store.findCell(cell.hash);
+      if (await this.storedOutcome(cell, rec)) return;
+      const id = rec?.id ?? newRunId(cell.model.spec);
+      const settings = cellSettings(this.study, cell);
+      await this.store.beginRun({ id, cell: cell.hash, study: this.study.file, model: cell.model.spec, protocol: cell.protocol, target: cell.target.dist, settings });
+      this.hooks.onCellStart?.(cell);
+      const model = await this.open(cell.model);
+      if (typeof model === "string") {
+        await this.store.failRun(id, model);
+        this.settle({ cell, id, status: "failed", error: model });
+        return;
       }
+      this.settle(await runCell(this.store, this.study, cell, id, settings, model, this.hooks, this.out, () => lost));
+    } catch (err) {
+      if (!(err instanceof LeaseLost)) throw err;
+      // Left pending: the worker that took it over finishes it (or its lease lapses too and it comes back here).
     } finally {
-      if (model) await closeModel(model);
+      clearInterval(renewal);
+      await this.store.releaseCell(cell.hash, this.lease.owner);
     }
+  }
+
+  /** The cell's model, opened once while its cells run (a failure to open is remembered: its one-line reason). */
+  private async open(m: Cell["model"]): Promise<Model | string> {
+    const known = this.openErrors.get(m.spec);
+    if (known !== undefined) return known;
+    if (this.model?.spec === m.spec && this.model.model) return this.model.model;
+    await this.closeModel();
+    try {
+      this.model = { spec: m.spec, model: await openModel(m.path, modelOptionsOf(this.study.config)) };
+      return this.model.model!;
+    } catch (err) {
+      this.openErrors.set(m.spec, oneLine(err));
+      return oneLine(err);
+    }
+  }
+
+  async closeModel(): Promise<void> {
+    const open = this.model?.model;
+    this.model = undefined;
+    if (open) await closeModel(open);
   }
 }
 
-async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
+async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string, lost: () => boolean): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
   let extra: Record<string, unknown> = {};
@@ -172,6 +246,7 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
           template: cell.template,
           runs,
           onStep: (_i, step) => {
+            if (lost()) throw new LeaseLost(`lost the lease on cell ${cell.hash}`);
             hooks.onStep?.(cell);
             return steps.write(r, seed, step);
           },
@@ -193,8 +268,9 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
     await exportResult(store, out, id);
     return { cell, id, status: "done", result, kept: done.size };
   } catch (err) {
-    const error = oneLine(err);
     await steps.settle().catch(() => {});
+    if (err instanceof LeaseLost) throw err; // the cell is another worker's now: its record is not ours to mark
+    const error = oneLine(err);
     await store.failRun(id, error);
     return { cell, id, status: "failed", error };
   }

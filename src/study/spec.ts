@@ -49,6 +49,10 @@ const StudySchema = z.strictObject({
     .optional(),
   prune: FIELDS.prune.optional(),
   engine: EngineSchema.default({}),
+  /** Where the study is recorded: a results directory (relative to this file) or a postgresql:// URL (no password). */
+  store: z.string().min(1).optional(),
+  /** How long a worker's claim on a cell lasts without renewal (docs/store.md, "Leases"). */
+  lease_seconds: z.number().min(0.1).max(86_400).optional(),
   /**
    * openai: models' servers, when the command line gives no --base-url: one, or several replicas of the same model
    * (requests spread over them, with failover; the first names the cells: backends/remote/pool.ts).
@@ -85,6 +89,10 @@ export interface Study {
   samplers: { name: string; sampler?: SamplerSettings }[];
   /** config.engine (the same object). */
   engine: EngineConfig;
+  /** The file's `store:` (a directory resolved against the file's, or a URL), used when the command line names none. */
+  store?: string;
+  /** The file's `lease_seconds`. */
+  leaseSeconds?: number;
 }
 
 export interface StudyOptions {
@@ -220,7 +228,16 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
     config,
     template,
     engine: config.engine,
+    ...(s.store !== undefined ? { store: storeOf(s.store, base, () => fail(["store"], "a password does not belong in a study file: put it in PGPASSWORD or ~/.pgpass")) } : {}),
+    ...(s.lease_seconds !== undefined ? { leaseSeconds: s.lease_seconds } : {}),
   };
+}
+
+/** A study's store: a URL as written (refused with a password in it), a directory relative to the study file. */
+function storeOf(store: string, base: string, passwordGiven: () => never): string {
+  if (!/^[a-z][a-z0-9+.-]+:\/\//i.test(store)) return isAbsolute(store) ? store : resolve(base, store);
+  if (/^[a-z][a-z0-9+.-]*:\/\/[^/@?#]*:[^/@?#]*@/i.test(store) || /[?&]password=/i.test(store)) passwordGiven();
+  return store;
 }
 
 /** The command line's remote options, with the file's base_urls when the command line gives no --base-url. */

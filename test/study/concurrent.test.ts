@@ -1,7 +1,7 @@
 // Two identical studies started at once (issue 13): a cell another live process is measuring is waited for and taken
-// as stored, never measured twice; a claim left by a process that died is taken over.
+// as stored, never measured twice; a lease left by a process that died is taken over once it lapses (issue 20
+// item 11: a lease, not a PID, so a reused PID cannot make a rerun wait forever).
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
@@ -13,13 +13,13 @@ import { tempDir } from "../support/tmp.ts";
 // Child processes: two live processes writing one store is the subject (claims held by another process id).
 const start = (args: string[]): Promise<CliResult> => ptalign(args, { child: "concurrent writers" });
 
-/** Polls the store until some process holds a claim (the first study is measuring), reading it without writing. */
+/** Polls the store until some process holds a lease (the first study is measuring), reading it without writing. */
 async function firstClaim(db: string): Promise<string> {
   for (let i = 0; i < 600; i++) {
     try {
       const conn = new Database(db, { readonly: true, fileMustExist: true });
       try {
-        const row = conn.prepare("SELECT cell FROM claims LIMIT 1").get() as { cell: string } | undefined;
+        const row = conn.prepare("SELECT cell FROM leases LIMIT 1").get() as { cell: string } | undefined;
         if (row) return row.cell;
       } finally {
         conn.close();
@@ -69,22 +69,23 @@ describe("concurrent studies", () => {
     }
   });
 
-  it("a claim left by a process that is gone is taken over", async () => {
+  it("a lease left by a process that is gone is taken over once it lapses; an unexpired one is waited for", async () => {
     const dir = await tempDir();
     const study = join(dir, "s.yaml");
     await writeFile(study, "models: [sim:e]\ntargets: [extreme]\nsteps: 5\nruns: 1\n");
     const out = join(dir, "res");
     const plan = await ptalign(["run", study, "--out", out, "--dry-run", "--json"]);
     const hash = (JSON.parse(plan.stdout) as Out).cells[0]!.hash;
-    // A dead pid: a child that has already exited.
-    const dead = spawn(process.execPath, ["-e", ""]);
-    await new Promise((r) => dead.on("close", r));
     await (await openStore(out, { write: true })).close();
+    // A worker that died holding the cell, with this very process's pid (a reused pid changes nothing: a lease is
+    // an owner id and an expiry), its lease lapsing 1.5 s from now.
     const db = new Database(join(out, "ptalign.db"));
-    db.prepare("INSERT INTO claims (cell, pid, host, started) VALUES (?, ?, ?, ?)").run(hash, dead.pid, (await import("node:os")).hostname(), new Date().toISOString());
+    const expires = Date.now() + 1500;
+    db.prepare("INSERT INTO leases (cell, owner, expires) VALUES (?, ?, ?)").run(hash, `${(await import("node:os")).hostname()}:${process.pid}:dead`, expires);
     db.close();
     const r = await ptalign(["run", study, "--out", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as Out).cells[0]!.status, "done");
+    assert.ok(Date.now() >= expires, "the unexpired lease was waited for");
   });
 });
