@@ -12,7 +12,8 @@ import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
 import { createSchema, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
 import { readRecordedSettings } from "../config/recorded.ts";
 import { resultFields, runFields, splitStep, joinStep } from "./fields.ts";
-import type { BeginRun, ResultStore, RunRecord, RunStatus, StoredResult, TaskListing, TaskRecord } from "./types.ts";
+import { statusOf } from "./status.ts";
+import type { BeginRun, ResultStore, RunRecord, StoredResult, TaskListing, TaskRecord } from "./types.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
 
 export const DB_FILE = "ptalign.db";
@@ -389,7 +390,7 @@ function toRecord(row: RunRow): RunRecord {
     protocol: row.protocol as ProtocolName,
     target: JSON.parse(row.target) as Target,
     settings: readRecordedSettings(JSON.parse(row.settings)),
-    status: row.status as RunStatus,
+    status: statusOf(row.status, row.error),
     error: row.error,
     created: row.created,
     updated: row.updated,
