@@ -15,6 +15,8 @@ import type { Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
+import { checkInterrupted, DiskFull, Interrupted, isDiskFull } from "../errors.ts";
+import { interruptedError } from "../store/status.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
 
@@ -37,6 +39,11 @@ export interface StudyHooks {
   onCellEnd?(outcome: CellOutcome): void;
   /** Cells another process is measuring: waited for after the others (then taken as stored, or measured here). */
   onWait?(cells: number): void;
+  /**
+   * Stops the study at the next step (Ctrl-C): the cell in progress is recorded interrupted with its steps, its claim
+   * given back, and runStudy throws Interrupted; the same command resumes it (finished runs are kept).
+   */
+  signal?: AbortSignal;
 }
 
 /** What the store already holds for each cell: finished, or how many of its runs are complete. */
@@ -66,12 +73,21 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
     // Cells another live process is measuring (the same study started twice) are put off, then waited for: taken
     // as stored once that process finishes them, measured here only if it failed or died.
     const deferred: Cell[] = [];
-    await measureCells(store, study, out, hooks, byModel, outcomes, (cell) => (deferred.push(cell), false));
-    if (deferred.length > 0) {
-      hooks.onWait?.(deferred.length);
-      const again = new Map<string, Cell[]>();
-      for (const cell of deferred) again.set(cell.model.spec, [...(again.get(cell.model.spec) ?? []), cell]);
-      await measureCells(store, study, out, hooks, again, outcomes, undefined);
+    try {
+      await measureCells(store, study, out, hooks, byModel, outcomes, (cell) => (deferred.push(cell), false));
+      if (deferred.length > 0) {
+        hooks.onWait?.(deferred.length);
+        const again = new Map<string, Cell[]>();
+        for (const cell of deferred) again.set(cell.model.spec, [...(again.get(cell.model.spec) ?? []), cell]);
+        await measureCells(store, study, out, hooks, again, outcomes, undefined);
+      }
+    } catch (err) {
+      // Stopped from outside: say what is kept and how to go on (the cells finished so far are stored).
+      const finished = outcomes.filter((o) => o.status !== "failed").length;
+      const kept = `${finished} of ${plan.length} cells are finished in ${out}, the cell in progress keeps its steps`;
+      if (err instanceof Interrupted) throw new Interrupted(err.signal, `interrupted (${err.signal}): ${kept}; run the same command again to resume`);
+      if (isDiskFull(err)) throw new DiskFull(`no space left on the device while writing the results in ${out}: ${kept}; free some space (or move ${out} to a larger disk), then run the same command again to resume`);
+      throw err;
     }
     return outcomes.sort((a, b) => a.cell.index - b.cell.index);
   } finally {
@@ -102,6 +118,7 @@ async function measureCells(store: ResultStore, study: Study, out: string, hooks
     let openError: string | undefined;
     try {
       for (const cell of cells) {
+        checkInterrupted(hooks.signal);
         if (await storedOutcome(cell)) continue;
         let claimed = await store.claimCell(cell.hash);
         if (!claimed && busy) {
@@ -109,6 +126,7 @@ async function measureCells(store: ResultStore, study: Study, out: string, hooks
           continue;
         }
         while (!claimed) {
+          checkInterrupted(hooks.signal);
           await sleep(CLAIM_POLL_MS);
           claimed = await store.claimCell(cell.hash);
         }
@@ -165,6 +183,7 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
           settings: { ...runSettingsOf(cell.config), runs: 1, seed },
           template: cell.template,
           runs,
+          signal: hooks.signal,
           onStep: (_i, step) => {
             hooks.onStep?.(cell);
             return steps.write(r, seed, step);
@@ -187,8 +206,14 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
     await exportResult(store, out, id);
     return { cell, id, status: "done", result, kept: done.size };
   } catch (err) {
-    const error = oneLine(err);
     await steps.settle().catch(() => {});
+    if (err instanceof Interrupted || isDiskFull(err)) {
+      // Not the cell's failure: recorded interrupted (best effort on a full disk), and the study stops here.
+      const why = err instanceof Interrupted ? err.signal : "no space left on the device";
+      await store.failRun(id, interruptedError(why)).catch(() => {});
+      throw err;
+    }
+    const error = oneLine(err);
     await store.failRun(id, error);
     return { cell, id, status: "failed", error };
   }
