@@ -93,7 +93,7 @@ export async function measureRecorded(req: RunRequest, model: Model, opts: Recor
         if (err instanceof Interrupted) {
           throw new Interrupted(err.signal, opts.out === undefined ? `interrupted (${err.signal}) after ${kept} steps; nothing was saved (--no-save)` : `interrupted (${err.signal}): ${kept} steps kept${where}; run the same command again to resume`);
         }
-        throw new DiskFull(`no space left on the device while writing the results${where} (${diskCode(err)}): ${kept} steps kept; free some space (or move the results directory to a larger disk), then run the same command again to resume`);
+        throw new DiskFull(`no space left on the device while writing the results${where} (${diskCode(err)}): the steps written before are kept; free some space (or move the results directory to a larger disk), then run the same command again to resume`);
       }
       if (kept > 0 && opts.out !== undefined && err instanceof Error) {
         // Keep what was computed: the finished steps are summarised and exported to <id>.partial.json.

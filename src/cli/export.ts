@@ -40,6 +40,8 @@ export function exportCommand(): Command {
       } catch (err) {
         stream.destroy();
         await rm(tmp, { force: true });
+        const e = err as NodeJS.ErrnoException;
+        if (e.path === undefined || e.path === tmp) e.path = flags.out; // the file asked for, not the temporary one
         throw err;
       }
     });

@@ -10,6 +10,9 @@ export async function writeAtomically(file: string, data: string | Uint8Array): 
     await rename(tmp, file);
   } catch (err) {
     await rm(tmp, { force: true }).catch(() => {});
+    // Name the file the user asked for, not the temporary one that is gone.
+    const e = err as NodeJS.ErrnoException;
+    if (e.path === undefined || e.path === tmp) e.path = file;
     throw err;
   }
 }
