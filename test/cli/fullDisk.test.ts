@@ -6,60 +6,26 @@
 // process's own stdout is the subject). Without the right to mount (not root, or no CAP_SYS_ADMIN) the tmpfs cases
 // are skipped, saying why: filling a shared tmpfs (/dev/shm) would starve the other processes of the machine.
 import assert from "node:assert/strict";
-import { spawn, execFileSync } from "node:child_process";
-import { closeSync, existsSync, ftruncateSync, fstatSync, mkdirSync, openSync, readdirSync, rmSync, writeSync } from "node:fs";
+import { closeSync, existsSync, mkdirSync, openSync, rmSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { BIN, ptalign } from "../support/cli.ts";
+import { ptalign } from "../support/cli.ts";
+import { mountSmallDisk, tempFiles, type FullDisk } from "../support/fullDisk.ts";
+import { spawnCli } from "../support/process.ts";
 import { tempDir } from "../support/tmp.ts";
 
+let disk: FullDisk;
 let mnt = "";
-let mounted = false;
-let why = "";
-
 before(async () => {
-  mnt = join(await tempDir(), "fs");
-  mkdirSync(mnt);
-  try {
-    execFileSync("mount", ["-t", "tmpfs", "-o", "size=16m,mode=0755", "tmpfs", mnt], { stdio: "pipe" });
-    mounted = true;
-  } catch (err) {
-    why = `cannot mount a tmpfs here (${String((err as { stderr?: Buffer }).stderr ?? err).trim().split("\n")[0]})`;
-  }
+  disk = await mountSmallDisk();
+  mnt = disk.dir;
 });
-after(() => {
-  if (mounted) execFileSync("umount", ["-l", mnt]);
-});
-
-const FILLER = () => join(mnt, "filler");
-
-/** Fills the file system, then gives `spare` bytes back (0: full to the last block). */
-function fill(spare = 0): void {
-  const fd = openSync(FILLER(), "w");
-  try {
-    for (const size of [64 * 1024, 4096, 512, 1]) {
-      const chunk = Buffer.alloc(size, 1);
-      try {
-        for (;;) writeSync(fd, chunk);
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code !== "ENOSPC") throw err;
-      }
-    }
-    if (spare > 0) ftruncateSync(fd, Math.max(0, fstatSync(fd).size - spare));
-  } finally {
-    closeSync(fd);
-  }
-}
-const unfill = () => rmSync(FILLER(), { force: true });
-
-/** Every file under dir, recursively (to find temporary files left behind). */
-function files(dir: string): string[] {
-  if (!existsSync(dir)) return [];
-  return readdirSync(dir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name));
-}
-const noTemp = (dir: string) => assert.deepEqual(files(dir).filter((f) => f.endsWith(".tmp")), [], "no temporary file is left behind");
+after(() => disk.unmount());
+const fill = (spare?: number) => disk.fill(spare);
+const unfill = () => disk.unfill();
+const noTemp = (dir: string) => assert.deepEqual(tempFiles(dir), [], "no temporary file is left behind");
 
 function oneLine(stderr: string, pattern: RegExp): void {
   const lines = stderr.trim().split("\n");
@@ -72,7 +38,7 @@ const cli = (args: string[]) => ptalign(args, { env: { PTALIGN_DEBUG: "" } });
 
 describe("a full disk", () => {
   it("run --out on a file system that fills part way: one line, exit 1; once there is room the same command resumes it to the uninterrupted result", async (t) => {
-    if (!mounted) return t.skip(why);
+    if (!disk.mounted) return t.skip(disk.why);
     const out = join(mnt, "r");
     const args = ["run", "--model", "sim:d", "--target", "extreme", "--steps", "1500", "--runs", "2", "--seed", "5"];
     fill(200 * 1024);
@@ -101,7 +67,7 @@ describe("a full disk", () => {
   });
 
   it("a study on a file system that fills part way: one line, exit 1; the rerun with room finishes it as a fresh study", async (t) => {
-    if (!mounted) return t.skip(why);
+    if (!disk.mounted) return t.skip(disk.why);
     const dir = await tempDir();
     const study = join(dir, "s.yaml");
     await writeFile(study, "models: [sim:d]\ntargets: [extreme, flat]\nsteps: 400\nruns: 2\nseeds: [9]\n");
@@ -124,7 +90,7 @@ describe("a full disk", () => {
   });
 
   it("task codegen and report on a full file system: one line, exit 1, no temporary file, nothing half written", async (t) => {
-    if (!mounted) return t.skip(why);
+    if (!disk.mounted) return t.skip(disk.why);
     const src = await tempDir();
     const made = await cli(["run", "--model", "sim:e", "--target", "flat", "--steps", "20", "--out", src]);
     assert.equal(made.code, 0, made.stderr);
@@ -163,10 +129,7 @@ describe("a full disk", () => {
       it(`${name} > /dev/full: one line, exit 1`, async () => {
         const full = openSync("/dev/full", "w");
         try {
-          const child = spawn(process.execPath, [BIN, ...args()], { env: { ...process.env, CI: "1", PTALIGN_DEBUG: "" }, stdio: ["ignore", full, "pipe"] });
-          let stderr = "";
-          child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-          const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+          const { code, stderr } = await spawnCli([...args()], { stdout: full }).exit;
           assert.equal(code, 1, stderr);
           oneLine(stderr, /^ptalign: no space left on the device \(ENOSPC\) writing the output: free some space or write elsewhere/);
         } finally {

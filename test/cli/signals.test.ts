@@ -3,62 +3,14 @@
 // the one line on stderr, what the store keeps (status "interrupted", the steps, no claim left) and that the same
 // command resumes the measurement to exactly the result of an uninterrupted one.
 import assert from "node:assert/strict";
-import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
-import Database from "better-sqlite3";
-import { BIN, ptalign } from "../support/cli.ts";
+import { ptalign } from "../support/cli.ts";
+import { claimsHeld as claims, spawnCli, stepsStored, waitFor } from "../support/process.ts";
 import { tempDir } from "../support/tmp.ts";
 import { startFakeServer, type FakeServer } from "../remote/fakeServer.ts";
-
-interface Exit {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-/** The real CLI in a child process (signals are the subject), with its exit. */
-function spawnCli(args: string[], env: NodeJS.ProcessEnv = {}): { child: ChildProcess; exit: Promise<Exit> } {
-  const child = spawn(process.execPath, [BIN, ...args], { env: { ...process.env, CI: "1", PTALIGN_DEBUG: "", ...env }, stdio: ["ignore", "pipe", "pipe"] });
-  let stdout = "";
-  let stderr = "";
-  child.stdout!.on("data", (d: Buffer) => (stdout += d.toString()));
-  child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
-  const exit = new Promise<Exit>((resolve, reject) => {
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
-  return { child, exit };
-}
-
-/** Reads the store from a connection of its own (read-only): undefined while it does not exist yet. */
-function query<T>(dir: string, sql: string): T | undefined {
-  const file = join(dir, "ptalign.db");
-  if (!existsSync(file)) return undefined;
-  try {
-    const db = new Database(file, { readonly: true, fileMustExist: true });
-    try {
-      return db.prepare(sql).get() as T;
-    } finally {
-      db.close();
-    }
-  } catch {
-    return undefined; // being created
-  }
-}
-
-const stepsStored = (dir: string) => query<{ n: number }>(dir, "SELECT count(*) AS n FROM steps")?.n ?? 0;
-const claims = (dir: string) => query<{ n: number }>(dir, "SELECT count(*) AS n FROM claims")?.n ?? 0;
-
-async function waitFor(what: string, cond: () => boolean, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 30));
-  }
-}
 
 /** Exactly one line on stderr, no "internal error", no stack. */
 function oneLine(stderr: string, pattern: RegExp): void {
@@ -186,7 +138,7 @@ describe("signals: Ctrl-C and SIGTERM", () => {
         hanging = true;
         return true; // swallowed: the request hangs
       };
-      const { child, exit } = spawnCli(args, env);
+      const { child, exit } = spawnCli(args, { env });
       let exited = false;
       void exit.then(() => (exited = true));
       await waitFor("a hanging request", () => hanging);
