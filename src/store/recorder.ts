@@ -124,10 +124,14 @@ export async function openRecorder(location: string | undefined, run: RecordedRu
     id,
     resumed,
     kept,
-    async onStep(r, step, current) {
-      await steps.write(r, current.seed, step);
-      // A complete run is recorded so: a resume after an interruption keeps it.
-      if (resume && step.t === resume.steps - 1) await store.finishPart(id, r, current.seed, current.steps.length);
+    onStep(r, step, current) {
+      const written = steps.write(r, current.seed, step);
+      if (!resume || step.t !== resume.steps - 1) return written;
+      // A complete run is recorded so: a resume after an interruption keeps it. (Not awaited by the caller: never an
+      // unhandled rejection; a protocol that awaits gets the failure.)
+      const done = written.then(() => store.finishPart(id, r, current.seed, current.steps.length));
+      done.catch(() => {});
+      return done;
     },
     async finish(result) {
       await steps.settle();
