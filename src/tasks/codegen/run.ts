@@ -1,6 +1,7 @@
 // `ptalign task codegen`: n samples per problem, per temperature, per run (seed), each executed in the sandbox;
 // pass@k, diversity, stability across runs and the P_token profile per temperature.
 
+import type { TaskResult } from "../../types/task.ts";
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import { InputError, interruption } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
@@ -88,6 +89,8 @@ export interface CodegenResult {
   skipped?: ProblemFailure[];
   /** What the numbers cannot say (off-format, a comparison that cannot discriminate); printed by the CLI. */
   warnings?: string[];
+  /** Set when Ctrl-C stopped it: the numbers cover the finished units only (types/task.ts TaskResult.interrupted). */
+  interrupted?: TaskResult["interrupted"];
   id?: string;
 }
 

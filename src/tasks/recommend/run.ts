@@ -2,6 +2,7 @@
 // the candidate labels is read exactly (scoring's option trie, like the sampling task), then ranked and compared
 // with P_task. Stability: the same list in permuted orders (position bias) and the same list under other seeds.
 
+import type { TaskResult } from "../../types/task.ts";
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import type { PromptParts, TokenBackend } from "../../backends/types.ts";
 import type { SimModel } from "../../backends/sim.ts";
@@ -94,6 +95,8 @@ export interface RecommendResult {
   users: UserRecord[];
   /** What the numbers cannot say (off-format, values clipped, users left out); printed by the CLI. */
   warnings?: string[];
+  /** Set when Ctrl-C stopped it: the numbers cover the finished units only (types/task.ts TaskResult.interrupted). */
+  interrupted?: TaskResult["interrupted"];
   id?: string;
 }
 
