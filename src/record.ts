@@ -13,7 +13,7 @@ import type { MeasurementConfig } from "./config/schema.ts";
 import { DiskFull, Interrupted, isDiskFull } from "./errors.ts";
 import { runSettingsOf } from "./config/build.ts";
 import { measure, summarise, type RunRequest } from "./run.ts";
-import { openRecorder } from "./store/recorder.ts";
+import { openRecorder, RUN_KEY_PREFIX } from "./store/recorder.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
 
 /** A measurement failed after some steps were computed: they are kept in `file`. `cause` is the failure. */
@@ -54,7 +54,7 @@ export function measurementKey(model: string, target: Target, protocol: Protocol
     engine: { kv: config.engine.kv, raw: config.engine.raw, context_size: config.engine.contextSize ?? null },
     ...(model.startsWith("openai:") ? { remote: { base_url: r.baseUrl ?? null, chat: r.chat, scoring: r.scoring, top_logprobs: r.topLogprobs ?? null, n_probs: r.nProbs ?? null } } : {}),
   };
-  return `run-${createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 16)}`;
+  return `${RUN_KEY_PREFIX}${createHash("sha256").update(JSON.stringify(identity)).digest("hex").slice(0, 16)}`;
 }
 
 export interface Recorded {

@@ -4,7 +4,7 @@
 // The step listener returns a promise; it is correct whether the protocol awaits it or not: writes not awaited are
 // kept, and the first failure among them is thrown by the next `settle` / `finish`.
 
-import type { ProtocolName, Result, Run, Step, Target } from "../types.ts";
+import type { ProtocolName, RecordedSettings, Result, Run, Step, Target } from "../types.ts";
 import { openStore } from "./registry.ts";
 import { exportResult } from "./results.ts";
 import { interruptedError } from "./status.ts";
@@ -68,8 +68,15 @@ export interface RecordedRun {
   model: string;
   protocol: ProtocolName;
   target: Target;
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
 }
+
+/**
+ * The prefix of a single measurement's key (record.ts measurementKey), stored as its cell. A study cell's hash is
+ * 16 hex digits, never this: readers that group study cells (merge) tell the two apart with isRunKey.
+ */
+export const RUN_KEY_PREFIX = "run-";
+export const isRunKey = (cell: string | null | undefined): boolean => cell?.startsWith(RUN_KEY_PREFIX) === true;
 
 export interface RecordResume {
   /**

@@ -11,7 +11,7 @@ import { InputError } from "../errors.ts";
 import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
 import { createSchema, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
 import { readRecordedSettings } from "../config/recorded.ts";
-import { resultFields, runFields, splitStep, joinStep } from "./fields.ts";
+import { resultFields, runFields, splitStep, joinStep, type StepColumns } from "./fields.ts";
 import { statusOf } from "./status.ts";
 import type { BeginRun, ResultStore, RunRecord, StoredResult, TaskListing, TaskRecord } from "./types.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
@@ -36,16 +36,10 @@ interface RunRow {
   run_fields: string | null;
 }
 
-interface StepRow {
+/** A steps row: the step's columns (fields.ts) and the run it belongs to. */
+interface StepRow extends StepColumns {
   run_index: number;
   seed: number;
-  t: number;
-  ptoken: string;
-  leak: number;
-  sample: string | null;
-  raw: string | null;
-  unknown: number | null;
-  extra: string | null;
 }
 
 const now = () => new Date().toISOString();
@@ -164,14 +158,14 @@ export class SqliteStore implements ResultStore {
     this.begin(r);
   }
 
-  private begin(r: BeginRun): void {
+  private begin(r: BeginRun, created?: string): void {
     const t = now();
     this.db
       .prepare(
         `INSERT INTO runs (id, cell, study, model, protocol, target, settings, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = 'running', error = NULL, updated = excluded.updated`,
       )
-      .run(r.id, r.cell ?? null, r.study ?? null, r.model, r.protocol, JSON.stringify(r.target), JSON.stringify(r.settings), t, t);
+      .run(r.id, r.cell ?? null, r.study ?? null, r.model, r.protocol, JSON.stringify(r.target), JSON.stringify(r.settings), created ?? t, t);
   }
 
   async addStep(runId: string, runIndex: number, seed: number, step: Step): Promise<void> {
@@ -225,9 +219,9 @@ export class SqliteStore implements ResultStore {
     this.db.prepare("DELETE FROM steps WHERE run_id = ? AND run_index >= ?").run(id, fromRunIndex);
   }
 
-  async putResult(result: Result & { id: string }, extra: { cell?: string | null; study?: string | null } = {}): Promise<void> {
+  async putResult(result: Result & { id: string }, extra: { cell?: string | null; study?: string | null; created?: string } = {}): Promise<void> {
     this.db.transaction(() => {
-      this.begin({ id: result.id, cell: extra.cell, study: extra.study, model: result.model, protocol: result.protocol, target: result.target, settings: result.settings ?? {} });
+      this.begin({ id: result.id, cell: extra.cell, study: extra.study, model: result.model, protocol: result.protocol, target: result.target, settings: result.settings ?? {} }, extra.created);
       this.drop(result.id, result.runs.length);
       result.runs.forEach((run, r) => run.steps.forEach((s) => this.add(result.id, r, run.seed, s)));
       if (result.settings?.partial) this.fail(result.id, "stopped early", result);
