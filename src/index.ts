@@ -1,6 +1,6 @@
 // ptalign's library API: everything the CLI uses is importable from here.
 export type { Target, Step, Run, Metrics, Verdict, VerdictType, ProtocolName, Result } from "./types.ts";
-export { InputError, RunError } from "./errors.ts";
+export { InputError, RunError, Interrupted, DiskFull, SIGNAL_EXIT, type StopSignal } from "./errors.ts";
 export { makeRng, applyTemperature, drawIndex, normalise, type Rng } from "./rng.ts";
 export * from "./distributions/index.ts";
 export * from "./metrics/index.ts";
@@ -14,7 +14,7 @@ export { RequestCache, cacheKey, defaultCacheDir } from "./store/cache.ts";
 export { openStore, registerStore, withStore, type StoreKind } from "./store/registry.ts";
 export type { ResultStore, RunRecord, RunStatus, StoredResult, BeginRun, TaskRecord, TaskListing } from "./store/types.ts";
 export { openRecorder, type Recorder } from "./store/recorder.ts";
-export { measureRecorded, StepsKept } from "./record.ts";
+export { measureRecorded, measurementKey, StepsKept, type Recorded } from "./record.ts";
 export { parseStudy, loadStudy, type Study } from "./study/spec.ts";
 export { cellsOf, cellHash, type Cell } from "./study/matrix.ts";
 export { runStudy, planOf, type CellOutcome, type StudyHooks, type StudyOptions } from "./study/run.ts";

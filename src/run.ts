@@ -18,6 +18,10 @@ export interface RunRequest {
   onStep?: StepListener;
   /** Filled step by step: after a failure it holds every step computed so far. */
   runs?: Run[];
+  /** Stops at the next step boundary (protocols/loop.ts): the loop throws Interrupted, `runs` holds the steps so far. */
+  signal?: AbortSignal;
+  /** Runs finished by an earlier attempt, by run index (a resumed measurement): kept, not measured again. */
+  kept?: ReadonlyMap<number, Run>;
 }
 
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
@@ -57,7 +61,7 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   try {
     // The one protocol loop over the model's scoring port; the port says what the result records about it.
-    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs });
+    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs, signal: req.signal, kept: req.kept });
     return { runs, settings: { ...req.settings, ...recorded } };
   } finally {
     if (!opened) await closeModel(model);

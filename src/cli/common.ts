@@ -1,6 +1,6 @@
 import { InvalidArgumentError } from "commander";
 import { SingleBar } from "cli-progress";
-import { InputError, RunError } from "../errors.ts";
+import { InputError, Interrupted, RunError, SIGNAL_EXIT } from "../errors.ts";
 
 /** Commander argument parsers that reject bad numbers with the flag's name and the rule. */
 export const wholeNumber = (flag: string, min: number) => (value: string): number => {
@@ -17,8 +17,9 @@ export const realNumber = (flag: string, min: number, max = Infinity) => (value:
   return n;
 };
 
-/** Exit code of the CLI contract for an error: 2 bad input, 1 run failure. */
+/** Exit code of the CLI contract for an error: 2 bad input, 1 run failure, 130 / 143 interrupted by SIGINT / SIGTERM. */
 export function exitCodeOf(err: unknown): number {
+  if (err instanceof Interrupted) return SIGNAL_EXIT[err.signal];
   return err instanceof InputError ? 2 : 1;
 }
 

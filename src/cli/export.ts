@@ -1,6 +1,7 @@
 // `ptalign export DIR --format csv|jsonl`: the stored runs as CSV or JSON Lines, on stdout or into a file.
 import { createWriteStream } from "node:fs";
 import { once } from "node:events";
+import { rename, rm } from "node:fs/promises";
 import { Command, Option } from "commander";
 import { exportLines, type ExportFormat, type ExportLevel } from "../report/export.ts";
 import { loadRuns } from "../report/partial.ts";
@@ -18,13 +19,30 @@ export function exportCommand(): Command {
     .action(async (dir: string, flags: { format: ExportFormat; level: ExportLevel; out?: string }) => {
       assertResultsDir(dir);
       const runs = await loadRuns(dir, { withSteps: true });
-      const stream = flags.out ? createWriteStream(flags.out) : process.stdout;
-      for (const chunk of exportLines(runs, flags.format, flags.level)) {
-        if (!stream.write(chunk)) await once(stream, "drain");
+      if (!flags.out) {
+        for (const chunk of exportLines(runs, flags.format, flags.level)) {
+          if (!process.stdout.write(chunk)) await once(process.stdout, "drain");
+        }
+        return;
       }
-      if (flags.out) {
-        (stream as ReturnType<typeof createWriteStream>).end();
-        await once(stream, "finish");
+      // A file is written whole or not at all (a full disk leaves neither it nor its temporary file).
+      const tmp = `${flags.out}.${process.pid}.tmp`;
+      const stream = createWriteStream(tmp);
+      const failed = new Promise<never>((_, reject) => stream.once("error", reject));
+      failed.catch(() => {});
+      try {
+        for (const chunk of exportLines(runs, flags.format, flags.level)) {
+          if (!stream.write(chunk)) await Promise.race([once(stream, "drain"), failed]);
+        }
+        stream.end();
+        await Promise.race([once(stream, "finish"), failed]);
+        await rename(tmp, flags.out);
+      } catch (err) {
+        stream.destroy();
+        await rm(tmp, { force: true });
+        const e = err as NodeJS.ErrnoException;
+        if (e.path === undefined || e.path === tmp) e.path = flags.out; // the file asked for, not the temporary one
+        throw err;
       }
     });
 }

@@ -12,6 +12,7 @@ import { analyzeCommand, adviseCommand } from "./analyze.ts";
 import { correctCommand } from "./correct.ts";
 import { mergeCommand } from "./merge.ts";
 import { exitCodeOf, reportError } from "./common.ts";
+import { withInterruption, type Interruption } from "./interrupt.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 import { forgetWarnings } from "../store/read.ts";
 import { isUrl } from "../store/registry.ts";
@@ -56,17 +57,18 @@ function program(): Command {
 
 /**
  * Runs the CLI on the user's arguments (without `node` and the script: `process.argv.slice(2)`) and returns the exit
- * code of the contract: 0 ok, 1 run failure, 2 bad input or usage. It never calls `process.exit` and leaves
- * `process.exitCode` as it found it, so tests call it in-process; bin/ptalign.js turns the code into the exit status.
+ * code of the contract: 0 ok, 1 run failure, 2 bad input or usage, 130 / 143 stopped by SIGINT / SIGTERM. It never
+ * calls `process.exit` and leaves `process.exitCode` as it found it, so tests call it in-process; bin/ptalign.js turns
+ * the code into the exit status, and gives the `interruption` its signal handlers abort (cli/interrupt.ts).
  * Output goes to `process.stdout` / `process.stderr` (test/support/cli.ts captures them).
  */
-export async function main(argv: readonly string[]): Promise<number> {
+export async function main(argv: readonly string[], opts: { interruption?: Interruption } = {}): Promise<number> {
   const before = process.exitCode;
   process.exitCode = undefined;
   forgetWarnings();
   let code: number;
   try {
-    await program().parseAsync([...argv], { from: "user" });
+    await withInterruption(opts.interruption, () => program().parseAsync([...argv], { from: "user" }));
     // A command may set process.exitCode to report a failure without throwing.
     code = typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {

@@ -1,11 +1,11 @@
 // `ptalign report DIR --out report.html`: one self-contained HTML file (no network needed to open it).
-import { writeFile, rename } from "node:fs/promises";
 import { Command } from "commander";
 import { loadRuns } from "../report/partial.ts";
 import { assertResultsDir } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { shownLocation } from "../store/registry.ts";
 import { loadTaskResults } from "../tasks/store.ts";
+import { writeAtomically } from "../store/atomic.ts";
 
 export function reportCommand(): Command {
   return new Command("report")
@@ -19,9 +19,8 @@ export function reportCommand(): Command {
       // vega and vega-lite load only for this command (they would slow every other command's start-up).
       const { buildReport } = await import("../report/html.ts");
       const html = await buildReport(runs, { source: shownLocation(dir), tasks: await loadTaskResults(dir) });
-      const tmp = `${flags.out}.${process.pid}.tmp`;
-      await writeFile(tmp, html);
-      await rename(tmp, flags.out);
+      // Whole or not at all: on a full disk the temporary file is removed and the old report stays.
+      await writeAtomically(flags.out, html);
       process.stdout.write(`wrote ${flags.out} (${runs.length} measurement${runs.length === 1 ? "" : "s"}, ${(html.length / 1024).toFixed(0)} KB)\n`);
     });
 }

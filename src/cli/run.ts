@@ -5,7 +5,8 @@ import { describeDist, promptWords } from "../distributions/index.ts";
 import { addTargetOptions, loadTarget, peerTestsInput, type TargetFlags } from "./targetFlags.ts";
 import { InputError, RunError } from "../errors.ts";
 import { loadTemplate, renderPrompt } from "../protocols/index.ts";
-import { measureRecorded, StepsKept } from "../record.ts";
+import { measurementKey, measureRecorded, StepsKept } from "../record.ts";
+import { takeSignal } from "./interrupt.ts";
 import { DEFAULT_RESULTS_DIR, newRunId } from "../store/results.ts";
 import { studyAction } from "./study.ts";
 import { summaryText } from "./summary.ts";
@@ -121,6 +122,7 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
   const id = newRunId(flags.model);
   let result: Result;
   let file: string | undefined;
+  let resumed: { runs: number } | undefined;
   try {
     if (flags.showPrompt) {
       const prompt = renderPrompt(template, { distribution: describeDist(target), support: target.support, ...promptWords(target), steps: flags.steps });
@@ -129,7 +131,9 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
       return;
     }
     // Every step goes to the store as it is computed; a failure part way keeps them (StepsKept says where).
-    ({ result, file } = await measureRecorded({ model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() }, model, { id, out: flags.save ? flags.out : undefined }));
+    // Ctrl-C stops it at the next step, recorded as interrupted; the same command resumes it (record.ts).
+    const signal = takeSignal();
+    ({ result, file, resumed } = await measureRecorded({ model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() }, model, { id, out: flags.save ? flags.out : undefined, key: measurementKey(flags.model, target, flags.protocol, config), signal }));
   } catch (err) {
     progress.stop();
     if (err instanceof StepsKept) {
@@ -141,6 +145,7 @@ async function runAction(flags: RunFlags & { model: string }): Promise<void> {
     progress.stop();
     await closeModel(model);
   }
+  if (resumed) process.stderr.write(`ptalign: resumed the interrupted measurement ${result.id} (${resumed.runs} of ${flags.runs} runs kept from before, the others measured again from their start)\n`);
   if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
   else process.stdout.write(summaryText(result, file) + "\n");
 }

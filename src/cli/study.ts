@@ -11,6 +11,7 @@ import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
 import { parseShard, shardText, type Shard } from "../study/shard.ts";
 import { abbreviate, fmt, table } from "./common.ts";
 import { remoteInput, type RemoteFlags } from "./remoteFlags.ts";
+import { takeSignal } from "./interrupt.ts";
 
 export interface StudyFlags extends Partial<RemoteFlags> {
   out: string;
@@ -54,6 +55,7 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
   let outcomes: CellOutcome[];
   try {
     outcomes = await runStudy(study, flags.out, {
+      signal: takeSignal(),
       onPlan: (steps) => bar.start(steps),
       onCellStart: (cell) => bar.current(cellLabel(cell)),
       onWait: (n) => bar.log(`ptalign: ${n} cell${n === 1 ? " is" : "s are"} being measured by another process; waiting for ${n === 1 ? "it" : "them"} (taken as stored when done)\n`),

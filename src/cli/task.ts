@@ -5,7 +5,8 @@
 import { addEngineOptions, engineOptions, type EngineFlags } from "./engineFlags.ts";
 import { Command, InvalidArgumentError } from "commander";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
-import { InputError } from "../errors.ts";
+import { InputError, Interrupted, type StopSignal } from "../errors.ts";
+import { takeSignal } from "./interrupt.ts";
 import { listTasks } from "../tasks/registry.ts";
 import { type AnyTask, type ContextCheck, type TaskOption, type TaskOptionValues, type TaskTable, type TaskText } from "../tasks/task.ts";
 import { saveTaskResult, type TaskResult } from "../tasks/store.ts";
@@ -121,9 +122,12 @@ function subcommand(task: AnyTask): Command {
     }
     const results: TaskResult[] = [];
     const progress = new Progress(f.model.length * task.units(data, settings), task.name, Boolean(f.json));
+    // Ctrl-C: the model in progress stops after its current problem (or user); what it finished is stored, marked.
+    const signal = takeSignal();
     try {
       for (const model of f.model) {
-        const r = await task.measure(model, data, settings, { ...env, onUnit: () => progress.tick() });
+        if (signal?.aborted) break;
+        const r = await task.measure(model, data, settings, { ...env, onUnit: () => progress.tick(), ...(signal ? { signal } : {}) });
         if (f.save) await saveTaskResult(f.out, r);
         // The loader's notes are the same for every model: print them once.
         for (const w of r.warnings ?? []) if (results.length === 0 || !data.notes.includes(w)) warn(w);
@@ -133,7 +137,14 @@ function subcommand(task: AnyTask): Command {
       progress.stop();
     }
     if (f.json) process.stdout.write(JSON.stringify(results) + "\n");
-    else process.stdout.write(renderTable(task.table(results)) + (f.save ? `\n\n${results.length} task results added to ${f.out}/tasks\n` : "\n"));
+    else if (results.length > 0) process.stdout.write(renderTable(task.table(results)) + (f.save ? `\n\n${results.length} task results added to ${f.out}/tasks\n` : "\n"));
+    if (signal?.aborted) {
+      const cut = results.find((r) => r.interrupted);
+      const sig = (cut?.interrupted?.signal ?? "SIGINT") as StopSignal;
+      const kept = cut?.interrupted ? `${cut.model}: ${cut.interrupted.done} of ${cut.interrupted.total} ${cut.interrupted.unit} finished` : "no model was started";
+      const where = f.save ? `stored in ${f.out}/tasks (marked interrupted)` : "not saved (--no-save)";
+      throw new Interrupted(sig, `interrupted (${sig}): ${results.length} of ${f.model.length} model results ${where}, ${kept}; run the command again for complete results`);
+    }
   });
 }
 

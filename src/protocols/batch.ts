@@ -4,7 +4,7 @@
 import { fromBytes } from "../backends/vocab.ts";
 import { DEFAULT_MAX_ANSWER_TOKENS, DEFAULT_MAX_FAILURES, defaultAnswerParser } from "./answers.ts";
 import { DELIMITER } from "./prompt.ts";
-import { buildStep, ptokenOf, type RunContext } from "./step.ts";
+import { boundary, buildStep, halted, ptokenOf, type RunContext } from "./step.ts";
 
 /**
  * An answer that does not parse (text outside the support, or no delimiter within maxAnswerTokens) is a step with
@@ -22,7 +22,7 @@ export async function batchRun(c: RunContext): Promise<void> {
   const parse = c.settings.parseAnswer ?? defaultAnswerParser(c.target);
   let carry = ""; // bytes already written past the last delimiter
   let failures = 0;
-  for (let t = 0; t < c.settings.steps && !c.stop.failed; t++) {
+  for (let t = 0; t < c.settings.steps && !halted(c.stop); t++) {
     const scored = await c.cursor.score(carry);
     const ptoken = ptokenOf(c.port, t, scored, c.settings.temperature);
     // Up to maxTokens for the answer; when it overruns, up to SKIP_FACTOR × maxTokens more to find the delimiter it ends at.
@@ -42,6 +42,7 @@ export async function batchRun(c: RunContext): Promise<void> {
     if (!(ended && text.trim() === "")) {
       c.run.steps.push(step);
       await c.onStep(step);
+      await boundary(c.stop);
       failures = sample === null ? failures + 1 : 0;
     }
     if (ended) return; // the model closed its answer: the run has as many steps as it wrote

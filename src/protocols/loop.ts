@@ -3,7 +3,7 @@
 // generator, temperature, Step records, the step listener and parallel runs are all here.
 import type { Model } from "../backends/index.ts";
 import type { PromptParts } from "../backends/types.ts";
-import { PendingRequest } from "../errors.ts";
+import { checkInterrupted, PendingRequest } from "../errors.ts";
 import { drawIndex, makeRng } from "../rng.ts";
 import type { ProtocolName, Run, Target } from "../types.ts";
 import { batchRun } from "./batch.ts";
@@ -11,7 +11,7 @@ import { checkCapabilities } from "./capabilities.ts";
 import type { ScoringPort } from "./port.ts";
 import { portFor } from "./ports/index.ts";
 import { runSeed, type RunSettings, type StepListener } from "./settings.ts";
-import { buildStep, ptokenOf, type RunContext } from "./step.ts";
+import { boundary, buildStep, halted, ptokenOf, type RunContext } from "./step.ts";
 
 export interface ProtocolRequest {
   protocol: ProtocolName;
@@ -23,6 +23,13 @@ export interface ProtocolRequest {
   onStep?: StepListener;
   /** Filled run by run, step by step: after a failure it holds every step computed so far. */
   runs?: Run[];
+  /**
+   * Stops the measurement at the next step boundary (Ctrl-C): every step handed to onStep is whole, and the loop
+   * then throws Interrupted (errors.ts) with `runs` holding every step so far.
+   */
+  signal?: AbortSignal;
+  /** Runs finished by an earlier attempt (a resumed measurement), by run index: taken as they are, not measured. */
+  kept?: ReadonlyMap<number, Run>;
 }
 
 /**
@@ -33,7 +40,7 @@ export async function runProtocol(model: Model, req: ProtocolRequest): Promise<{
   checkCapabilities(model.capabilities, req.protocol, req.settings);
   const port = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
   const runs = req.runs ?? [];
-  await runPort(port, req.protocol, req.target, req.settings, req.onStep, runs);
+  await runPort(port, req.protocol, req.target, req.settings, req.onStep, runs, { signal: req.signal, kept: req.kept });
   return { runs, recorded: port.recorded() };
 }
 
@@ -44,10 +51,16 @@ export async function runProtocol(model: Model, req: ProtocolRequest): Promise<{
  * sequential step needs the previous sample. When one run fails the others stop before their next step, so no step is
  * left half done — except for a request pending in batch mode, after which each run goes on to collect its own.
  */
-export async function runPort(port: ScoringPort, protocol: ProtocolName, target: Target, settings: RunSettings, onStep: StepListener | undefined, runs: Run[]): Promise<Run[]> {
+export async function runPort(port: ScoringPort, protocol: ProtocolName, target: Target, settings: RunSettings, onStep: StepListener | undefined, runs: Run[], opts: { signal?: AbortSignal; kept?: ReadonlyMap<number, Run> } = {}): Promise<Run[]> {
   const body = protocol === "batch" && port.capabilities.generation ? batchRun : scoredRun;
-  const stop = { failed: false };
+  const { signal, kept } = opts;
+  const stop = { failed: false, signal };
   const start = (r: number) => {
+    const done = kept?.get(r);
+    if (done) {
+      runs.push(done);
+      return async () => {};
+    }
     const run: Run = { seed: runSeed(settings.seed, r), steps: [] };
     runs.push(run);
     const rng = makeRng(run.seed);
@@ -55,13 +68,17 @@ export async function runPort(port: ScoringPort, protocol: ProtocolName, target:
   };
   const width = Math.min(port.capabilities.parallel, settings.runs);
   if (width <= 1) {
-    for (let r = 0; r < settings.runs; r++) await start(r)();
+    for (let r = 0; r < settings.runs; r++) {
+      checkInterrupted(signal);
+      await start(r)();
+    }
+    checkInterrupted(signal);
     return runs;
   }
   const started = Array.from({ length: settings.runs }, (_, r) => start(r));
   let next = 0;
   const worker = async () => {
-    while (next < started.length && !stop.failed) {
+    while (next < started.length && !stop.failed && !signal?.aborted) {
       await started[next++]!().catch((err: unknown) => {
         if (!(err instanceof PendingRequest)) stop.failed = true;
         throw err;
@@ -71,6 +88,7 @@ export async function runPort(port: ScoringPort, protocol: ProtocolName, target:
   const settled = await Promise.allSettled(Array.from({ length: width }, worker));
   const error = settled.find((s): s is PromiseRejectedResult => s.status === "rejected");
   if (error) throw error.reason;
+  checkInterrupted(signal);
   return runs;
 }
 
@@ -81,13 +99,14 @@ export async function runPort(port: ScoringPort, protocol: ProtocolName, target:
  */
 async function scoredRun(c: RunContext): Promise<void> {
   const keep = c.protocol !== "independent";
-  for (let t = 0; t < c.settings.steps && !c.stop.failed; t++) {
+  for (let t = 0; t < c.settings.steps && !halted(c.stop); t++) {
     const scored = await c.cursor.score();
     const ptoken = ptokenOf(c.port, t, scored, c.settings.temperature);
     const idx = drawIndex(ptoken, c.rng);
     const step = buildStep(t, ptoken, scored, c.target.support[idx]!, c.target);
     c.run.steps.push(step);
     await c.onStep(step);
+    await boundary(c.stop);
     if (keep) c.cursor.advance(idx, scored);
   }
 }

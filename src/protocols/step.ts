@@ -14,9 +14,26 @@ export interface RunContext {
   settings: RunSettings;
   rng: Rng;
   run: Run;
-  /** Set when a parallel run failed: the others finish the step they are on and stop. */
-  stop: { failed: boolean };
+  /** Set when a parallel run failed, or the signal is aborted: the runs finish the step they are on and stop. */
+  stop: { failed: boolean; signal?: AbortSignal | undefined; yielded?: number };
   onStep: (step: Step) => void | Promise<void>;
+}
+
+/** A run stops before its next step when another run failed or the measurement was interrupted. */
+export const halted = (stop: RunContext["stop"]): boolean => stop.failed || stop.signal?.aborted === true;
+
+const YIELD_MS = 50;
+
+/**
+ * A step boundary. A fast model (sim, a store that writes synchronously) never gives the event loop a turn, so a
+ * signal handler would not run until the measurement ended: with a signal to watch, the loop lets it run every 50 ms.
+ */
+export async function boundary(stop: RunContext["stop"]): Promise<void> {
+  if (!stop.signal) return;
+  const now = Date.now();
+  if (now - (stop.yielded ??= now) < YIELD_MS) return;
+  stop.yielded = now;
+  await new Promise((resolve) => setImmediate(resolve));
 }
 
 /** P_token over the support from a step's masses: normalised, at T = 0 the most probable answer; the port's RunError when no answer has any. */

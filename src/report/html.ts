@@ -49,7 +49,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const measured = runs.filter((r) => r.metrics && r.verdict);
   const name = targetNames(all);
   const points: MapPoint[] = measured.map((r) => ({
-    label: `${short(r.model, 80)} · ${short(name(r), 80)}${byPrompt ? ` · prompt ${short(promptOf(r), 40)}` : ""} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : "running"}`,
+    label: `${short(r.model, 80)} · ${short(name(r), 80)}${byPrompt ? ` · prompt ${short(promptOf(r), 40)}` : ""} · ${r.protocol} · T=${runSettings(r).temperature ?? "?"} · ${r.status === "done" ? r.verdict!.type : r.status}`,
     model: r.model,
     target: short(name(r), 60),
     verdict: r.status === "done" ? r.verdict!.type : "running",
@@ -68,6 +68,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const done = runs.filter((r) => r.status === "done").length;
   const running = runs.filter((r) => r.status === "running").length;
   const failed = runs.filter((r) => r.status === "failed").length;
+  const interrupted = runs.filter((r) => r.status === "interrupted").length;
   const now = (opts.now ?? new Date()).toISOString().replace("T", " ").slice(0, 19);
   // The page's one script is allowed by its hash: an injected inline handler or <script> could not run even if
   // something escaped esc().
@@ -85,7 +86,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 <body>
 <header>
 <h1>ptalign report</h1>
-<p class="meta">${esc(opts.source)} · ${runs.length} measurement${runs.length === 1 ? "" : "s"} (${done} done${running ? `, ${running} running` : ""}${failed ? `, ${failed} failed` : ""}) · generated ${esc(now)} UTC${opts.live ? ' · <span id="live">live: refreshes while a study runs</span>' : ""}</p>
+<p class="meta">${esc(opts.source)} · ${runs.length} measurement${runs.length === 1 ? "" : "s"} (${done} done${running ? `, ${running} running` : ""}${failed ? `, ${failed} failed` : ""}${interrupted ? `, ${interrupted} interrupted` : ""}) · generated ${esc(now)} UTC${opts.live ? ' · <span id="live">live: refreshes while a study runs</span>' : ""}</p>
 <p class="meta">Per step, P_token (q_t) is compared with P_task (p): <b>atvd</b> = mean_t TV(q_t, p), <b>volatility</b> = mean_t TV(q_t, q_t−1). E: atvd ≤ ${th.e_atvd} and volatility ≤ ${th.e_volatility}; D: concentration ≥ ${th.d_concentration} and volatility ≥ ${th.d_volatility}; collapsed: concentration ≥ ${th.d_concentration}, volatility &lt; ${th.d_volatility}, marginal_tvd ≥ ${th.collapsed_marginal}; otherwise mixed; uncertain when a 95% interval (or the mass left unresolved by pruning or a server's top-k) crosses the deciding threshold; <b>off-format</b>, before any rule, when the mean leak (mass outside the answers) exceeds ${th.off_format_leak}: the model rarely writes an answer, so the shape of P_token is not judged.</p>
 </header>
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
@@ -102,8 +103,10 @@ ${sections.join("\n")}
 function verdictBadge(r: StoredRun): string {
   if (r.status === "failed") return `<span class="badge failed">failed</span>`;
   if (!r.verdict) return `<span class="badge running">running</span>`;
-  const type = r.status === "running" ? "running" : r.verdict.type;
-  const text = r.status === "running" ? `running (so far ${r.verdict.type})` : r.verdict.type;
+  // An interrupted measurement is unfinished like a running one: its verdict is of the steps so far.
+  const unfinished = r.status === "running" || r.status === "interrupted";
+  const type = unfinished ? "running" : r.verdict.type;
+  const text = unfinished ? `${r.status} (so far ${r.verdict.type})` : r.verdict.type;
   return `<span class="badge" style="background:${VERDICT_COLORS[type] ?? "#777"}">${esc(text)}</span>`;
 }
 

@@ -5,7 +5,7 @@
 
 import { accessSync, closeSync, constants, mkdirSync, openSync, statSync, unlinkSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { InputError } from "../errors.ts";
+import { DiskFull, InputError, isDiskFull } from "../errors.ts";
 
 const code = (err: unknown) => (err as NodeJS.ErrnoException | undefined)?.code;
 
@@ -50,7 +50,7 @@ function probeWrite(dir: string, flag: string): void {
   } catch (err) {
     const c = code(err);
     if (c === "EACCES" || c === "EPERM" || c === "EROFS") throw new InputError(`results directory ${dir} is not writable (${c}): choose another ${flag}, or copy the directory somewhere you can write`);
-    if (c === "ENOSPC" || c === "EDQUOT") throw new InputError(`results directory ${dir}: no space left on the device (${c}): free some space or choose another ${flag}`);
+    if (c === "ENOSPC" || c === "EDQUOT") throw new DiskFull(`results directory ${dir}: no space left on the device (${c}): free some space or choose another ${flag}`);
     throw err;
   }
 }
@@ -98,16 +98,28 @@ export class DamagedStoreError extends InputError {
 
 /**
  * Last line of defence for the CLI: a file-system or SQLite failure that no command caught gets its one-line
- * explanation (exit 2: the user's files or disk must change) instead of "internal error".
+ * explanation (exit 2: the user's files must change; exit 1 for a full disk, which is no fault of the input) instead
+ * of "internal error".
  */
 export function translate(err: unknown): unknown {
-  if (err instanceof InputError || !(err instanceof Error)) return err;
+  if (err instanceof InputError || err instanceof DiskFull || !(err instanceof Error)) return err;
+  if (isDiskFull(err)) return diskFull(err);
   if (isDamaged(err)) return new InputError(`a results store (${DB_FILE_NAME}) is damaged (${err.message.split("\n")[0]}): move it aside; the finished runs in runs/*.json are still read`);
   const e = err as NodeJS.ErrnoException;
-  const what: Record<string, string> = { EACCES: "permission denied", EPERM: "not permitted", EROFS: "read-only file system", ENOSPC: "no space left on the device", EDQUOT: "disk quota exceeded", ENOTDIR: "a part of the path is a file, not a directory", EISDIR: "is a directory", EEXIST: "already exists", ENOENT: "no such file or directory" };
+  const what: Record<string, string> = { EACCES: "permission denied", EPERM: "not permitted", EROFS: "read-only file system", ENOTDIR: "a part of the path is a file, not a directory", EISDIR: "is a directory", EEXIST: "already exists", ENOENT: "no such file or directory" };
   if (e.code && what[e.code] && e.path) return new InputError(`cannot use ${e.path}: ${what[e.code]} (${e.code})`);
   if (e.code?.startsWith("SQLITE_READONLY")) return new InputError(`a results store cannot be written (${e.code}): choose another --out, or copy the results directory somewhere you can write`);
   return err;
 }
 
 const DB_FILE_NAME = "ptalign.db";
+
+/**
+ * A full disk (ENOSPC, EDQUOT, SQLITE_FULL) in one line: where, and what to do. What was stored before stays, and an
+ * interrupted measurement is resumed by the same command once there is room.
+ */
+export function diskFull(err: unknown): DiskFull {
+  const e = err as NodeJS.ErrnoException;
+  const where = e.path ? ` writing ${e.path}` : e.code === "SQLITE_FULL" ? " writing the results store" : e.syscall === "write" ? " writing the output" : "";
+  return new DiskFull(`no space left on the device (${e.code})${where}: free some space or write elsewhere (another --out, or redirect the output to another disk), then run the same command again — what was stored is kept`);
+}

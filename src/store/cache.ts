@@ -71,8 +71,13 @@ export class RequestCache {
     const file = this.file(key);
     await mkdir(join(this.dir, key.slice(0, 2)), { recursive: true });
     const tmp = `${file}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
-    await writeFile(tmp, await gzipAsync(typeof text === "string" ? Buffer.from(text, "utf8") : text, { level: 1 }));
-    await rename(tmp, file);
+    try {
+      await writeFile(tmp, await gzipAsync(typeof text === "string" ? Buffer.from(text, "utf8") : text, { level: 1 }));
+      await rename(tmp, file);
+    } catch (err) {
+      await rm(tmp, { force: true }); // a full disk leaves no half-written entry behind
+      throw err;
+    }
     this.writes++;
   }
 }

@@ -5,7 +5,8 @@
 
 import { readRecordedSettings } from "../config/recorded.ts";
 import type { Metrics, ProtocolName, Run, Step, Target, Verdict } from "../types.ts";
-import type { RunRecord, RunRow, RunStatus, StepRow } from "./types.ts";
+import { statusOf } from "./status.ts";
+import type { RunRecord, RunRow, StepRow } from "./types.ts";
 
 const STEP_COLUMNS = new Set(["t", "ptoken", "leak", "sample", "raw", "unknown"]);
 /** Result keys with their own column, and the reader's own keys (never stored as fields of the result). */
@@ -65,7 +66,7 @@ export function toRecord(row: RunRow): RunRecord {
     protocol: row.protocol as ProtocolName,
     target: JSON.parse(row.target) as Target,
     settings: readRecordedSettings(JSON.parse(row.settings)),
-    status: row.status as RunStatus,
+    status: statusOf(row.status, row.error),
     error: row.error,
     created: row.created,
     updated: row.updated,

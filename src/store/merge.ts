@@ -18,6 +18,7 @@ import { InputError } from "../errors.ts";
 import type { Result } from "../types.ts";
 import { assertResultsDir, resultFiles } from "./read.ts";
 import { isUrl, openStore } from "./registry.ts";
+import { isRunKey } from "./recorder.ts";
 import { exportResult } from "./results.ts";
 import type { ResultStore, TaskRecord } from "./types.ts";
 
@@ -82,7 +83,7 @@ export async function mergeStores(sources: readonly string[], target: string): P
       if (found.unfinished > 0) summary.unfinished.push({ location, count: found.unfinished });
       for (const item of found.items.sort(byCreated)) {
         if (targetUnfinished.has(item.id)) throw new InputError(`measurement ${item.id} is unfinished in ${targetName} and finished in ${location}: merge into another --out, or remove it from ${targetName} first; nothing was merged`);
-        const seen = byId.get(item.id) ?? (item.cell ? byCell.get(item.cell) : undefined);
+        const seen = byId.get(item.id) ?? (item.cell && !isRunKey(item.cell) ? byCell.get(item.cell) : undefined);
         if (seen) {
           if (seen.digest !== item.digest) throw conflict(seen, item);
           summary.duplicates++;
@@ -163,7 +164,8 @@ async function collect(location: string, store: ResultStore | undefined): Promis
 
 function remember(item: Item, byId: Map<string, Item>, byCell: Map<string, Item>): void {
   byId.set(item.id, item);
-  if (item.cell && !byCell.has(item.cell)) byCell.set(item.cell, item);
+  // A single run's resume key is no study cell: two runs with the same flags are two measurements (as before keys).
+  if (item.cell && !isRunKey(item.cell) && !byCell.has(item.cell)) byCell.set(item.cell, item);
 }
 
 const byCreated = (a: { created: string; id: string }, b: { created: string; id: string }) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id.localeCompare(b.id));

@@ -2,7 +2,8 @@
 // them), written atomically from what the store holds.
 
 import { randomBytes } from "node:crypto";
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { mkdir, rm } from "node:fs/promises";
+import { writeAtomically } from "./atomic.ts";
 import { join } from "node:path";
 import type { Result } from "../types.ts";
 import { isUrl, shownLocation, withStore } from "./registry.ts";
@@ -49,8 +50,8 @@ export async function writeResultFile(dir: string, result: Result, partial = fal
   const runsDir = join(dir, "runs");
   await mkdir(runsDir, { recursive: true });
   const file = join(runsDir, `${result.id}${partial ? ".partial" : ""}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(result, null, 1) + "\n");
-  await rename(tmp, file);
+  await writeAtomically(file, JSON.stringify(result, null, 1) + "\n");
+  // A resumed measurement that is now complete: its partial export from the interruption is out of date.
+  if (!partial) await rm(join(runsDir, `${result.id}.partial.json`), { force: true });
   return file;
 }

@@ -5,7 +5,11 @@
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
 import type { RecordedSettings } from "../types.ts";
 
-export type RunStatus = "running" | "done" | "failed";
+/**
+ * interrupted: stopped by Ctrl-C, SIGTERM or a full disk, its finished steps kept; the same command resumes it
+ * (store/status.ts says how it is stored).
+ */
+export type RunStatus = "running" | "done" | "failed" | "interrupted";
 
 /** One measurement (model × target × protocol × settings, all its seeds' runs) as the store lists it. */
 export interface RunRecord {
@@ -140,7 +144,10 @@ export interface ResultStore {
    * result-level fields the steps do not carry (a run's `stopped`, keys added to the result later). No step is rewritten.
    */
   finishRun(id: string, result: Omit<Result, "version">): Promise<void>;
-  /** Marks a measurement failed with a one-line reason (`partial`: the result fields known so far, as finishRun). */
+  /**
+   * Marks a measurement failed with a one-line reason (`partial`: the result fields known so far, as finishRun). An
+   * error made by interruptedError (store/status.ts) marks it interrupted: readers get status "interrupted".
+   */
   failRun(id: string, error: string, partial?: Omit<Result, "version">): Promise<void>;
   /**
    * Run index r is complete with `steps` steps (later steps left by an earlier attempt are removed); `fields` are the

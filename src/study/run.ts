@@ -4,20 +4,21 @@
 // copy of each). A cell that fails (model missing, server down, context overflow) is recorded as failed and the
 // study goes on with the next.
 
-import { randomBytes } from "node:crypto";
-import { hostname } from "node:os";
 import { InputError } from "../errors.ts";
 import { closeModel, openModel, type Model } from "../backends/index.ts";
 import { runSeed } from "../protocols/index.ts";
 import { collectRuns, summarise } from "../run.ts";
 import { stepWriter } from "../store/recorder.ts";
-import { openStore } from "../store/registry.ts";
+import { openStore, shownLocation } from "../store/registry.ts";
+import { keepRenewed, leaseMsOf, newLease } from "../store/lease.ts";
 import { exportResult, newRunId } from "../store/results.ts";
 import type { Lease, ResultStore, RunRecord } from "../store/types.ts";
 import type { RecordedSettings, Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
+import { checkInterrupted, DiskFull, Interrupted, isDiskFull } from "../errors.ts";
+import { interruptedError } from "../store/status.ts";
 import { cellsOfShard, type Shard } from "./shard.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
@@ -41,6 +42,11 @@ export interface StudyHooks {
   onCellEnd?(outcome: CellOutcome): void;
   /** Cells another process is measuring: waited for after the others (then taken as stored, or measured here). */
   onWait?(cells: number): void;
+  /**
+   * Stops the study at the next step (Ctrl-C): the cell in progress is recorded interrupted with its steps, its claim
+   * given back, and runStudy throws Interrupted; the same command resumes it (finished runs are kept).
+   */
+  signal?: AbortSignal;
 }
 
 export interface StudyOptions {
@@ -75,21 +81,6 @@ async function latestByCell(store: ResultStore): Promise<Map<string, RunRecord>>
   return latest;
 }
 
-/** How long a claim on a cell lasts without renewal when neither the study nor PTALIGN_LEASE_SECONDS says. */
-export const DEFAULT_LEASE_SECONDS = 30;
-
-/** The lease time of a study's claims, in ms: the study's `lease_seconds`, else PTALIGN_LEASE_SECONDS, else 30 s. */
-export function leaseMsOf(study: Pick<Study, "leaseSeconds">, env: NodeJS.ProcessEnv = process.env): number {
-  if (study.leaseSeconds !== undefined) return study.leaseSeconds * 1000;
-  const fromEnv = env.PTALIGN_LEASE_SECONDS;
-  if (fromEnv !== undefined && fromEnv !== "") {
-    const s = Number(fromEnv);
-    if (!Number.isFinite(s) || s < 0.1 || s > 86_400) throw new InputError(`PTALIGN_LEASE_SECONDS must be a number of seconds from 0.1 to 86400 (got ${fromEnv})`);
-    return s * 1000;
-  }
-  return DEFAULT_LEASE_SECONDS * 1000;
-}
-
 /**
  * Runs a study into the store at `out`, as one of any number of workers (processes, on any machines) running the
  * same study into the same store: each cell is claimed with a lease before it is measured, so no two workers
@@ -98,7 +89,7 @@ export function leaseMsOf(study: Pick<Study, "leaseSeconds">, env: NodeJS.Proces
  * (killed, machine lost) — resumed from its recorded run parts.
  */
 export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}, opts: StudyOptions = {}): Promise<CellOutcome[]> {
-  const lease: Lease = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms: leaseMsOf(study) }; // a bad PTALIGN_LEASE_SECONDS before anything is created
+  const lease = newLease(leaseMsOf(study.leaseSeconds)); // a bad PTALIGN_LEASE_SECONDS before anything is created
   const store = await openStore(out, { write: true });
   const worker = new Worker(store, study, out, hooks, lease);
   try {
@@ -109,26 +100,37 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
 
     const byModel = new Map<string, Cell[]>();
     for (const p of plan) byModel.set(p.cell.model.spec, [...(byModel.get(p.cell.model.spec) ?? []), p.cell]);
-    for (const cells of byModel.values()) {
-      for (;;) {
-        const left = cells.filter((c) => worker.pending.has(c.hash));
-        const hash = left.length > 0 ? await store.claimNext(left.map((c) => c.hash), worker.lease) : undefined;
-        if (hash === undefined) break;
-        await worker.measure(worker.pending.get(hash)!);
+    try {
+      for (const cells of byModel.values()) {
+        for (;;) {
+          checkInterrupted(hooks.signal);
+          const left = cells.filter((c) => worker.pending.has(c.hash));
+          const hash = left.length > 0 ? await store.claimNext(left.map((c) => c.hash), worker.lease) : undefined;
+          if (hash === undefined) break;
+          await worker.measure(worker.pending.get(hash)!);
+        }
       }
-    }
 
-    // Cells other workers hold: taken as stored once they finish them, measured here if they fail or their lease lapses.
-    await worker.takeStored([...worker.pending.values()]);
-    if (worker.pending.size > 0) hooks.onWait?.(worker.pending.size);
-    const poll = Math.max(100, Math.min(1000, worker.lease.ms / 4));
-    while (worker.pending.size > 0) {
-      const hash = await store.claimNext([...worker.pending.keys()], worker.lease);
-      if (hash !== undefined) await worker.measure(worker.pending.get(hash)!);
-      else {
-        await sleep(poll);
-        await worker.takeStored([...worker.pending.values()]);
+      // Cells other workers hold: taken as stored once they finish them, measured here if they fail or their lease lapses.
+      await worker.takeStored([...worker.pending.values()]);
+      if (worker.pending.size > 0) hooks.onWait?.(worker.pending.size);
+      const poll = Math.max(100, Math.min(1000, worker.lease.ms / 4));
+      while (worker.pending.size > 0) {
+        checkInterrupted(hooks.signal);
+        const hash = await store.claimNext([...worker.pending.keys()], worker.lease);
+        if (hash !== undefined) await worker.measure(worker.pending.get(hash)!);
+        else {
+          await sleep(poll);
+          await worker.takeStored([...worker.pending.values()]);
+        }
       }
+    } catch (err) {
+      // Stopped from outside: say what is kept and how to go on (the cells finished so far are stored).
+      const finished = worker.outcomes.filter((o) => o.status !== "failed").length;
+      const kept = `${finished} of ${plan.length} cells are finished in ${shownLocation(out)}, the cell in progress keeps its steps`;
+      if (err instanceof Interrupted) throw new Interrupted(err.signal, `interrupted (${err.signal}): ${kept}; run the same command again to resume`);
+      if (isDiskFull(err)) throw new DiskFull(`no space left on the device while writing the results in ${shownLocation(out)}: ${kept}; free some space (or move it to a larger disk), then run the same command again to resume`);
+      throw err;
     }
     return worker.outcomes.sort((a, b) => a.cell.index - b.cell.index);
   } finally {
@@ -175,12 +177,7 @@ class Worker {
   /** Measures a cell this worker has just claimed, renewing the lease while it runs and releasing it after. */
   async measure(cell: Cell): Promise<void> {
     let lost = false;
-    const renewal = setInterval(() => {
-      this.store.renewCell(cell.hash, this.lease).then(
-        (ours) => (lost ||= !ours),
-        () => {}, // unreachable for longer than the store retries: the next renewal tries again
-      );
-    }, Math.max(50, this.lease.ms / 3));
+    const stopRenewal = keepRenewed(this.store, cell.hash, this.lease, () => (lost = true));
     try {
       // The claim is ours: the cell may have been finished by its previous owner meanwhile.
       const rec = await this.store.findCell(cell.hash);
@@ -200,7 +197,7 @@ class Worker {
       if (!(err instanceof LeaseLost)) throw err;
       // Left pending: the worker that took it over finishes it (or its lease lapses too and it comes back here).
     } finally {
-      clearInterval(renewal);
+      stopRenewal();
       await this.store.releaseCell(cell.hash, this.lease.owner);
     }
   }
@@ -245,6 +242,7 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
           settings: { ...runSettingsOf(cell.config), runs: 1, seed },
           template: cell.template,
           runs,
+          signal: hooks.signal,
           onStep: (_i, step) => {
             if (lost()) throw new LeaseLost(`lost the lease on cell ${cell.hash}`);
             hooks.onStep?.(cell);
@@ -270,6 +268,12 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
   } catch (err) {
     await steps.settle().catch(() => {});
     if (err instanceof LeaseLost) throw err; // the cell is another worker's now: its record is not ours to mark
+    if (err instanceof Interrupted || isDiskFull(err)) {
+      // Not the cell's failure: recorded interrupted (best effort on a full disk), and the study stops here.
+      const why = err instanceof Interrupted ? err.signal : "no space left on the device";
+      await store.failRun(id, interruptedError(why)).catch(() => {});
+      throw err;
+    }
     const error = oneLine(err);
     await store.failRun(id, error);
     return { cell, id, status: "failed", error };

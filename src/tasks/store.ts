@@ -1,9 +1,10 @@
 // Task results are kept next to the sampling runs: DIR/tasks/<id>.json (written atomically) and a row of the SQLite
 // store's task_results table (listed by `ls`, noticed by `view`); the report reads them through loadTaskResults.
 
-import { mkdir, readdir, readFile, rename, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { isUrl, openStore, shownLocation, withStore } from "../store/registry.ts";
+import { writeAtomically } from "../store/atomic.ts";
 import { newRunId } from "../store/results.ts";
 import type { TaskResult } from "../types/task.ts";
 
@@ -20,9 +21,7 @@ export async function saveTaskResult(dir: string, result: TaskResult): Promise<s
   const tasksDir = join(dir, "tasks");
   await mkdir(tasksDir, { recursive: true });
   const file = join(tasksDir, `${result.id}.json`);
-  const tmp = `${file}.${process.pid}.tmp`;
-  await writeFile(tmp, JSON.stringify(result) + "\n");
-  await rename(tmp, file);
+  await writeAtomically(file, JSON.stringify(result) + "\n");
   const record = { ...result, id: result.id };
   await withStore(dir, (store) => store.putTaskResult(record));
   return file;

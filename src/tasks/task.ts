@@ -84,6 +84,11 @@ export interface MeasureEnv {
   backend?: ModelOptions;
   /** One unit of work done (see Task.units). */
   onUnit?: () => void;
+  /**
+   * Ctrl-C: the task stops after the problem (or user) in progress and returns a result of the finished ones, with
+   * `interrupted` set (types/task.ts); the caller stores it and reports the interruption.
+   */
+  signal?: AbortSignal;
 }
 
 /** Text output built by the task and rendered by the caller: a line, or a table (numbers formatted by the caller). */

@@ -13,4 +13,9 @@ export interface TaskResult {
   warnings?: string[];
   /** Set when the result is stored (DIR/tasks/<id>.json). */
   id?: string;
+  /**
+   * Set when Ctrl-C or SIGTERM stopped the task: the numbers cover the `done` finished units (a problem at one
+   * temperature in one run; a user in one run) of the `total` planned.
+   */
+  interrupted?: { signal: string; done: number; total: number; unit: string };
 }

@@ -1,8 +1,9 @@
 // `ptalign task codegen`: n samples per problem, per temperature, per run (seed), each executed in the sandbox;
 // pass@k, diversity, stability across runs and the P_token profile per temperature.
 
+import type { TaskResult } from "../../types/task.ts";
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
-import { InputError } from "../../errors.ts";
+import { InputError, interruption } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
 import { truncates, type SamplerSettings } from "../../scoring/sampler.ts";
 import { codegenPrompt, generateSim, generateTokens, type Completion } from "./generate.ts";
@@ -88,12 +89,14 @@ export interface CodegenResult {
   skipped?: ProblemFailure[];
   /** What the numbers cannot say (off-format, a comparison that cannot discriminate); printed by the CLI. */
   warnings?: string[];
+  /** Set when Ctrl-C stopped it: the numbers cover the finished units only (types/task.ts TaskResult.interrupted). */
+  interrupted?: TaskResult["interrupted"];
   id?: string;
 }
 
 export type CodegenListener = (done: number, total: number) => void;
 
-export async function runCodegen(modelSpec: string, problems: readonly Problem[], settings: CodegenSettings, opts: { backend?: ModelOptions; model?: Model; onSample?: CodegenListener; skipped?: ProblemFailure[] } = {}): Promise<CodegenResult> {
+export async function runCodegen(modelSpec: string, problems: readonly Problem[], settings: CodegenSettings, opts: { backend?: ModelOptions; model?: Model; onSample?: CodegenListener; skipped?: ProblemFailure[]; signal?: AbortSignal } = {}): Promise<CodegenResult> {
   if (settings.n < 1 || !Number.isInteger(settings.n)) throw new InputError(`--n must be a whole number ≥ 1 (got ${settings.n})`);
   if (settings.temperatures.length === 0) throw new InputError("give at least one --temperature");
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
@@ -110,11 +113,15 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
   const total = problems.length * settings.temperatures.length * settings.runs * settings.n;
   let done = 0;
   const cache = new Map<string, { passed: boolean; outcome: Outcome; reason: string }>();
+  const signal = opts.signal;
   try {
-    for (const temperature of settings.temperatures) {
+    measuring: for (const temperature of settings.temperatures) {
       for (let r = 0; r < settings.runs; r++) {
         const seed = settings.seed + r;
         for (const problem of problems) {
+          // Ctrl-C: the problems finished so far make the result (a sim model never yields: let the handler run).
+          if (signal) await new Promise((resolve) => setImmediate(resolve));
+          if (signal?.aborted) break measuring;
           const rng = makeRng(`${seed}/${temperature}/${problem.task_id}`);
           // A separate stream for the sim models' off-format draws, so `leak` leaves the program draws unchanged.
           const leakRng = makeRng(`${seed}/${temperature}/${problem.task_id}/leak`);
@@ -155,7 +162,10 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
     if (!opts.model) await closeModel(model);
   }
   const name = isSimModel(model) ? model.spec : modelSpec;
-  const summaries = settings.temperatures.map((T) => summarise(cells.filter((c) => c.temperature === T), T, settings));
+  const planned = settings.temperatures.length * settings.runs * problems.length;
+  const interrupted = signal?.aborted ? { signal: interruption(signal).signal, done: cells.length, total: planned, unit: "problem runs" } : undefined;
+  // An interrupted result summarises the temperatures it reached, from the problem runs it finished.
+  const summaries = settings.temperatures.filter((T) => !interrupted || cells.some((c) => c.temperature === T)).map((T) => summarise(cells.filter((c) => c.temperature === T), T, settings));
   const warnings = [
     ...(isSimModel(model) ? simPoolWarnings(name, problems) : []),
     ...summaries.map((s) => codegenFormatWarning(name, s.temperature, s.off_format)).filter((w): w is string => w !== undefined),
@@ -170,6 +180,7 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
     cells,
     ...(opts.skipped?.length ? { skipped: opts.skipped } : {}),
     ...(warnings.length ? { warnings } : {}),
+    ...(interrupted ? { interrupted } : {}),
   };
 }
 

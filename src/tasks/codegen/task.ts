@@ -135,7 +135,7 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
     };
   },
   units: (d, s) => d.data.problems.length * s.run.temperatures.length * s.run.runs * s.run.n,
-  measure: (model, d, s, env) => runCodegen(model, d.data.problems, s.run, { ...(env.backend ? { backend: env.backend } : {}), ...(env.onUnit ? { onSample: env.onUnit } : {}), skipped: d.data.skipped }),
+  measure: (model, d, s, env) => runCodegen(model, d.data.problems, s.run, { ...(env.backend ? { backend: env.backend } : {}), ...(env.onUnit ? { onSample: env.onUnit } : {}), ...(env.signal ? { signal: env.signal } : {}), skipped: d.data.skipped }),
   async estimate(models, d, s, env) {
     const estimates: CodegenEstimate[] = [];
     for (const model of models) estimates.push(await calibrateCodegen(model, d.data.problems, s.run, env.backend ? { backend: env.backend } : {}));

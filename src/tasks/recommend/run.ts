@@ -2,10 +2,11 @@
 // the candidate labels is read exactly (scoring's option trie, like the sampling task), then ranked and compared
 // with P_task. Stability: the same list in permuted orders (position bias) and the same list under other seeds.
 
+import type { TaskResult } from "../../types/task.ts";
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import type { PromptParts, TokenBackend } from "../../backends/types.ts";
 import type { SimModel } from "../../backends/sim.ts";
-import { InputError } from "../../errors.ts";
+import { InputError, interruption } from "../../errors.ts";
 import { applyTemperature, makeRng, normalise, type Rng } from "../../rng.ts";
 import { assertExpressible, optionTexts, scoreOptions } from "../../scoring/index.ts";
 import { tv } from "../../metrics/basic.ts";
@@ -94,6 +95,8 @@ export interface RecommendResult {
   users: UserRecord[];
   /** What the numbers cannot say (off-format, values clipped, users left out); printed by the CLI. */
   warnings?: string[];
+  /** Set when Ctrl-C stopped it: the numbers cover the finished units only (types/task.ts TaskResult.interrupted). */
+  interrupted?: TaskResult["interrupted"];
   id?: string;
 }
 
@@ -151,7 +154,7 @@ export function permutationsFor(user: RecUser, seed: number, count: number): num
 
 const avg = (xs: readonly number[]) => xs.reduce((a, b) => a + b, 0) / xs.length;
 
-export async function runRecommend(modelSpec: string, data: RecData, settings: RecommendSettings, opts: { backend?: ModelOptions; model?: Model; onUser?: (done: number, total: number) => void } = {}): Promise<RecommendResult> {
+export async function runRecommend(modelSpec: string, data: RecData, settings: RecommendSettings, opts: { backend?: ModelOptions; model?: Model; onUser?: (done: number, total: number) => void; signal?: AbortSignal } = {}): Promise<RecommendResult> {
   if (data.users.length === 0) throw new InputError("no users to evaluate");
   const longest = Math.max(...data.users.map((u) => u.candidates.length));
   const bigK = settings.ks.find((k) => k > longest);
@@ -171,9 +174,15 @@ export async function runRecommend(modelSpec: string, data: RecData, settings: R
     const seedCorr: number[] = [];
     const total = data.users.length * (settings.runs + settings.permutations);
     let done = 0;
-    for (let r = 0; r < settings.runs; r++) {
+    const signal = opts.signal;
+    let evaluated = 0;
+    for (let r = 0; r < settings.runs && !signal?.aborted; r++) {
       const rows: Row[] = [];
       for (const [u, user] of data.users.entries()) {
+        // Ctrl-C: the users evaluated so far make the result (a sim model never yields: let the handler run).
+        if (signal) await new Promise((resolve) => setImmediate(resolve));
+        if (signal?.aborted) break;
+        evaluated++;
         const order = user.candidates;
         const got = await score(user, order, makeRng(`${settings.seed + r}/${user.id}`));
         opts.onUser?.(++done, total);
@@ -235,6 +244,7 @@ export async function runRecommend(modelSpec: string, data: RecData, settings: R
     };
     const name = isSimModel(model) ? model.spec : modelSpec;
     const shortest = Math.min(...data.users.map((u) => u.candidates.length));
+    const interrupted = signal?.aborted ? { signal: interruption(signal).signal, done: evaluated, total: data.users.length * settings.runs, unit: "user evaluations" } : undefined;
     const warnings = [
       ...(data.notes ?? []),
       ...(unscored ? [`${name}: ${unscored} of ${all.length} user evaluations could not be scored (recorded with the worst rank; first: user ${records.find((x) => x.unscored)?.user ?? "?"}: ${records.find((x) => x.unscored)?.unscored ?? "in a later run"})`] : []),
@@ -250,6 +260,7 @@ export async function runRecommend(modelSpec: string, data: RecData, settings: R
       metrics,
       users: records,
       ...(warnings.length ? { warnings } : {}),
+      ...(interrupted ? { interrupted } : {}),
     };
   } finally {
     if (!opts.model) await closeModel(model);

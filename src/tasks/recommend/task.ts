@@ -88,7 +88,7 @@ export const recommendTask: Task<RecommendTaskSettings, RecData, RecommendResult
     return { data, contexts: data.users.map((u) => ({ id: u.id })), notes: data.notes ?? [] };
   },
   units: (d, s) => d.data.users.length * (s.run.runs + s.run.permutations),
-  measure: (model, d, s, env) => runRecommend(model, d.data, s.run, { ...(env.backend ? { backend: env.backend } : {}), ...(env.onUnit ? { onUser: env.onUnit } : {}) }),
+  measure: (model, d, s, env) => runRecommend(model, d.data, s.run, { ...(env.backend ? { backend: env.backend } : {}), ...(env.onUnit ? { onUser: env.onUnit } : {}), ...(env.signal ? { signal: env.signal } : {}) }),
   table: recommendTable,
   plots: (results) => [{ spec: recommendViewSpec(results), caption: "accuracy (NDCG@k) against diversity (coverage); point size = stability under candidate re-ordering" }],
   describe: (r) => `recommend · ${r.model} · ${r.data.source}, ${r.data.users} users, ${r.data.candidates} candidates`,
