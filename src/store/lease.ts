@@ -22,9 +22,37 @@ export function leaseMsOf(seconds: number | undefined, env: NodeJS.ProcessEnv = 
   return DEFAULT_LEASE_SECONDS * 1000;
 }
 
+// The leases this process holds now. A claim whose release failed (a full disk) names this process as its owner
+// while it is alive, so the pid alone cannot tell a store that the claim is abandoned when the same process (a
+// library user, the in-process CLI) claims again: the owner not being in this set can.
+const heldHere = new Set<string>();
+
 /** A new lease for this process: `host:pid:random` is unique per worker, and a store recognises a dead local owner by it. */
 export function newLease(ms: number): Lease {
-  return { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms };
+  const lease = { owner: `${hostname()}:${process.pid}:${randomBytes(4).toString("hex")}`, ms };
+  heldHere.add(lease.owner);
+  return lease;
+}
+
+/** This process is done with the lease (its cells released, or abandoned after a failure). */
+export function dropLease(lease: Lease): void {
+  heldHere.delete(lease.owner);
+}
+
+/**
+ * Whether the owner of a claim is certainly gone: a process on this host that no longer runs, or this process when
+ * it no longer holds that lease. An owner on another host is never presumed gone (its lease lapses instead).
+ */
+export function ownerGone(owner: string): boolean {
+  const [host, pid] = owner.split(":");
+  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
+  if (Number(pid) === process.pid) return !heldHere.has(owner);
+  try {
+    process.kill(Number(pid), 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "ESRCH"; // EPERM: alive, another user's
+  }
 }
 
 /**

@@ -7,7 +7,7 @@
 import type { ProtocolName, RecordedSettings, Result, Run, Step, Target } from "../types.ts";
 import { openStore } from "./registry.ts";
 import { exportResult } from "./results.ts";
-import { keepRenewed, leaseMsOf, newLease } from "./lease.ts";
+import { dropLease, keepRenewed, leaseMsOf, newLease } from "./lease.ts";
 import { interruptedError } from "./status.ts";
 import type { ResultStore } from "./types.ts";
 
@@ -127,6 +127,7 @@ export async function openRecorder(location: string | undefined, run: RecordedRu
   } catch (err) {
     stopRenewal();
     if (claimed) await quietly(() => store.releaseCell(resume!.key, lease.owner));
+    dropLease(lease);
     await quietly(() => store.close());
     throw err;
   }
@@ -176,6 +177,7 @@ export async function openRecorder(location: string | undefined, run: RecordedRu
       closed = true;
       stopRenewal();
       if (claimed) await quietly(() => store.releaseCell(resume!.key, lease.owner));
+      dropLease(lease);
       await quietly(() => store.close());
     },
   };

@@ -4,11 +4,12 @@
 // Schema and migrations: src/store/schema.ts; docs/report.md describes the tables.
 
 import { chmodSync, copyFileSync, existsSync, mkdtempSync, rmSync } from "node:fs";
-import { hostname, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { InputError } from "../errors.ts";
 import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
+import { ownerGone } from "./lease.ts";
 import { createSchema, LEASES_TABLE, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
 import { assembleRuns, resultFields, runFields, splitStep, toRecord } from "./fields.ts";
 import type { BeginRun, Lease, PartRow, ResultStore, RunRecord, RunRow, RunRows, RunStatus, StepRow, StoredResult, TaskListing, TaskRecord, TaskRows } from "./types.ts";
@@ -362,18 +363,6 @@ function prepareSchema(db: Database.Database, dir: string, file: string): void {
   if (version > SCHEMA_VERSION) throw newerSchema(file, version);
   if (version === 0) createSchema(db);
   else if (version < SCHEMA_VERSION) migrate(db, version, dir);
-}
-
-/** Whether a lease's owner (`host:pid:…`, study/run.ts) is a process of this machine that no longer runs. */
-function ownerGone(owner: string): boolean {
-  const [host, pid] = owner.split(":");
-  if (host !== hostname() || !/^\d+$/.test(pid ?? "")) return false;
-  try {
-    process.kill(Number(pid), 0);
-    return false;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === "ESRCH"; // EPERM: alive, another user's
-  }
 }
 
 const newerSchema = (file: string, version: number) =>

@@ -10,7 +10,7 @@ import { runSeed } from "../protocols/index.ts";
 import { collectRuns, summarise } from "../run.ts";
 import { stepWriter } from "../store/recorder.ts";
 import { openStore, shownLocation } from "../store/registry.ts";
-import { keepRenewed, leaseMsOf, newLease } from "../store/lease.ts";
+import { dropLease, keepRenewed, leaseMsOf, newLease } from "../store/lease.ts";
 import { exportResult, newRunId } from "../store/results.ts";
 import type { Lease, ResultStore, RunRecord } from "../store/types.ts";
 import type { RecordedSettings, Result, Run } from "../types.ts";
@@ -134,6 +134,7 @@ export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}
     }
     return worker.outcomes.sort((a, b) => a.cell.index - b.cell.index);
   } finally {
+    dropLease(lease);
     await worker.closeModel();
     await store.close();
   }
