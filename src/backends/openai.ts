@@ -8,7 +8,7 @@
 // Transport (retries, cache, limits) and response shapes are shared: remote/http.ts, remote/shapes.ts, remote/text.ts.
 import { InputError, RunError } from "../errors.ts";
 import { RequestCache, defaultCacheDir } from "../store/cache.ts";
-import { RemoteClient, displayUrl } from "./remote/http.ts";
+import { RemoteClient, assertDecodableUserinfo, displayUrl } from "./remote/http.ts";
 import { parseModels } from "./remote/shapes.ts";
 import type { TextBackend, TokenBackend } from "./types.ts";
 import { LlamaServerBackend } from "./llamaServer.ts";
@@ -57,6 +57,7 @@ export async function openOpenAIModel(spec: string, o: OpenAIOptions = {}): Prom
     throw new InputError(`--base-url ${displayUrl(baseUrl) === "(invalid URL)" ? "value" : displayUrl(baseUrl)} is not a valid URL; expected e.g. http://127.0.0.1:8000/v1`);
   }
   if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") throw new InputError(`--base-url must start with http:// or https:// (got ${parsedUrl.protocol})`);
+  assertDecodableUserinfo(parsedUrl);
   const keyEnv = o.apiKeyEnv ?? "OPENAI_API_KEY";
   if (o.apiKeyEnv && !env[o.apiKeyEnv]) throw new InputError(`--api-key-env ${o.apiKeyEnv}: that environment variable is not set`);
   const apiKey = env[keyEnv] || undefined;
