@@ -4,11 +4,12 @@
 
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { buildReport } from "./html.ts";
 import { hostAllowed } from "./hostCheck.ts";
-import { loadTaskResults } from "../tasks/store.ts";
 import { storeVersion } from "../store/read.ts";
-import { loadRuns } from "./partial.ts";
+import { startRenderer } from "./worker.ts";
+
+/** Where the page loads a compact section's charts: /charts/<measurement id>. */
+const CHARTS = "/charts/";
 
 export interface ViewOptions {
   dir: string;
@@ -28,14 +29,15 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
   const host = opts.host ?? LOOPBACK;
   let cached: { version: string; html: string } | undefined;
   let rendering: Promise<{ version: string; html: string }> | undefined;
+  // Rendering (reading every measurement, the charts) happens in a worker thread: /version answers meanwhile.
+  const renderer = startRenderer();
 
   const page = async () => {
     const version = await storeVersion(opts.dir);
     if (cached?.version === version) return cached;
     rendering ??= (async () => {
       try {
-        const runs = await loadRuns(opts.dir);
-        const html = await buildReport(runs, { source: opts.dir, live: { versionUrl: "/version", version }, tasks: await loadTaskResults(opts.dir) });
+        const html = (await renderer.render({ kind: "page", dir: opts.dir, version, onDemand: CHARTS }))!;
         cached = { version, html };
         return cached;
       } finally {
@@ -68,6 +70,19 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
       );
       return;
     }
+    if (path?.startsWith(CHARTS)) {
+      let id: string;
+      try {
+        id = decodeURIComponent(path.slice(CHARTS.length));
+      } catch {
+        return send(400, "text/plain", "bad measurement id\n");
+      }
+      renderer.render({ kind: "charts", dir: opts.dir, id }).then(
+        (html) => (html === null ? send(404, "text/plain", "no such measurement\n") : send(200, "text/html", html)),
+        (err: Error) => send(500, "text/plain", `ptalign view: ${err.message}\n`),
+      );
+      return;
+    }
     send(404, "text/plain", "not found\n");
   });
 
@@ -80,6 +95,9 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
   return {
     server,
     url: `http://${shown}:${addr.port}/`,
-    close: () => new Promise((resolve) => server.close(() => resolve())),
+    close: async () => {
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await renderer.close();
+    },
   };
 }

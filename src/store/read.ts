@@ -34,6 +34,8 @@ export interface LoadOptions {
    * higher layer fills in metrics and verdict from the steps so far (src/report/partial.ts), which the store cannot.
    */
   complete?: (run: StoredRun) => void;
+  /** Only this measurement (view's charts of one section): the others are not read. */
+  only?: string;
 }
 
 /** All measurements, oldest first. */
@@ -47,6 +49,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
       try {
         for (const rec of await store.listRuns()) {
           known.add(rec.id);
+          if (opts.only !== undefined && rec.id !== opts.only) continue;
           const full = await store.resultOf(rec, { withSteps });
           const steps = withSteps ? full.runs.reduce((n, r) => n + r.steps.length, 0) : (await store.stepCounts(rec.id)).reduce((a, b) => a + b, 0);
           const planned = plannedSteps(rec.settings);
@@ -66,7 +69,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
     out.length = 0;
     known.clear();
   }
-  if (!isUrl(dir)) out.push(...(await resultFiles(dir, known, withSteps)));
+  if (!isUrl(dir) && opts.only === undefined) out.push(...(await resultFiles(dir, known, withSteps)));
   return out.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id.localeCompare(b.id)));
 }
 
