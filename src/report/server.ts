@@ -47,6 +47,8 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
     return rendering;
   };
 
+  // The bound port, kept: server.address() is null once close() has begun, while kept-alive connections still send.
+  let port = 0;
   const server = createServer((req, res) => {
     const path = (req.url ?? "/").split("?")[0];
     const send = (code: number, type: string, body: string) => {
@@ -54,7 +56,7 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
       res.end(body);
     };
     // DNS rebinding: a page on another name must not read the report through a name that resolves here.
-    if (!hostAllowed(req.headers.host, (server.address() as AddressInfo).port, opts.host)) return send(421, "text/plain", "misdirected request: this server answers only to its own address or localhost\n");
+    if (!hostAllowed(req.headers.host, port, opts.host)) return send(421, "text/plain", "misdirected request: this server answers only to its own address or localhost\n");
     if (req.method !== "GET" && req.method !== "HEAD") return send(405, "text/plain", "method not allowed\n");
     if (path === "/version") {
       storeVersion(opts.dir).then(
@@ -91,6 +93,7 @@ export async function startViewer(opts: ViewOptions): Promise<Viewer> {
     server.listen(opts.port, host, () => resolve());
   });
   const addr = server.address() as AddressInfo;
+  port = addr.port;
   const shown = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   return {
     server,
