@@ -1,9 +1,10 @@
-// node --import tsx bench/report.ts [DIR] — the report of a large study (issue 20, item 13), before and after:
+// node --import tsx bench/report.ts [DIR] [--limit N] — the report of a large study (issue 20, item 13), before and after:
 //  full     every measurement's charts inline (the page before: `ptalign report --charts all`)
 //  compact  the default above CHART_LIMIT measurements: summary map + comparison table + compact sections
 // Each mode renders in its own child process (time, peak RSS, HTML bytes); then `view` is started on DIR and /version
 // is timed while the page renders in the worker thread. Without DIR a 2,000-cell sim study is written to a temp dir
-// (10 models × 10 targets × 4 temperatures × 5 seeds, 3 runs × 20 steps). The load (uptime) is printed with the figures.
+// (10 models × 10 targets × 4 temperatures × 5 seeds, 3 runs × 20 steps). --limit N renders the first N measurements
+// only (the full mode of 2,000 took 28 min at load 20). The load (uptime) is printed with the figures.
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtemp, writeFile } from "node:fs/promises";
 import { loadavg, tmpdir } from "node:os";
@@ -23,11 +24,11 @@ runs: 3
 
 const load = () => loadavg().map((x) => x.toFixed(1)).join(" ");
 
-async function renderChild(dir: string, mode: "full" | "compact"): Promise<void> {
+async function renderChild(dir: string, mode: "full" | "compact", limit: number): Promise<void> {
   const { loadRuns } = await import("../src/report/partial.ts");
   const { buildReport } = await import("../src/report/html.ts");
   const t0 = performance.now();
-  const runs = await loadRuns(dir);
+  const runs = (await loadRuns(dir)).slice(0, limit);
   const html = await buildReport(runs, { source: dir, ...(mode === "full" ? { charts: Infinity } : {}) });
   const ms = performance.now() - t0;
   process.stdout.write(JSON.stringify({ mode, cells: runs.length, ms: Math.round(ms), rss_mb: Math.round(process.resourceUsage().maxRSS / 1024), html_bytes: Buffer.byteLength(html) }) + "\n");
@@ -51,10 +52,14 @@ async function viewTiming(dir: string): Promise<{ version_ms: number; page_ms: n
   }
 }
 
-if (process.argv[2] === "--render") {
-  await renderChild(process.argv[3]!, process.argv[4] as "full" | "compact");
+const limitAt = process.argv.indexOf("--limit");
+const LIMIT = limitAt > 0 ? Number(process.argv[limitAt + 1]) : Infinity;
+const args = process.argv.slice(2).filter((_, i, a) => a[i] !== "--limit" && a[i - 1] !== "--limit");
+
+if (args[0] === "--render") {
+  await renderChild(args[1]!, args[2] as "full" | "compact", LIMIT);
 } else {
-  let dir = process.argv[2];
+  let dir = args[0];
   if (!dir) {
     const tmp = await mkdtemp(join(tmpdir(), "ptalign-bench-report-"));
     await writeFile(join(tmp, "study.yaml"), STUDY);
@@ -65,7 +70,7 @@ if (process.argv[2] === "--render") {
   }
   const rows: Record<string, { ms: number; rss_mb: number; html_bytes: number; cells: number }> = {};
   for (const mode of ["full", "compact"] as const) {
-    const r = spawnSync(process.execPath, ["--import", "tsx", SELF, "--render", dir, mode], { encoding: "utf8", maxBuffer: 1 << 20 });
+    const r = spawnSync(process.execPath, ["--import", "tsx", SELF, "--render", dir, mode, ...(Number.isFinite(LIMIT) ? ["--limit", String(LIMIT)] : [])], { encoding: "utf8", maxBuffer: 1 << 20 });
     if (r.status !== 0) throw new Error(`${mode}: ${r.stderr}`);
     rows[mode] = JSON.parse(r.stdout.trim().split("\n").at(-1)!);
     const x = rows[mode]!;
