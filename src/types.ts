@@ -68,6 +68,10 @@ export interface Metrics {
   chi2: number | null;
   chi2_p: number | null;
   w1: number | null;
+  /** The smallest expected count n·p_i of chi2 (null without samples); absent in results stored before it existed. */
+  chi2_min_expected?: number | null;
+  /** The share of chi2's cells with an expected count below 5 (Cochran's rule: chi2_p is read only when ≤ 0.2 and the smallest ≥ 1). */
+  chi2_small_cells?: number | null;
   /** Steps whose answer could not be parsed (`sample: null` with `raw`, batch protocol). Absent in results stored before it existed. */
   unparsed?: number;
   /** Continuous targets: one-sample KS of the sample values against the CDF (null without values). */

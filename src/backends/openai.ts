@@ -8,7 +8,7 @@
 // Transport (retries, cache, limits) and response shapes are shared: remote/http.ts, remote/shapes.ts, remote/text.ts.
 import { InputError, RunError } from "../errors.ts";
 import { RequestCache, defaultCacheDir } from "../store/cache.ts";
-import { RemoteClient, displayUrl } from "./remote/http.ts";
+import { RemoteClient, assertDecodableUserinfo, displayUrl } from "./remote/http.ts";
 import { parseModels } from "./remote/shapes.ts";
 import type { TextBackend, TokenBackend } from "./types.ts";
 import { LlamaServerBackend } from "./llamaServer.ts";
@@ -56,6 +56,7 @@ function checkUrl(url: string): URL {
     throw new InputError(`--base-url ${displayUrl(url) === "(invalid URL)" ? "value" : displayUrl(url)} is not a valid URL; expected e.g. http://127.0.0.1:8000/v1`);
   }
   if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InputError(`--base-url must start with http:// or https:// (got ${parsed.protocol})`);
+  assertDecodableUserinfo(parsed);
   return parsed;
 }
 

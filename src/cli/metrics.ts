@@ -4,7 +4,7 @@ import { z } from "zod";
 import { InputError } from "../errors.ts";
 import { readInputFile } from "../limits.ts";
 import { normalise } from "../rng.ts";
-import { sampleTests, type SampleTests } from "../metrics/index.ts";
+import { chi2Meaning, sampleTests, type SampleTests } from "../metrics/index.ts";
 import { parseNumberAnswer } from "../protocols/index.ts";
 import { summarise } from "../run.ts";
 import type { Run, Step, Target } from "../types.ts";
@@ -105,7 +105,7 @@ async function readSamples(file: string): Promise<string[][]> {
 function sampleText(source: string, target: Target, s: SampleTests): string {
   const rows: [string, number | null, string][] = [
     ["sample_tvd", s.sample_tvd, "TV(sample histogram, p)"],
-    ["chi2_p", s.chi2_p, `Pearson chi2 = ${fmt(s.chi2, 2)}`],
+    ["chi2_p", s.chi2_p, chi2Meaning(s)],
     ["w1", s.w1, "Wasserstein-1 of samples vs p (bins)"],
   ];
   rows.push(...continuousRows(target, s));

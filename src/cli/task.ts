@@ -64,7 +64,8 @@ function parserOf(o: TaskOption): ((value: string) => unknown) | undefined {
     case "list":
       return list(flag, k.min, k.whole);
     case "choice":
-      return (v) => {
+      return (given) => {
+        const v = Object.hasOwn(k.aliases ?? {}, given) ? k.aliases![given]! : given;
         if (!k.values.includes(v)) throw new InvalidArgumentError(`${flag} must be ${or(k.values)} (got ${v})${k.hint ? `; ${k.hint}` : ""}`);
         return v;
       };

@@ -1,6 +1,7 @@
 // P_task: DIST parsing, validation, families and presets (see docs/metrics.md, "DIST syntax").
 export { parseDist, validateTarget, formatDist, describeDist, promptWords, formatNumber, SUM_TOLERANCE } from "./parse.ts";
 export type { ParseOptions } from "./parse.ts";
+export { probText } from "./probText.ts";
 export {
   uniform,
   binomial,

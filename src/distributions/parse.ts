@@ -60,10 +60,18 @@ export function validateTarget(t: Target, opts: ParseOptions = {}): Target {
     throw new InputError(`distribution has ${t.support.length} answers but ${t.probs.length} probabilities; give one probability per answer`);
   }
   const seen = new Set<string>();
+  // Equal after NFC normalisation ("é" as U+00E9 and as e + U+0301): one text to a reader, two byte strings to the
+  // tokenizer; scored as two answers they split one answer's probability between them.
+  const canonical = new Map<string, string>();
+  const codes = (k: string) => [...k].map((c) => `U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, "0")}`).join(" ");
   t.support.forEach((key, i) => {
     if (key.trim() === "") throw new InputError(`answer #${i + 1} is empty; every answer needs at least one visible character`);
     if (seen.has(key)) throw new InputError(`duplicate answer ${JSON.stringify(key)}; list each answer once`);
     seen.add(key);
+    const nfc = key.normalize("NFC");
+    const other = canonical.get(nfc);
+    if (other !== undefined) throw new InputError(`answers ${JSON.stringify(other)} (${codes(other)}) and ${JSON.stringify(key)} (${codes(key)}) are the same text after Unicode normalisation (NFC); list it once, in one spelling`);
+    canonical.set(nfc, key);
   });
   let sum = 0;
   t.probs.forEach((p, i) => {

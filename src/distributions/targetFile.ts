@@ -5,6 +5,7 @@
 // --normalize). Every problem is one InputError line naming the file and the line or entry.
 import { InputError } from "../errors.ts";
 import { readInputFile } from "../limits.ts";
+import { decodeUtf8 } from "../text.ts";
 import type { Target } from "../types.ts";
 import { parseDist, validateTarget } from "./parse.ts";
 
@@ -15,7 +16,7 @@ const VALUE_COLS = ["count", "counts", "n", "frequency", "freq", "probability", 
 export async function readTargetFile(file: string, opts: { normalize?: boolean } = {}): Promise<Target> {
   let text: string;
   try {
-    text = (await readInputFile(file)).toString("utf8");
+    text = decodeUtf8(await readInputFile(file), file, "--target-file");
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read --target-file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);

@@ -4,6 +4,7 @@
 import { mean } from "./basic.ts";
 import { defineMetric, formatValue, type MetricContext, type MetricDef } from "./metric.ts";
 import { atvdOf, concentrationOf, countUnparsed, marginalTvdOf, volatilityOf, type RunMetrics } from "./run.ts";
+import { chi2Meaning } from "./chi2Cells.ts";
 
 const P = { digits: 3 };
 const avg = (ctx: MetricContext, f: (m: RunMetrics) => number): number => mean(ctx.perRun().map(f));
@@ -119,7 +120,7 @@ export const chi2P = defineMetric({
   direction: "higher",
   format: P,
   compute: (ctx) => ctx.samples().chi2_p,
-  summary: { rank: 80, meaning: (m) => (m.chi2 === null ? "no samples" : `Pearson chi2 = ${formatValue(m.chi2, 2)}`) },
+  summary: { rank: 80, meaning: chi2Meaning },
   export: true,
   html: { rank: 70 },
 });

@@ -1,6 +1,7 @@
 // Metrics: pure functions over number arrays (definitions in docs/metrics.md).
 export { tv, entropy, kl, mean, meanVector, entropyBoundsTopK } from "./basic.ts";
 export { chi2Survival } from "./chisq.ts";
+export { chi2Meaning, chi2Text, cochranHolds, type ChiFields } from "./chi2Cells.ts";
 export { sampleStats, chiSquare, wasserstein1, numericSupport, CHI2_INFINITE } from "./samples.ts";
 export type { SampleStats } from "./samples.ts";
 export { runMetrics, countUnparsed, checkSteps, PTOKEN_SUM_TOLERANCE } from "./run.ts";

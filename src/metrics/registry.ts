@@ -8,10 +8,11 @@
 // because some module that registers a metric happened not to be imported yet.
 
 import { BUILTIN_METRICS } from "./builtin.ts";
+import { chi2MinExpected, chi2SmallCells } from "./chi2Cells.ts";
 import { hamming } from "./hamming.ts";
 import type { MetricDef } from "./metric.ts";
 
-export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS, hamming];
+export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS, hamming, chi2MinExpected, chi2SmallCells];
 
 {
   const seen = new Set<string>();

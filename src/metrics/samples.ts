@@ -10,6 +10,19 @@ import { chi2Survival } from "./chisq.ts";
  */
 export const CHI2_INFINITE = Number.MAX_VALUE;
 
+/**
+ * Cochran's rule for the chi-square approximation (Cochran 1954, Biometrics 10:417–451): every expected count ≥ 1 and
+ * at most 20% of them below 5. docs/metrics.md; the metrics chi2_min_expected and chi2_small_cells (chi2Cells.ts).
+ */
+export const COCHRAN = { min: 1, large: 5, smallShare: 0.2 } as const;
+
+/** The expected counts n·p_i over the answers with p_i > 0: the smallest, and the share below 5. null when n = 0. */
+export function expectedCells(n: number, probs: readonly number[]): { min: number; small: number } | null {
+  const cells = probs.filter((p) => p > 0).map((p) => n * p);
+  if (n === 0 || cells.length === 0) return null;
+  return { min: Math.min(...cells), small: cells.filter((e) => e < COCHRAN.large).length / cells.length };
+}
+
 export interface SampleStats {
   /** Samples per answer, in support order. */
   counts: number[];

@@ -3,7 +3,7 @@ import { answerOfValue, continuousFunctions, parseAnswerNumber } from "../distri
 import { makeRng } from "../rng.ts";
 import type { Metrics, PeerTests, Run, Step, Target } from "../types.ts";
 import { chiSquareMerged, ksOneSample, ksTwoSample, referenceSample, w1Distribution } from "./continuous.ts";
-import { sampleStats, wasserstein1 } from "./samples.ts";
+import { expectedCells, sampleStats, wasserstein1 } from "./samples.ts";
 
 export interface ValueTestOptions {
   /** Add the peers' recipe (two-sample KS and W1 against seeded reference draws, merged-tail chi-square). */
@@ -78,6 +78,9 @@ export interface SampleTests {
   sample_tvd: number | null;
   chi2: number | null;
   chi2_p: number | null;
+  /** chi2's smallest expected count and share of cells below 5 (Cochran's rule; null without samples). */
+  chi2_min_expected: number | null;
+  chi2_small_cells: number | null;
   w1: number | null;
   ks?: number | null;
   ks_p?: number | null;
@@ -97,6 +100,8 @@ export function sampleTests(target: Target, runs: readonly Run[], opts: ValueTes
     sample_tvd: none ? null : s.sample_tvd,
     chi2: none ? null : s.chi2,
     chi2_p: none ? null : s.chi2_p,
+    chi2_min_expected: expectedCells(s.n, target.probs)?.min ?? null,
+    chi2_small_cells: expectedCells(s.n, target.probs)?.small ?? null,
     w1: none ? null : s.w1,
     ...valueMetrics(target, runs, opts),
   };

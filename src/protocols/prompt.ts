@@ -1,4 +1,5 @@
 import { readFile } from "node:fs/promises";
+import { decodeUtf8 } from "../text.ts";
 import { InputError } from "../errors.ts";
 import type { PromptParts } from "../backends/types.ts";
 
@@ -26,11 +27,13 @@ export interface PromptValues {
 
 export async function loadTemplate(file: string | undefined): Promise<string> {
   if (!file) return DEFAULT_TEMPLATE;
+  let bytes: Buffer;
   try {
-    return await readFile(file, "utf8");
+    bytes = await readFile(file);
   } catch (err) {
     throw new InputError(`cannot read prompt file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
+  return decodeUtf8(bytes, file, "prompt file");
 }
 
 const PLACEHOLDER = /\{\{\s*(\w+)\s*\}\}/g;

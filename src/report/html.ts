@@ -25,7 +25,17 @@ export interface ReportOptions {
   now?: Date;
   /** Downstream task results (DIR/tasks): their charts go after the comparison table. */
   tasks?: readonly TaskResult[];
+  /**
+   * How many measurements get their charts inline (default CHART_LIMIT; Infinity: all). Above it every section is
+   * compact (verdict, reasons, analysis; no charts): three charts per measurement made a 2,000-cell study's report
+   * 96 MB and 78 s. `view` loads a compact section's charts on demand from `onDemand` + the measurement's id.
+   */
+  charts?: number;
+  onDemand?: string;
 }
+
+/** Measurements whose charts a report shows inline by default; a larger directory gets compact sections. */
+export const CHART_LIMIT = 100;
 
 const num = (v: number | null | undefined, d = 3) => (v === null || v === undefined || !Number.isFinite(v) ? "—" : v.toFixed(d));
 
@@ -62,8 +72,10 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   }));
   const scatter = points.length > 0 ? await renderSvg(scatterSpec(points, th)) : "";
 
+  const limit = opts.charts ?? CHART_LIMIT;
+  const compact = runs.length > limit ? (opts.onDemand !== undefined ? { onDemand: opts.onDemand } : { onDemand: undefined }) : undefined;
   const sections: string[] = [];
-  for (const r of runs) sections.push(await runSection(r, name, byPrompt));
+  for (const r of runs) sections.push(await runSection(r, name, byPrompt, compact));
 
   const done = runs.filter((r) => r.status === "done").length;
   const running = runs.filter((r) => r.status === "running").length;
@@ -72,7 +84,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
   const now = (opts.now ?? new Date()).toISOString().replace("T", " ").slice(0, 19);
   // The page's one script is allowed by its hash: an injected inline handler or <script> could not run even if
   // something escaped esc().
-  const script = SORT_JS + (opts.live ? liveJs(opts.live) : "");
+  const script = SORT_JS + (opts.live ? liveJs(opts.live) : "") + (compact?.onDemand !== undefined ? ON_DEMAND_JS : "");
   const hash = createHash("sha256").update(script).digest("base64");
   return `<!DOCTYPE html>
 <html lang="en">
@@ -89,6 +101,7 @@ export async function buildReport(all: StoredRun[], opts: ReportOptions): Promis
 <p class="meta">${esc(opts.source)} · ${runs.length} measurement${runs.length === 1 ? "" : "s"} (${done} done${running ? `, ${running} running` : ""}${failed ? `, ${failed} failed` : ""}${interrupted ? `, ${interrupted} interrupted` : ""}) · generated ${esc(now)} UTC${opts.live ? ' · <span id="live">live: refreshes while a study runs</span>' : ""}</p>
 <p class="meta">Per step, P_token (q_t) is compared with P_task (p): <b>atvd</b> = mean_t TV(q_t, p), <b>volatility</b> = mean_t TV(q_t, q_t−1). E: atvd ≤ ${th.e_atvd} and volatility ≤ ${th.e_volatility}; D: concentration ≥ ${th.d_concentration} and volatility ≥ ${th.d_volatility}; collapsed: concentration ≥ ${th.d_concentration}, volatility &lt; ${th.d_volatility}, marginal_tvd ≥ ${th.collapsed_marginal}; otherwise mixed; uncertain when a 95% interval (or the mass left unresolved by pruning or a server's top-k) crosses the deciding threshold; <b>off-format</b>, before any rule, when the mean leak (mass outside the answers) exceeds ${th.off_format_leak}: the model rarely writes an answer, so the shape of P_token is not judged.</p>
 </header>
+${compact ? `<p class="meta compact-note">${runs.length} measurements: the sections below are compact (no charts inline, which kept the page small and fast to render). ${compact.onDemand !== undefined ? "Each section's “show charts” loads its charts." : `<code>ptalign view ${esc(opts.source)}</code> loads each measurement's charts on demand; <code>ptalign report ${esc(opts.source)} --charts all</code> puts them all inline.`}</p>` : ""}
 ${runs.length === 0 ? '<p class="empty">No runs stored yet.</p>' : ""}
 ${scatter ? `<section id="map"><div class="chart" data-chart="scatter">${scatter}</div></section>` : ""}
 ${runs.length > 0 ? `<section id="compare"><h2>Comparison</h2><p class="hint">Click a column to sort. Intervals are 95% bootstrap intervals over runs.</p><div class="scroll">${comparisonTable(runs, name, byPrompt)}</div></section>` : ""}
@@ -168,13 +181,18 @@ function metricCell(d: MetricDef, r: StoredRun, cell: (text: string, sort: strin
   return cell(`${num(v, digits)}${warn ? ` <span title="${esc(spec.warn!.title)}">⚠</span>` : ""}`, v, warn ? "n warn" : "n");
 }
 
-async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt: boolean): Promise<string> {
-  const s = runSettings(r);
-  const title = `${shortHtml(r.model, 120)} <span class="on">on</span> ${shortHtml(name(r), 120)}${r.target.support.length > 12 ? ` <span class="on">(${r.target.support.length} answers)</span>` : ""}`;
-  const sub = `${byPrompt ? `prompt ${shortHtml(promptOf(r), 60)} · ` : ""}${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
-  const hasSteps = r.runs.some((x) => x.steps.length > 0);
-  const charts = hasSteps
-    ? `<div class="charts">
+/**
+ * The detail of one measurement: its charts (the heat map, TV over steps and the histogram; density charts for a
+ * continuous target) and the analysis line. The costly part of a section (vega renders, analyzeRuns ~15 ms): a
+ * compact section leaves it out and `view` loads it on demand.
+ */
+export async function runDetail(r: StoredRun): Promise<string> {
+  if (!r.runs.some((x) => x.steps.length > 0)) return "";
+  return `${await runCharts(r)}${analysisLine(r)}`;
+}
+
+async function runCharts(r: StoredRun): Promise<string> {
+  return `<div class="charts">
 ${r.target.continuous
   ? `<div class="chart" data-chart="density">${await renderSvg(densitySpec(r))}</div>
 <div class="chart" data-chart="tv">${await renderSvg(tvSpec(r))}</div>
@@ -182,8 +200,22 @@ ${r.target.continuous
   : `<div class="chart" data-chart="heatmap">${await renderSvg(heatmapSpec(r))}</div>
 <div class="chart" data-chart="tv">${await renderSvg(tvSpec(r))}</div>
 <div class="chart" data-chart="histogram">${await renderSvg(histogramSpec(r))}</div>`}
-</div>`
-    : "";
+</div>`;
+}
+
+/** A section without inline charts (large reports): a button that loads them in `view`, nothing in a static file. */
+function chartsPlaceholder(r: StoredRun, onDemand: string | undefined): string {
+  if (onDemand === undefined || !r.runs.some((x) => x.steps.length > 0)) return "";
+  return `<div class="charts" data-src="${esc(onDemand + encodeURIComponent(r.id))}"><button type="button" class="load">show charts</button></div>`;
+}
+
+async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt: boolean, compact?: { onDemand: string | undefined }): Promise<string> {
+  const s = runSettings(r);
+  const title = `${shortHtml(r.model, 120)} <span class="on">on</span> ${shortHtml(name(r), 120)}${r.target.support.length > 12 ? ` <span class="on">(${r.target.support.length} answers)</span>` : ""}`;
+  const sub = `${byPrompt ? `prompt ${shortHtml(promptOf(r), 60)} · ` : ""}${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
+  const hasSteps = r.runs.some((x) => x.steps.length > 0);
+  const charts = compact ? chartsPlaceholder(r, compact.onDemand) : hasSteps ? await runCharts(r) : "";
+  const analysis = !compact && hasSteps ? analysisLine(r) : "";
   // A number counted in its bin keeps its text as raw too ("0.37" → 0.4): only answers with no sample are outside.
   const offSupport = r.runs.flatMap((run, i) => run.steps.filter((st) => st.raw !== undefined && st.sample === null).map((st) => ({ run: i + 1, t: st.t, raw: st.raw! })));
   const raw = offSupport.length
@@ -193,7 +225,6 @@ ${r.target.continuous
         .join("")}</ul></details>`
     : "";
   const prompt = promptText(r);
-  const analysis = hasSteps ? analysisLine(r) : "";
   const reasons = r.verdict?.reasons.length ? `<ul class="reasons">${r.verdict.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : "";
   const error = r.error ? `<p class="error">${esc(r.error)}</p>` : "";
   return `<section class="run" id="${anchor(r)}">
@@ -292,6 +323,19 @@ document.querySelectorAll("table.sortable").forEach(function (table) {
     th.addEventListener("click", sort);
     th.addEventListener("keydown", function (e) { if (e.key === "Enter") sort(); });
   });
+});
+`;
+
+// `view`, large reports: a compact section's "show charts" fetches its charts from the server (same origin).
+const ON_DEMAND_JS = `
+document.addEventListener("click", function (e) {
+  var b = e.target;
+  if (!b || !b.classList || !b.classList.contains("load")) return;
+  var box = b.parentNode, src = box.getAttribute("data-src");
+  b.disabled = true; b.textContent = "loading…";
+  fetch(src, { cache: "no-store" }).then(function (r) { if (!r.ok) throw new Error("HTTP " + r.status); return r.text(); })
+    .then(function (html) { box.outerHTML = html; })
+    .catch(function (err) { b.disabled = false; b.textContent = "show charts (failed: " + err.message + ")"; });
 });
 `;
 

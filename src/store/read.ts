@@ -10,6 +10,7 @@ import { DamagedStoreError, isDamaged } from "./access.ts";
 import { isUrl, openStore } from "./registry.ts";
 import { DB_FILE } from "./sqlite.ts";
 import { plannedSteps, targetLabelOf } from "../config/recorded.ts";
+import { probText } from "../distributions/probText.ts";
 import type { StoredResult, TaskListing } from "./types.ts";
 import type { Result } from "../types.ts";
 
@@ -33,6 +34,8 @@ export interface LoadOptions {
    * higher layer fills in metrics and verdict from the steps so far (src/report/partial.ts), which the store cannot.
    */
   complete?: (run: StoredRun) => void;
+  /** Only this measurement (view's charts of one section): the others are not read. */
+  only?: string;
 }
 
 /** All measurements, oldest first. */
@@ -46,6 +49,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
       try {
         for (const rec of await store.listRuns()) {
           known.add(rec.id);
+          if (opts.only !== undefined && rec.id !== opts.only) continue;
           const full = await store.resultOf(rec, { withSteps });
           const steps = withSteps ? full.runs.reduce((n, r) => n + r.steps.length, 0) : (await store.stepCounts(rec.id)).reduce((a, b) => a + b, 0);
           const planned = plannedSteps(rec.settings);
@@ -65,7 +69,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
     out.length = 0;
     known.clear();
   }
-  if (!isUrl(dir)) out.push(...(await resultFiles(dir, known, withSteps)));
+  if (!isUrl(dir) && opts.only === undefined) out.push(...(await resultFiles(dir, known, withSteps)));
   return out.sort((a, b) => (a.created < b.created ? -1 : a.created > b.created ? 1 : a.id.localeCompare(b.id)));
 }
 
@@ -78,18 +82,25 @@ export async function resultFiles(dir: string, known: Set<string>, withSteps: bo
   } catch {
     /* no JSON files */
   }
+  const unreadable: string[] = [];
   for (const name of names.filter((n) => n.endsWith(".json")).sort()) {
     const id = name.replace(/(\.partial)?\.json$/, "");
     if (known.has(id)) continue;
     try {
       const r = JSON.parse(await readFile(join(dir, "runs", name), "utf8")) as Result;
+      if (!Array.isArray(r?.runs) || !r.target || !Array.isArray(r.target.support)) throw new Error("not a result");
       const steps = r.runs.reduce((n, x) => n + x.steps.length, 0);
       const partial = name.endsWith(".partial.json");
       out.push({ ...r, runs: withSteps ? r.runs : [], id, status: partial ? "failed" : "done", error: partial ? "stopped early" : null, created: stampToIso(id), progress: { steps, planned: null } });
       known.add(id);
     } catch {
-      /* not a result file */
+      unreadable.push(name);
     }
+  }
+  // Once per CLI call (view reloads): a result file that cannot be read is not silently missing from every listing.
+  if (unreadable.length) {
+    const shown = unreadable.slice(0, 5).join(", ") + (unreadable.length > 5 ? ` and ${unreadable.length - 5} more` : "");
+    warnOnce(`ptalign: warning: ${unreadable.length} file${unreadable.length > 1 ? "s" : ""} in ${join(dir, "runs")} ${unreadable.length > 1 ? "are" : "is"} not a readable result and ${unreadable.length > 1 ? "are" : "is"} not shown: ${shown}; fix or move ${unreadable.length > 1 ? "them" : "it"} out of runs/\n`);
   }
   return out;
 }
@@ -164,5 +175,5 @@ export function targetLabel(r: Pick<Result, "target" | "settings">): string {
   const label = targetLabelOf(r.settings);
   if (label !== undefined) return label;
   if (r.target.continuous) return r.target.continuous.dist; // "normal(0,1)", not its hundreds of bins
-  return `{${r.target.support.map((a, i) => `${/^[\w.+-]+$/.test(a) ? a : JSON.stringify(a)}:${+r.target.probs[i]!.toFixed(4)}`).join(",")}}`;
+  return `{${r.target.support.map((a, i) => `${/^[\w.+-]+$/.test(a) ? a : JSON.stringify(a)}:${probText(r.target.probs[i]!)}`).join(",")}}`;
 }

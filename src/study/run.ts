@@ -4,7 +4,7 @@
 // copy of each). A cell that fails (model missing, server down, context overflow) is recorded as failed and the
 // study goes on with the next.
 
-import { InputError } from "../errors.ts";
+import { inStudyWords } from "./words.ts";
 import { closeModel, openModel, type Model } from "../backends/index.ts";
 import { runSeed } from "../protocols/index.ts";
 import { collectRuns, summarise } from "../run.ts";
@@ -281,4 +281,5 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
   }
 }
 
-const oneLine = (err: unknown) => (err instanceof Error ? err.message : String(err)).split("\n")[0]!;
+// Advice about flags is given in the study file's keys (words.ts): a study takes no --context-size.
+const oneLine = (err: unknown) => inStudyWords((err instanceof Error ? err.message : String(err)).split("\n")[0]!);

@@ -5,7 +5,7 @@
 import type { SamplerSettings } from "../scoring/sampler.ts";
 import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, isAbsolute, resolve } from "node:path";
+import { basename, dirname, isAbsolute, resolve } from "node:path";
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node } from "yaml";
 import { z } from "zod";
 import { rebaseModelSpec } from "../backends/index.ts";
@@ -14,6 +14,7 @@ import { DEFAULTS } from "../config/defaults.ts";
 import { FIELDS, samplerOf, type EngineConfig, type MeasurementConfig, type RemoteInput } from "../config/schema.ts";
 import { parseDist } from "../distributions/index.ts";
 import { InputError } from "../errors.ts";
+import { decodeUtf8 } from "../text.ts";
 import { DEFAULT_TEMPLATE, renderPrompt } from "../protocols/index.ts";
 import type { ProtocolName, Target } from "../types.ts";
 
@@ -41,7 +42,8 @@ const StudySchema = z.strictObject({
   prompt: z.string().min(1).optional(),
   prompt_file: z.string().min(1).optional(),
   /** The prompt as an axis: "default" (the built-in template) and named prompt files. */
-  prompts: z.array(z.union([z.literal("default"), z.strictObject({ name: z.string().min(1), file: z.string().min(1) })])).min(1).optional(),
+  // An entry is "default", a prompt file's path (named after the file), or {file, name?}.
+  prompts: z.array(z.union([z.string().min(1), z.strictObject({ name: z.string().min(1).optional(), file: z.string().min(1) })])).min(1).optional(),
   /** Deployed sampler settings as an axis (docs/scoring.md, "Sampler settings"). */
   samplers: z
     .array(z.strictObject({ name: z.string().min(1).optional(), top_k: FIELDS.topK.optional(), top_p: FIELDS.topP.optional(), min_p: FIELDS.minP.optional(), order: FIELDS.samplerOrder.default(DEFAULTS.samplerOrder) }))
@@ -150,7 +152,7 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
       throw new InputError(`${at(rangeOf(pair?.key) ?? rangeOf(node))}: ${where}unknown key "${name}" (known keys: ${known})`);
     }
     const value = lookup(data, issue.path);
-    throw new InputError(`${at(rangeOf(node) ?? rangeOf(key))}: ${fieldName(issue.path)}: ${describeIssue(issue, value)}`);
+    throw new InputError(`${at(rangeOf(node) ?? rangeOf(key))}: ${fieldName(issue.path)}: ${describeIssue(issue, value, issue.path[0])}`);
   }
   const s = parsed.data;
   const fail = (path: (string | number)[], message: string): never => {
@@ -184,7 +186,7 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
 
   if (s.prompt !== undefined && s.prompt_file !== undefined) fail(["prompt_file"], "give either prompt or prompt_file, not both");
   let template = s.prompt ?? DEFAULT_TEMPLATE;
-  if (s.prompt_file !== undefined) template = readTemplate(resolve(base, s.prompt_file), () => fail(["prompt_file"], `cannot read ${s.prompt_file}`));
+  if (s.prompt_file !== undefined) template = readTemplate(resolve(base, s.prompt_file), (why) => fail(["prompt_file"], `cannot read ${s.prompt_file} (${why})`));
   try {
     renderPrompt(template, { distribution: "", support: ["1"], steps: 1 });
   } catch (err) {
@@ -192,16 +194,24 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
   }
 
   if (s.prompts !== undefined && (s.prompt !== undefined || s.prompt_file !== undefined)) fail(["prompts"], "give either prompts or prompt/prompt_file, not both");
-  const prompts = (s.prompts ?? [s.prompt_file !== undefined ? { name: s.prompt_file, file: s.prompt_file } : "default"]).map((p, i) => {
-    if (p === "default") return { name: "default", template };
-    if (s.prompts === undefined) return { name: p.name, template };
-    const text = readTemplate(resolve(base, p.file), () => fail(["prompts", i, "file"], `cannot read ${p.file}`));
+  const prompts = (s.prompts ?? [s.prompt_file !== undefined ? { name: s.prompt_file, file: s.prompt_file } : "default"]).map((entry, i) => {
+    if (entry === "default") return { name: "default", template };
+    const p = typeof entry === "string" ? { file: entry } : entry;
+    const name = p.name ?? promptName(p.file);
+    if (s.prompts === undefined) return { name, template };
+    const where = typeof entry === "string" ? ["prompts", i] : ["prompts", i, "file"];
+    const text = readTemplate(resolve(base, p.file), (why) => fail(where, `cannot read prompt file ${p.file} (${why})`));
     try {
       renderPrompt(text, { distribution: "", support: ["1"], steps: 1 });
     } catch (err) {
-      fail(["prompts", i, "file"], (err as Error).message);
+      fail(where, (err as Error).message);
     }
-    return { name: p.name, template: text };
+    return { name, template: text };
+  });
+  // Two prompts with one name could not be told apart in ls, the report or a rerun's cells.
+  prompts.forEach((p, i) => {
+    const first = prompts.findIndex((q) => q.name === p.name);
+    if (first < i) fail(["prompts", i], `the prompt name "${p.name}" is also prompts[${first}]'s; give each prompt its own name ({file: ..., name: ...})`);
   });
   const samplers = (s.samplers ?? [undefined]).map((x) => {
     if (!x) return { name: "none" };
@@ -247,12 +257,23 @@ function remoteOf(remote: RemoteInput | undefined, baseUrls: string[] | undefine
 }
 
 // Read synchronously: parseStudy stays a pure function of (text, file) plus this one include.
-function readTemplate(path: string, onError: () => never): string {
+function readTemplate(path: string, onError: (why: string) => never): string {
+  let bytes: Buffer;
   try {
-    return readFileSync(path, "utf8");
-  } catch {
-    return onError();
+    bytes = readFileSync(path);
+  } catch (err) {
+    return onError((err as NodeJS.ErrnoException).code ?? String(err));
   }
+  try {
+    return decodeUtf8(bytes, path, "prompt file");
+  } catch (err) {
+    return onError((err as Error).message.replace(/^prompt file \S+ /, ""));
+  }
+}
+
+/** A prompt's name from its file: the base name without its extension ("prompts/terse.txt" → "terse"). */
+function promptName(file: string): string {
+  return basename(file).replace(/\.[^.]+$/, "") || file;
 }
 
 /** A target written as a YAML map, in the file's order, as DIST text (`{"1":0.1,"2":0.7}`). */
@@ -312,12 +333,14 @@ function describeValue(v: unknown): string {
   return `${typeof v} ${String(v)}`;
 }
 
-function describeIssue(issue: z.core.$ZodIssue, value: unknown): string {
+function describeIssue(issue: z.core.$ZodIssue, value: unknown, field: PropertyKey | undefined): string {
   switch (issue.code) {
     case "invalid_type":
       if (value === undefined) return `required (${ARTICLE[issue.expected] ?? issue.expected})`;
       return `expected ${ARTICLE[issue.expected] ?? issue.expected}, got ${describeValue(value)}`;
     case "invalid_union":
+      // Every list of alternatives is named for its own field: a prompt entry is not a target.
+      if (field === "prompts") return `expected "default", a prompt file's path, or {file: PATH, name: NAME} (name optional), got ${describeValue(value)}`;
       return `expected DIST text (e.g. "uniform(1,6)") or a map of answers to probabilities, got ${describeValue(value)}`;
     case "invalid_value":
       return `expected one of ${issue.values.map(String).join(", ")}, got ${describeValue(value)}`;

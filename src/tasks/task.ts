@@ -21,7 +21,8 @@ export type TaskOptionKind =
   /** Comma-separated numbers (a sweep). */
   | { type: "list"; whole: boolean; min: number }
   /** One of `values`; `hint` is appended to the error ("…; --no-check skips the check"). */
-  | { type: "choice"; values: readonly string[]; hint?: string }
+  /** `aliases` maps other spellings the help's words invite ("title") to a value ("titles"). */
+  | { type: "choice"; values: readonly string[]; hint?: string; aliases?: Readonly<Record<string, string>> }
   | { type: "text" }
   /** Present or absent (`--dry-run`). */
   | { type: "switch" }

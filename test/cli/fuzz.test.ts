@@ -6,6 +6,8 @@ import { createHash } from "node:crypto";
 import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { parseDist } from "../../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import { measure } from "../../src/run.ts";
@@ -75,6 +77,7 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
   let dir: string;
   let base: string;
   let cases: Case[];
+  let redirect: { server: Server; url: string };
   let before0: Awaited<ReturnType<typeof snapshot>>;
 
   before(async () => {
@@ -113,6 +116,9 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
     chmodSync(join(dir, "public"), 0o777);
     copyFileSync(ok, join(dir, "public", "ok.json"));
     const D = (name: string) => join(dir, name);
+    // Issue 20, items 7, 8, 12, 13 (helper rough): data repairs, statistics caveats, rough edges, large reports.
+    await roughFiles(dir);
+    redirect = await redirectServer();
     cases = [
       { name: "target that does not sum to 1", args: ["run", "--model", "sim:d", "--target", "{1:0.5,2:0.6}", "--out", base], code: 2, stderr: /sum/ },
       { name: "unknown sim model", args: ["run", "--model", "sim:nope", "--target", "extreme", "--out", base], code: 2 },
@@ -160,9 +166,12 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
       { name: "dry run of a 360,000-cell study", args: ["run", D("big.yaml"), "--dry-run", "--json", "--out", D("bigout")], code: 0, stdout: /"calls":360000\}/ },
       { name: "a 5 MB study name is abbreviated", args: ["run", D("bigname.yaml"), "--dry-run", "--out", D("bigout")], code: 0, stdout: /study n+… \(5000000 chars\)/, maxLine: 400 },
       { name: "ls abbreviates a 10,000-answer target", args: ["ls", base], code: 0, stdout: /\(\d{5,} chars\)/, maxLine: 600 },
+      ...roughCases(D, redirect.url),
       { name: "a good run still adds to the directory", args: ["run", "--model", "sim:e", "--target", "extreme", "--steps", "3", "--runs", "1", "--out", base], code: 0 },
     ];
   });
+
+  after(() => redirect?.server.close());
 
   it("no case prints an internal error or a stack trace; each exits as documented; nothing stored is lost", async () => {
     const results = await pool(cases, 3, async (c) => ({ c, r: await cli(c.args, c.readOnly) }));
@@ -266,3 +275,55 @@ describe("fuzz: full disks and signals", () => {
     for (const [id, n] of before0.runs) assert.equal(after.runs.get(id), n, `run ${id} keeps its ${n} steps`);
   });
 });
+/** Files of the rough cases (issue 20, items 7, 8, 12): MovieLens with repairs, odd encodings, study prompts, stats. */
+async function roughFiles(dir: string): Promise<void> {
+  const f = (name: string, data: string | Buffer) => writeFileSync(join(dir, name), data);
+  mkdirSync(join(dir, "ml"));
+  // User 1 rated movie 30 twice (the held-out one); movie 20 has no title; 40 and 50 share one.
+  f("ml/ratings.csv", "userId,movieId,rating,timestamp\n1,30,4,1\n1,10,3,2\n1,50,3,3\n1,60,3,4\n1,30,5,9\n2,10,3,1\n2,20,3,2\n2,40,3,3\n2,70,3,4\n2,60,3,5\n");
+  f("ml/movies.csv", "movieId,title,genres\n10,Heat (1995),Action\n20,,Drama\n30,Emma (1996),Romance\n40,Casino (1995),Crime\n50,Casino (1995),Drama\n60,Balto (1995),Children\n70,Nixon (1995),Drama\n80,Jumanji (1995),Adventure\n");
+  f("latin1.txt", Buffer.from("Répondez: {{support}}.", "latin1"));
+  f("p-terse.txt", "Answer with one of {{support}}.");
+  mkdirSync(join(dir, "other"));
+  f("other/p-terse.txt", "Pick one of {{support}}.");
+  f("prompts-bare.yaml", "models: [sim:e]\ntargets: [extreme]\nprompts: [default, p-terse.txt]\nsteps: 2\nruns: 1\n");
+  f("prompts-noname.yaml", "models: [sim:e]\ntargets: [extreme]\nprompts: [{name: x}]\n");
+  f("prompts-twice.yaml", "models: [sim:e]\ntargets: [extreme]\nprompts: [p-terse.txt, other/p-terse.txt]\n");
+  f("prompts-latin1.yaml", "models: [sim:e]\ntargets: [extreme]\nprompts: [latin1.txt]\n");
+  f("bom.jsonl", "\uFEFF" + JSON.stringify({ task_id: "JavaScript/0", prompt: "function f(x) {\n", entry_point: "f", canonical_solution: "  return x;\n}\n", test: "console.assert(f(1) === 1);" }) + "\n");
+  f("t50k.csv", "answer,value\n" + Array.from({ length: 50_000 }, (_, i) => `a${i},1`).join("\n"));
+  f("s40.json", JSON.stringify([Array.from({ length: 40 }, (_, i) => `a${i}`)]));
+  f("s-impossible.json", JSON.stringify([["a", "b", "c", "a", "b", "c"]]));
+  await simResult(join(dir, "tiny"), "sim:e", "{a:0.00001,b:0.99999}", 3);
+  f("tiny/runs/20990101-000000-broken.json", "{ not json");
+}
+
+/** A server on 127.0.0.1 that redirects every request, with credentials in the Location. */
+async function redirectServer(): Promise<{ server: Server; url: string }> {
+  const server = createServer((_req, res) => {
+    res.writeHead(302, { location: "http://bob:S3cretPass@127.0.0.1:1/elsewhere/v1" });
+    res.end();
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1` };
+}
+
+function roughCases(D: (name: string) => string, redirectUrl: string): Case[] {
+  return [
+    { name: "MovieLens: a movie rated twice, an empty and a shared title: repaired, rows named", args: ["task", "recommend", "--model", "sim:e", "--data", D("ml"), "--labels", "titles", "--users", "2", "--history", "3", "--candidates", "3", "--k", "1", "--runs", "1", "--permutations", "0", "--no-save"], code: 0, stderr: /^(?=[\s\S]*rated the same movie more than once[^\n]*ratings\.csv:2\b)(?=[\s\S]*empty title \(movies\.csv:3\))(?=[\s\S]*"Casino \(1995\)" at movies\.csv:5 and movies\.csv:6)/ },
+    { name: "--labels title (the help says 'by title')", args: ["task", "recommend", "--model", "sim:e", "--labels", "title", "--users", "2", "--runs", "1", "--permutations", "0", "--no-save"], code: 0 },
+    { name: "chi2_p from 0.0008 expected per cell: caveat", args: ["metrics", "--target-file", D("t50k.csv"), "--samples", D("s40.json")], code: 0, stdout: /p unreliable: expected counts too small \(smallest 8\.0e-4/ },
+    { name: "chi2 of an impossible answer prints as ∞", args: ["metrics", "--target", "{a:0.5,b:0.5,c:0}", "--samples", D("s-impossible.json")], code: 0, stdout: /Pearson chi2 = ∞/ },
+    { name: "ls shows {a:0.00001,b:0.99999} and warns once about an unreadable runs/*.json", args: ["ls", D("tiny")], code: 0, stdout: /\{a:0\.00001,b:0\.99999\}/, stderr: /^ptalign: warning: 1 file in .*runs is not a readable result and is not shown: 20990101-000000-broken\.json/ },
+    { name: "study prompts: a bare path (named after the file)", args: ["run", D("prompts-bare.yaml"), "--dry-run", "--out", D("bigout")], code: 0, stdout: /p-terse/ },
+    { name: "study prompts: {name} without a file is worded for prompts", args: ["run", D("prompts-noname.yaml"), "--dry-run"], code: 2, stderr: /prompts\[0\]: expected "default", a prompt file's path/ },
+    { name: "study prompts: two prompts with one name", args: ["run", D("prompts-twice.yaml"), "--dry-run"], code: 2, stderr: /the prompt name "p-terse" is also prompts\[0\]'s/ },
+    { name: "study prompts: a Latin-1 prompt file", args: ["run", D("prompts-latin1.yaml"), "--dry-run"], code: 2, stderr: /is not UTF-8 \(byte 0xe9 at offset 1\)/ },
+    { name: "run --prompt-file in Latin-1", args: ["run", "--model", "sim:e", "--target", "extreme", "--prompt-file", D("latin1.txt"), "--no-save"], code: 2, stderr: /prompt file .*latin1\.txt is not UTF-8 \(byte 0xe9 at offset 1\)/ },
+    { name: "a problems file with a UTF-8 BOM", args: ["task", "codegen", "--model", "sim:e", "--problems", D("bom.jsonl"), "--dry-run"], code: 0 },
+    { name: "answers equal after NFC (é and e + U+0301)", args: ["run", "--model", "sim:e", "--target", "{caf\u00e9:0.5,cafe\u0301:0.5}", "--no-save"], code: 2, stderr: /same text after Unicode normalisation \(NFC\)/ },
+    { name: "a bad % escape in --base-url", args: ["run", "--model", "openai:m", "--base-url", "http://al%zzice:pw@127.0.0.1:9/v1", "--target", "extreme", "--no-save"], code: 2, stderr: /user name in it has a bad % escape/ },
+    { name: "a redirect shows where it pointed, without credentials", args: ["run", "--model", "openai:m", "--base-url", redirectUrl, "--retries", "0", "--target", "extreme", "--steps", "1", "--runs", "1", "--no-save"], code: 1, stderr: /a redirect to http:\/\/127\.0\.0\.1:1\/elsewhere\/v1; ptalign does not follow redirects/ },
+    { name: "report --charts with a bad value", args: ["report", D("tiny"), "--out", D("tiny.html"), "--charts", "lots"], code: 2, stderr: /--charts must be a whole number ≥ 0 or all/ },
+  ];
+}

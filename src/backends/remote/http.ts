@@ -6,7 +6,7 @@ import http from "node:http";
 import https from "node:https";
 import pLimit, { type LimitFunction } from "p-limit";
 import pRetry, { AbortError } from "p-retry";
-import { PendingRequest, RunError } from "../../errors.ts";
+import { InputError, PendingRequest, RunError } from "../../errors.ts";
 import { maxResponseBytes } from "../../limits.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
 import { displayUrl, redactor } from "./redact.ts";
@@ -95,6 +95,21 @@ class Transient extends Error {
 class Unreachable extends RunError {}
 
 export { displayUrl } from "./redact.ts";
+
+/**
+ * The user name and password of a URL are sent decoded (Basic credentials): a bad % escape in them ("%zz", or bytes
+ * that are not UTF-8) cannot be decoded. Throws InputError naming the URL (credentials hidden) and the fix; `flag`
+ * names where the URL came from.
+ */
+export function assertDecodableUserinfo(url: URL, flag = "--base-url"): void {
+  for (const [part, value] of [["user name", url.username], ["password", url.password]] as const) {
+    try {
+      decodeURIComponent(value);
+    } catch {
+      throw new InputError(`${flag} ${displayUrl(url.toString())}: the ${part} in it has a bad % escape (a % must start %XX with two hex digits of UTF-8); write a literal % as %25, e.g. p%25ss for p%ss`);
+    }
+  }
+}
 
 export class RemoteClient {
   readonly stats: ClientStats = { sent: 0, cached: 0, retried: 0 };
@@ -354,6 +369,12 @@ export class RemoteClient {
           const bytes = Buffer.concat(chunks);
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return done(null, bytes);
+          if (status >= 300 && status < 400) {
+            // Not followed: the credentials would go wherever the server points. Show where, without credentials.
+            const loc = res.headers.location;
+            const where = loc ? ` to ${this.redact(redirectTarget(loc, url))}` : " without a Location header";
+            return done(new RunError(`${endpoint} answered HTTP ${status}, a redirect${where}; ptalign does not follow redirects (the key would be sent on): if that address is the server, pass it as --base-url`));
+          }
           const detail = this.redact(errorDetail(bytes.toString("utf8")));
           if (isTransient(status, detail)) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers), status === 429 || status === 408));
           if (status === 501 || UNSUPPORTED.test(detail)) return done(new UnsupportedRequest(`${endpoint} does not support this request (HTTP ${status}${detail ? `: ${detail}` : ""})`));
@@ -380,6 +401,18 @@ export class RemoteClient {
     const at = Math.max(now, this.nextSlot);
     this.nextSlot = at + gap;
     if (at > now) await new Promise((r) => setTimeout(r, at - now));
+  }
+}
+
+/** A Location header as an absolute URL without userinfo (relative ones resolved against the request). */
+function redirectTarget(location: string, from: string): string {
+  try {
+    const u = new URL(location, from);
+    u.username = "";
+    u.password = "";
+    return u.toString();
+  } catch {
+    return JSON.stringify(location.slice(0, 200));
   }
 }
 

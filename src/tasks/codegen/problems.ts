@@ -9,6 +9,7 @@ import { transformSync } from "esbuild";
 import { z } from "zod";
 import { InputError } from "../../errors.ts";
 import { readInputFile } from "../../limits.ts";
+import { decodeUtf8 } from "../../text.ts";
 import { DEFAULT_LIMITS, execute, type Execution, type PassRule, type SandboxLimits } from "./sandbox.ts";
 
 /** Whose file this is: decides the program's shape and the pass rule. */
@@ -77,7 +78,8 @@ export function languageOf(row: { language?: string | undefined; task_id?: strin
 export function parseProblems(text: string, file = "problems"): Problem[] {
   const out: Problem[] = [];
   const seen = new Set<string>();
-  text.split("\n").forEach((line, i) => {
+  // A byte-order mark (Windows editors write one) is not part of the first line's JSON.
+  text.replace(/^\uFEFF/, "").split("\n").forEach((line, i) => {
     const where = `${file}:${i + 1}`;
     if (line.trim() === "") return;
     let json: unknown;
@@ -135,7 +137,7 @@ export async function loadProblems(file: string = BUILTIN_PROBLEMS): Promise<Pro
     if (err instanceof InputError) throw err;
     throw new InputError(`cannot read problems file ${file} (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
   }
-  return parseProblems(bytes.toString("utf8"), file);
+  return parseProblems(decodeUtf8(bytes, file, "problems file"), file);
 }
 
 /**

@@ -127,7 +127,6 @@ function simScorer(model: SimModel, data: RecData, T: number): Scorer {
 function tokenScorer(backend: TokenBackend, data: RecData, s: RecommendSettings): Scorer {
   return async (user, order) => {
     const labels = order.map((i, k) => label(k, s.labels, data.items[i]!.title));
-    if (new Set(labels).size < labels.length) return { ptoken: null, leak: 1, reason: `two candidates share the title "${labels.find((l, i) => labels.indexOf(l) !== i)}" (use --labels letters)` };
     const texts = optionTexts(labels, " ", REC_DELIMITER);
     try {
       assertExpressible(backend.vocab, labels, texts);
@@ -147,6 +146,26 @@ function tokenScorer(backend: TokenBackend, data: RecData, s: RecommendSettings)
   };
 }
 
+/**
+ * With `--labels titles` every candidate's label must be a non-empty title of its own in its list: an empty label is
+ * a prefix of every answer (it would take P_token 1 whenever it is a candidate), and two equal titles cannot be told
+ * apart. Both are faults of the data, not of the model, so they are refused before anything is scored (the MovieLens
+ * loader repairs them itself, with a warning naming the rows). Titles equal after NFC normalisation are equal.
+ */
+export function assertTitleLabels(data: RecData): void {
+  const blank = [...new Set(data.users.flatMap((u) => u.candidates))].filter((i) => data.items[i]!.title.trim() === "");
+  if (blank.length) throw new InputError(`--labels titles: ${blank.length} candidate item${blank.length > 1 ? "s have" : " has"} an empty title (item ${blank.slice(0, 5).map((i) => data.items[i]!.id).join(", ")}); an empty label would match every answer: give every item a title, or use --labels letters`);
+  for (const u of data.users) {
+    const seen = new Map<string, number>();
+    for (const i of u.candidates) {
+      const key = data.items[i]!.title.normalize("NFC");
+      const other = seen.get(key);
+      if (other !== undefined) throw new InputError(`--labels titles: user ${u.id}'s candidates ${data.items[other]!.id} and ${data.items[i]!.id} share the title "${data.items[i]!.title}" and cannot be told apart by it: give the items distinct titles, or use --labels letters`);
+      seen.set(key, i);
+    }
+  }
+}
+
 /** The re-orderings of a user's candidate list the permutation stability uses (seeded by seed and user). */
 export function permutationsFor(user: RecUser, seed: number, count: number): number[][] {
   return Array.from({ length: count }, (_, p) => shuffled(user.candidates, makeRng(`${seed}/${user.id}/permutation ${p}`)));
@@ -160,6 +179,7 @@ export async function runRecommend(modelSpec: string, data: RecData, settings: R
   const bigK = settings.ks.find((k) => k > longest);
   if (bigK !== undefined) throw new InputError(`--k ${bigK} is more than the ${longest} candidates of a list: hr@${bigK} would be 1 for any model; use k ≤ ${longest} (or more --candidates)`);
   if (settings.labels === "letters" && longest > 26) throw new InputError(`--candidates ${longest} is more than the 26 letter labels A–Z; use --candidates 26 or fewer, or --labels titles`);
+  if (settings.labels === "titles") assertTitleLabels(data);
   if (!(settings.prune >= 0 && settings.prune < 1)) throw new InputError(`--prune must be a number from 0 to below 1 (got ${settings.prune})`);
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
   try {

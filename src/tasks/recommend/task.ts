@@ -54,7 +54,7 @@ export const recommendTask: Task<RecommendTaskSettings, RecData, RecommendResult
     { name: "temperature", short: "t", value: "t", description: "temperature P_token is read at", kind: { type: "real", min: 0 }, default: 1 },
     { name: "permutations", value: "n", description: "random re-orderings of each list (position-bias stability)", kind: { type: "whole", min: 0 }, default: 3 },
     { name: "k", short: "k", value: "list", description: "k of HR@k and NDCG@k", kind: { type: "list", whole: true, min: 1 }, default: [1, 3, 5] },
-    { name: "labels", value: "mode", description: "candidates labelled by letters (A, B, ...) or by title", kind: { type: "choice", values: ["letters", "titles"] }, default: "letters" },
+    { name: "labels", value: "mode", description: "candidates labelled by letters (A, B, ...) or by title: letters or titles (letter and title are accepted too)", kind: { type: "choice", values: ["letters", "titles"], aliases: { letter: "letters", title: "titles" } }, default: "letters" },
     { name: "prune", value: "p", description: "option paths less probable than p are not followed when P_token is read (their mass is lost)", kind: { type: "real", min: 0, max: 0.999999 }, default: DEFAULT_RECOMMEND.prune },
     { name: "ties", value: "rule", description: `MovieLens: the held-out rating among those tied at a user's latest timestamp: ${TIE_RULES.join(", ")} (docs/tasks.md)`, kind: { type: "choice", values: TIE_RULES }, default: "file" },
   ],
