@@ -11,9 +11,12 @@ type Spec = vl.TopLevelSpec;
 
 const vals = (c: ChoiceResult["contexts"][number]) => c.extra as unknown as DecideContextValues | undefined;
 
-/** Points (bRate, P(B)) of every scored two-option context, coloured by model, shaped by group; the diagonal y = x. */
+/** Label data (ChaosNLI) goes to the label chart whatever its number of options; choices to the P(B) chart. */
+const labelData = (r: ChoiceResult) => r.data.format === "chaosnli";
+
+/** Points (bRate, P(B)) of every scored two-option choice context, coloured by model, shaped by group; the diagonal y = x. */
 export function pbVsBrateSpec(results: readonly ChoiceResult[]): Spec | null {
-  const values = results.flatMap((r) => r.contexts.flatMap((c) => (vals(c)?.p_b !== undefined && !c.off_format ? [{ model: modelLabel(r.model), group: c.group ?? "all", id: c.id, b_rate: vals(c)!.b_rate!, p_b: vals(c)!.p_b! }] : [])));
+  const values = results.filter((r) => !labelData(r)).flatMap((r) => r.contexts.flatMap((c) => (vals(c)?.p_b !== undefined && !c.off_format ? [{ model: modelLabel(r.model), group: c.group ?? "all", id: c.id, b_rate: vals(c)!.b_rate!, p_b: vals(c)!.p_b! }] : [])));
   if (values.length === 0) return null;
   return {
     title: { text: "P(B): model against people", fontSize: 13 },
@@ -23,7 +26,7 @@ export function pbVsBrateSpec(results: readonly ChoiceResult[]): Spec | null {
       { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: "line", color: "#999", strokeDash: [4, 4] }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } },
       {
         data: { values },
-        mark: { type: "point", filled: true, opacity: 0.7 },
+        mark: { type: "point", filled: true, opacity: 0.7, aria: true },
         encoding: {
           x: { field: "b_rate", type: "quantitative", title: "people: share choosing B (bRate)", scale: { domain: [0, 1] } },
           y: { field: "p_b", type: "quantitative", title: "model: P_token(B)", scale: { domain: [0, 1] } },
@@ -36,10 +39,10 @@ export function pbVsBrateSpec(results: readonly ChoiceResult[]): Spec | null {
   } as Spec;
 }
 
-/** Per label of every scored context with three or more options: the people's probability (x) against the model's (y). */
+/** Per label of every scored label item (ChaosNLI) or context with three or more options: the people's probability (x) against the model's (y). */
 export function labelDistributionSpec(results: readonly ChoiceResult[]): Spec | null {
   const values = results.flatMap((r) =>
-    r.contexts.flatMap((c) => (c.ptoken && c.options.length > 2 && !c.off_format ? c.options.map((k, i) => ({ model: modelLabel(r.model), id: c.id, label: k, human: c.target[i]!, model_p: c.ptoken![i]! })) : [])),
+    r.contexts.flatMap((c) => (c.ptoken && (labelData(r) || c.options.length > 2) && !c.off_format ? c.options.map((k, i) => ({ model: modelLabel(r.model), id: c.id, label: k, human: c.target[i]!, model_p: c.ptoken![i]! })) : [])),
   );
   if (values.length === 0) return null;
   return {
@@ -50,7 +53,7 @@ export function labelDistributionSpec(results: readonly ChoiceResult[]): Spec | 
       { data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: "line", color: "#999", strokeDash: [4, 4] }, encoding: { x: { field: "x", type: "quantitative" }, y: { field: "y", type: "quantitative" } } },
       {
         data: { values },
-        mark: { type: "point", filled: true, opacity: 0.6 },
+        mark: { type: "point", filled: true, opacity: 0.6, aria: true },
         encoding: {
           x: { field: "human", type: "quantitative", title: "people: share giving the label", scale: { domain: [0, 1] } },
           y: { field: "model_p", type: "quantitative", title: "model: P_token(label)", scale: { domain: [0, 1] } },
@@ -72,7 +75,7 @@ export function verdictShareSpec(results: readonly ChoiceResult[]): Spec {
     title: { text: "per-context verdicts of the sequential draws", fontSize: 13 },
     width: 340,
     data: { values },
-    mark: "bar",
+    mark: { type: "bar", aria: true },
     encoding: {
       y: { field: "row", type: "nominal", title: null },
       x: { field: "share", type: "quantitative", title: "share of contexts", stack: "zero", scale: { domain: [0, 1] } },
