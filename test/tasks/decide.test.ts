@@ -138,6 +138,30 @@ describe("task decide: choices13k", () => {
   });
 });
 
+describe("advise: per task domain, the models by TV to the people and the type the data favours", () => {
+  it("sim:e (E) before sim:d (D) on choices13k: the data favours E; a domain with E models only decides nothing", async () => {
+    const dir = await c13kDir();
+    const out = join(await tempDir(), "results");
+    const r = await ptalign(["task", "decide", "--model", "sim:e?noise=0&leak=0", "--model", "sim:d", "--data", dir, "--draws", "16", "--bootstrap", "200", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const nli = await chaosDir();
+    assert.equal((await ptalign(["task", "decide", "--model", "sim:e?noise=0&leak=0", "--data", nli, "--draws", "4", "--bootstrap", "100", "--out", out])).code, 0);
+    const json = await ptalign(["advise", out, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const tasks = (JSON.parse(json.stdout) as { tasks: { domain: string; ranking: { model: string; type: string }[]; favours: string | null; split: number }[] }).tasks;
+    const c13k = tasks.find((t) => t.domain === "decide · choices13k · 8 contexts")!;
+    assert.deepEqual(c13k.ranking.map((l) => [l.model.replace(/\?.*/, ""), l.type]), [["sim:e", "E"], ["sim:d", "D"]]);
+    assert.equal(c13k.favours, "E");
+    assert.equal(c13k.split, 4 / 8, "people split (bRate 0.3–0.7) on rows 1, 2, 3, 5");
+    const chaos = tasks.find((t) => t.domain.startsWith("decide · chaosnli"))!;
+    assert.equal(chaos.favours, null);
+    const text = await ptalign(["advise", out]);
+    assert.match(text.stdout, /task decide · choices13k · 8 contexts \(people split on 50% of the contexts\):\n  1\. sim:e\S*  E  — tv 0\.000/);
+    assert.match(text.stdout, /favours: E \(sim:e/);
+    assert.match(text.stdout, /favours: — \(no D-type model was measured on these contexts/);
+  });
+});
+
 describe("task decide: ChaosNLI", () => {
   it("a sim model that follows the label distribution: JSD ≈ 0, KL ≈ 0, accuracy 1; groups by subset", async () => {
     const dir = await chaosDir();
