@@ -1,6 +1,6 @@
 // Guidance from stored choice-task results (task decide, and any task built on src/tasks/choice): per task domain —
 // one task on one set of contexts — the models ranked by how close their P_token is to the people's distribution,
-// and which type (D or E) the data favours. Pure: no model call. docs/metrics.md, "Analysis" → "Task domains".
+// and which type (D or E) the data favours. Pure: no model call. docs/tasks.md, "Guidance for choice tasks".
 //
 // A minimal version: one ranking measure for every choice task (mean TV to P_task at the first draw, with its
 // bootstrap interval); a type is "favoured" only when the best model is mostly of one type, a model mostly of the
