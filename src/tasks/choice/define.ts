@@ -164,7 +164,7 @@ export async function estimateChoice(spec: ChoiceTaskSpec, models: readonly stri
   }
   const json = { task: spec.name, format: data.format, files: data.files, contexts: data.contexts.length, total: data.total, scorings_per_context: per, scorings, models: rows };
   const text = [
-    `${spec.name}: ${data.contexts.length} of ${data.total} contexts (${data.format}: ${data.files.join(", ")}), ${per} scorings each (${s.core.runs} runs × ${s.core.draws} draws + ${s.core.permutations} permutations) = ${scorings} per model`,
+    `${spec.name}: ${data.contexts.length} of ${data.total} contexts (${data.format}: ${data.files.join(", ")}), ${per} scorings each (${s.core.runs} run${s.core.runs === 1 ? "" : "s"} × ${s.core.draws} draw${s.core.draws === 1 ? "" : "s"} + ${s.core.permutations} permutation${s.core.permutations === 1 ? "" : "s"}) = ${scorings} per model`,
     { header: ["model", "s/context", "estimate (s)"], rows: rows.map((r) => [modelLabel(r.model), r.seconds_per_context, r.seconds]) },
     "estimate: one context measured now, times the number of contexts (the first context's prompt length stands for all)",
   ];
