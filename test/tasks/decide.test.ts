@@ -261,6 +261,35 @@ async function keyOf(out: string, args: string[]): Promise<string> {
   return checkpointKey({ task: "decide", model: name, settings: numbers, extra: s.extra, contexts: d.data.contexts });
 }
 
+describe("task decide: contexts the model cannot answer are flagged, never silently scored", () => {
+  it("off-format (mean leak > 0.5): kept in contexts, listed in flagged, left out of the aggregates, warned about", async () => {
+    const dir = await c13kDir();
+    const { code, results, stderr } = await decide(["--model", "sim:e?noise=0&leak=0.6", "--data", dir, "--limit", "3", "--draws", "2", ...FAST]);
+    assert.equal(code, 0, stderr);
+    const r = results[0]!;
+    assert.equal(r.contexts.length, 3);
+    assert.ok(r.contexts.every((c) => c.off_format === true));
+    assert.deepEqual(r.flagged.map((f) => f.reason.replace(/ \d.*$/, "")), Array(3).fill("off-format: mean leak"));
+    assert.equal(r.metrics.contexts, 0);
+    assert.equal(r.metrics.tv.mean, null);
+    assert.match(stderr, /off-format on 3 of 3 contexts .*c13k_selections\.csv:2/);
+  });
+
+  it("a model with no probability on any label: unscored, with the loop's advice; the other contexts still measured", async () => {
+    const model = await cachedModel("no-labels.gguf", { row: { "▁X": 1 } }, (path) =>
+      writeBigramModel(path, { pieces: completePieces(["▁A", "▁B", "▁X", ","]), defaultRow: { "▁X": 1 }, rows: {} }),
+    );
+    const dir = await c13kDir();
+    const { code, results, stderr } = await decide(["--model", model, "--data", dir, "--limit", "2", "--draws", "2", "--permutations", "0", ...FAST]);
+    assert.equal(code, 0, stderr);
+    const r = results[0]!;
+    assert.ok(r.contexts.every((c) => c.ptoken === null && /no probability on any answer/.test(c.unscored ?? "")));
+    assert.equal(r.flagged.length, 2);
+    assert.equal(r.metrics.contexts, 0);
+    assert.match(stderr, /2 of 2 contexts could not be scored/);
+  });
+});
+
 describe("task decide: bad input is one line naming file and line, exit 2, nothing stored lost", () => {
   const cases: [string, (dir: string) => Promise<string>, RegExp][] = [
     ["a missing file", async (dir) => join(dir, "nope.jsonl"), /--data .*nope\.jsonl: no such file or folder/],
