@@ -129,7 +129,10 @@ function subcommand(task: AnyTask): Command {
       for (const model of f.model) {
         if (signal?.aborted) break;
         const r = await task.measure(model, data, settings, { ...env, onUnit: () => progress.tick(), ...(signal ? { signal } : {}) });
-        if (f.save) await saveTaskResult(f.out, r);
+        if (f.save) {
+          await saveTaskResult(f.out, r);
+          await task.stored?.(r);
+        }
         // The loader's notes are the same for every model: print them once.
         for (const w of r.warnings ?? []) if (results.length === 0 || !data.notes.includes(w)) warn(w);
         results.push(r);

@@ -4,6 +4,7 @@
 
 import { InputError } from "../errors.ts";
 import { codegenTask } from "./codegen/task.ts";
+import { decideTask } from "./decide/task.ts";
 import { recommendTask } from "./recommend/task.ts";
 import type { AnyTask, TaskResult } from "./task.ts";
 
@@ -32,3 +33,4 @@ export function taskOf(result: Pick<TaskResult, "task">): AnyTask | undefined {
 
 registerTask(codegenTask);
 registerTask(recommendTask);
+registerTask(decideTask);

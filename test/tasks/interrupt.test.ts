@@ -6,6 +6,10 @@ import assert from "node:assert/strict";
 import { describe, it } from "node:test";
 import { generateWorld, loadProblems, runCodegen, runRecommend } from "../../src/tasks/index.ts";
 import { Interrupted } from "../../src/errors.ts";
+import { writeFile, readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { decideTask } from "../../src/tasks/decide/task.ts";
+import { tempDir } from "../support/tmp.ts";
 
 const abortAfter = (k: number) => {
   const c = new AbortController();
@@ -34,5 +38,27 @@ describe("tasks interrupted", () => {
     const cut = await runRecommend("sim:e", world, settings, { signal: stop.signal, onUser: stop.tick });
     assert.deepEqual(cut.interrupted, { signal: "SIGTERM", done: 4, total: 6, unit: "user evaluations" });
     assert.deepEqual(cut.users, whole.users.slice(0, 4));
+  });
+
+  it("a choice task stops between contexts, keeps its checkpoint, and the next measurement resumes to the uninterrupted numbers", async () => {
+    const dir = await tempDir();
+    const file = join(dir, "d.jsonl");
+    await writeFile(file, Array.from({ length: 6 }, (_, i) => JSON.stringify({ id: `q${i}`, context: `Question ${i}?`, options: ["yes", "no"], counts: [i + 1, 6 - i] })).join("\n") + "\n");
+    const values = { seed: 1, data: file, draws: 3, bootstrap: 50, permutations: 0, save: true, out: join(dir, "results") };
+    const settings = decideTask.settings(values);
+    const data = await decideTask.load(settings);
+    const whole = await decideTask.measure("sim:d", data, decideTask.settings({ ...values, save: false }), {});
+    const per = decideTask.units(data, settings) / 6;
+    const stop = abortAfter(2 * per + 1); // in the third context
+    const cut = await decideTask.measure("sim:d", data, settings, { signal: stop.signal, onUnit: stop.tick });
+    assert.deepEqual(cut.interrupted, { signal: "SIGTERM", done: 3, total: 6, unit: "contexts" });
+    assert.deepEqual(cut.contexts, whole.contexts.slice(0, 3), "the finished contexts, each whole");
+    await decideTask.stored?.(cut);
+    assert.equal((await readdir(join(dir, "results", "tasks", "partial"))).length, 1, "an interrupted result keeps its checkpoint");
+    const resumed = await decideTask.measure("sim:d", data, settings, {});
+    assert.equal(resumed.resumed, 3);
+    assert.equal(resumed.interrupted, undefined);
+    assert.deepEqual(resumed.contexts, whole.contexts);
+    assert.deepEqual(resumed.metrics, whole.metrics);
   });
 });
