@@ -5,6 +5,7 @@
 import { InputError } from "../errors.ts";
 import { codegenTask } from "./codegen/task.ts";
 import { recommendTask } from "./recommend/task.ts";
+import { searchTask } from "./search/task.ts";
 import type { AnyTask, TaskResult } from "./task.ts";
 
 const registry = new Map<string, AnyTask>();
@@ -32,3 +33,4 @@ export function taskOf(result: Pick<TaskResult, "task">): AnyTask | undefined {
 
 registerTask(codegenTask);
 registerTask(recommendTask);
+registerTask(searchTask);

@@ -1,0 +1,171 @@
+// `ptalign task search` for one model: n rankings per query drawn rank by rank (rank.ts), each query's exposure and
+// D/E metrics (metrics.ts), aggregated over queries with 95% bootstrap intervals (queries resampled).
+
+import { closeModel, isSimModel, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
+import { makeRng } from "../../rng.ts";
+import type { SearchData } from "./data.ts";
+import type { Browsing, BrowsingModel } from "./exposure.ts";
+import { queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
+import { drawRanking, SEARCH_PREFILL, type RankStep } from "./rank.ts";
+import { decide, type Estimates } from "../../classify/rules.ts";
+import { DEFAULT_THRESHOLDS } from "../../classify/thresholds.ts";
+import { OFF_FORMAT_LEAK } from "../warnings.ts";
+
+export interface SearchSettings {
+  runs: number;
+  seed: number;
+  patience: number;
+  browsing: Browsing;
+  temperature: number;
+  prune: number;
+  ks: number[];
+  bootstrap: number;
+}
+
+export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000 };
+
+/** How ε is estimated (recorded in the result as `exposure_estimator`). */
+export const EXPOSURE_ESTIMATOR = "rao-blackwell: mean over the n rankings of Σ_k e_k(documents above) · P_token,k(d); exposure_sampled is the plain estimate from the drawn ranks";
+
+export interface SearchQueryRecord extends Partial<QueryMetrics> {
+  id: string;
+  source_id?: string;
+  /** The pool in the order shown: document id, grade (0 = not relevant or unjudged), judged. */
+  pool: { id: string; grade: number; judged: boolean }[];
+  /** The rankings drawn, as pool indices, most exposed first. */
+  rankings: number[][];
+  /** Per ranking, per rank: P_token over the remaining documents (pool order) and the leak. */
+  steps: { ptoken: number[]; leak: number }[][];
+  /** Why the query could not be ranked (absent when it was). */
+  unscored?: string;
+}
+
+type Interval = [number, number];
+
+export interface SearchMetrics {
+  queries: number;
+  /** Means over the ranked queries, with 95% bootstrap intervals over queries. */
+  ee_l: number;
+  ee_d: number;
+  ee_r: number;
+  ci: { ee_l: Interval; ee_d: Interval; ee_r: Interval };
+  normalised: { ee_r: number; ee_d: number };
+  ndcg: Record<string, { mean: number; sd: number } | null>;
+  atvd: number;
+  concentration: number;
+  volatility: number;
+  marginal_tvd: number;
+  leak: number;
+  /** The rules at the mean estimates over queries. */
+  verdict: StepVerdict;
+  /** How many queries got each verdict. */
+  verdicts: Record<string, number>;
+  unscored?: number;
+}
+
+export interface SearchResult {
+  version: 1;
+  task: "search";
+  model: string;
+  settings: Record<string, unknown>;
+  data: { layout: SearchData["layout"]; files: SearchData["files"]; queries: number; pool: number };
+  exposure_estimator: string;
+  metrics: SearchMetrics;
+  queries: SearchQueryRecord[];
+  warnings?: string[];
+  id?: string;
+}
+
+const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+/** 95% percentile interval of the mean (queries resampled with replacement, seeded). */
+function bootstrapMean(xs: readonly number[], B: number, seed: string): Interval {
+  if (xs.length < 2 || B === 0) return [mean(xs), mean(xs)];
+  const rng = makeRng(seed);
+  const means = Array.from({ length: B }, () => mean(Array.from({ length: xs.length }, () => xs[Math.floor(rng() * xs.length)]!))).sort((a, b) => a - b);
+  return [means[Math.floor(0.025 * (B - 1))]!, means[Math.ceil(0.975 * (B - 1))]!];
+}
+
+export async function runSearch(modelSpec: string, data: SearchData, s: SearchSettings, opts: { backend?: ModelOptions; model?: Model; onUnit?: () => void } = {}): Promise<SearchResult> {
+  const model = opts.model ?? (await openModel(modelSpec, opts.backend));
+  const b: BrowsingModel = { kind: s.browsing, patience: s.patience };
+  // nDCG@k beyond the pool is nDCG of the whole ranking: such k are read at the pool's size (noted).
+  const largest = Math.max(...data.queries.map((q) => q.pool.length));
+  const ks = [...new Set(s.ks.map((k) => Math.min(k, largest)))];
+  const kNote = ks.length !== s.ks.length || ks.some((k, i) => k !== s.ks[i]) ? [`--k ${s.ks.join(",")}: k above the pool of ${largest} read as ${largest} (nDCG of the whole ranking): k = ${ks.join(",")}`] : [];
+  s = { ...s, ks };
+  try {
+    const records: SearchQueryRecord[] = [];
+    for (const q of data.queries) {
+      const grades = q.pool.map((d) => d.grade);
+      const rankings: RankStep[][] = [];
+      let unscored: string | undefined;
+      for (let r = 0; r < s.runs; r++) {
+        const got = await drawRanking(model, q, { temperature: s.temperature, prune: s.prune }, makeRng(`${s.seed + r}/search/${q.id}`));
+        opts.onUnit?.();
+        if (got.order === null) {
+          unscored = `ranking ${r + 1}, ${got.reason}`;
+          for (let rest = r + 1; rest < s.runs; rest++) opts.onUnit?.();
+          break;
+        }
+        rankings.push(got.steps);
+      }
+      const base = { id: q.id, ...(q.source_id ? { source_id: q.source_id } : {}), pool: q.pool.map((d) => ({ id: d.id, grade: d.grade, judged: d.judged })) };
+      const steps = rankings.map((st) => st.map((x) => ({ ptoken: x.ptoken, leak: x.leak })));
+      const orders = rankings.map((st) => [...st.map((x) => x.pick), st.at(-1)!.remaining.find((i) => i !== st.at(-1)!.pick)!]);
+      if (unscored) records.push({ ...base, rankings: orders, steps, unscored });
+      else records.push({ ...base, ...queryMetrics(grades, rankings, b, s.ks), rankings: orders, steps });
+    }
+    const ranked = records.filter((r): r is SearchQueryRecord & QueryMetrics => r.unscored === undefined);
+    const name = isSimModel(model) ? model.spec : modelSpec;
+    const pick = (f: (r: QueryMetrics) => number) => ranked.map(f);
+    const est = (k: keyof Estimates | "leak") => mean(pick((r) => r.estimates[k]));
+    const estimates = { atvd: est("atvd"), concentration: est("concentration"), volatility: est("volatility"), marginal_tvd: est("marginal_tvd"), leak: est("leak") };
+    const verdicts: Record<string, number> = {};
+    for (const r of ranked) verdicts[r.verdict] = (verdicts[r.verdict] ?? 0) + 1;
+    const ndcg: SearchMetrics["ndcg"] = {};
+    for (const k of s.ks) {
+      const xs = ranked.flatMap((r) => (r.ndcg[String(k)] ? [r.ndcg[String(k)]!] : []));
+      ndcg[String(k)] = xs.length ? { mean: mean(xs.map((x) => x.mean)), sd: mean(xs.map((x) => x.sd)) } : null;
+    }
+    const unscored = records.length - ranked.length;
+    const metrics: SearchMetrics = {
+      queries: ranked.length,
+      ee_l: mean(pick((r) => r.ee_l)),
+      ee_d: mean(pick((r) => r.ee_d)),
+      ee_r: mean(pick((r) => r.ee_r)),
+      ci: {
+        ee_l: bootstrapMean(pick((r) => r.ee_l), s.bootstrap, `${s.seed}/search/ci/ee_l`),
+        ee_d: bootstrapMean(pick((r) => r.ee_d), s.bootstrap, `${s.seed}/search/ci/ee_d`),
+        ee_r: bootstrapMean(pick((r) => r.ee_r), s.bootstrap, `${s.seed}/search/ci/ee_r`),
+      },
+      normalised: { ee_r: mean(pick((r) => r.normalised.ee_r)), ee_d: mean(pick((r) => r.normalised.ee_d)) },
+      ndcg,
+      ...estimates,
+      verdict: ranked.length === 0 ? "uncertain" : estimates.leak > OFF_FORMAT_LEAK ? "off-format" : s.runs < 2 ? "uncertain" : decide(estimates, DEFAULT_THRESHOLDS),
+      verdicts,
+      ...(unscored ? { unscored } : {}),
+    };
+    const firstUnscored = records.find((r) => r.unscored);
+    const warnings = [
+      ...data.notes,
+      ...kNote,
+      ...(firstUnscored ? [`${name}: ${unscored} of ${records.length} queries could not be ranked and are left out of the metrics (first: query ${firstUnscored.id}, ${firstUnscored.unscored})`] : []),
+      ...(estimates.leak > OFF_FORMAT_LEAK ? [`${name}: off-format: mean leak ${estimates.leak.toFixed(4)} > ${OFF_FORMAT_LEAK}: the model rarely writes a document label, so the exposure describes answers it rarely gives; check the prompt (chat template, --raw)`] : []),
+      ...(s.runs < 2 ? [`${name}: one ranking per query: volatility across rankings cannot be measured, so the D/E verdict is uncertain; use --runs 2 or more`] : []),
+    ];
+    return {
+      version: 1,
+      task: "search",
+      model: name,
+      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, prefill: SEARCH_PREFILL },
+      data: { layout: data.layout, files: data.files, queries: data.queries.length, pool: Math.max(...data.queries.map((q) => q.pool.length)) },
+      exposure_estimator: EXPOSURE_ESTIMATOR,
+      metrics,
+      queries: records,
+      ...(warnings.length ? { warnings } : {}),
+    };
+  } finally {
+    if (!opts.model) await closeModel(model);
+  }
+}
