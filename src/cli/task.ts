@@ -124,7 +124,10 @@ function subcommand(task: AnyTask): Command {
     try {
       for (const model of f.model) {
         const r = await task.measure(model, data, settings, { ...env, onUnit: () => progress.tick() });
-        if (f.save) await saveTaskResult(f.out, r);
+        if (f.save) {
+          await saveTaskResult(f.out, r);
+          await task.stored?.(r);
+        }
         // The loader's notes are the same for every model: print them once.
         for (const w of r.warnings ?? []) if (results.length === 0 || !data.notes.includes(w)) warn(w);
         results.push(r);

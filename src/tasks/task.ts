@@ -135,6 +135,11 @@ export interface Task<S = unknown, D = unknown, R extends TaskResult = TaskResul
   measure(model: string, data: TaskData<D>, settings: S, env: MeasureEnv): Promise<R>;
   /** What a measurement would cost, measuring nothing (`--dry-run`), when the task can tell. */
   estimate?(models: readonly string[], data: TaskData<D>, settings: S, env: MeasureEnv): Promise<TaskEstimate>;
+  /**
+   * Called after the result is stored (DIR/tasks/<id>.json and the store): what the task kept to resume an
+   * interrupted measurement can go. Not called with --no-save.
+   */
+  stored?(result: R): Promise<void>;
   /** The results as a text table (the CLI prints it). */
   table(results: readonly R[]): TaskTable;
   /** Charts for the report. */
