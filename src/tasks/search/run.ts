@@ -7,6 +7,7 @@ import type { SearchData } from "./data.ts";
 import type { Browsing, BrowsingModel } from "./exposure.ts";
 import { queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
 import { drawRanking, SEARCH_PREFILL, type RankStep } from "./rank.ts";
+import { DELIMITER, SEPARATOR } from "../../protocols/prompt.ts";
 import { decide, type Estimates } from "../../classify/rules.ts";
 import { DEFAULT_THRESHOLDS } from "../../classify/thresholds.ts";
 import { OFF_FORMAT_LEAK } from "../warnings.ts";
@@ -89,11 +90,6 @@ function bootstrapMean(xs: readonly number[], B: number, seed: string): Interval
 export async function runSearch(modelSpec: string, data: SearchData, s: SearchSettings, opts: { backend?: ModelOptions; model?: Model; onUnit?: () => void } = {}): Promise<SearchResult> {
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
   const b: BrowsingModel = { kind: s.browsing, patience: s.patience };
-  // nDCG@k beyond the pool is nDCG of the whole ranking: such k are read at the pool's size (noted).
-  const largest = Math.max(...data.queries.map((q) => q.pool.length));
-  const ks = [...new Set(s.ks.map((k) => Math.min(k, largest)))];
-  const kNote = ks.length !== s.ks.length || ks.some((k, i) => k !== s.ks[i]) ? [`--k ${s.ks.join(",")}: k above the pool of ${largest} read as ${largest} (nDCG of the whole ranking): k = ${ks.join(",")}`] : [];
-  s = { ...s, ks };
   try {
     const records: SearchQueryRecord[] = [];
     for (const q of data.queries) {
@@ -101,7 +97,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       const rankings: RankStep[][] = [];
       let unscored: string | undefined;
       for (let r = 0; r < s.runs; r++) {
-        const got = await drawRanking(model, q, { temperature: s.temperature, prune: s.prune }, makeRng(`${s.seed + r}/search/${q.id}`));
+        const got = await drawRanking(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed + r }, makeRng(`${s.seed + r}/search/${q.id}`), `${s.seed + r}/search/${q.id}`);
         opts.onUnit?.();
         if (got.order === null) {
           unscored = `ranking ${r + 1}, ${got.reason}`;
@@ -149,7 +145,6 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
     const firstUnscored = records.find((r) => r.unscored);
     const warnings = [
       ...data.notes,
-      ...kNote,
       ...(firstUnscored ? [`${name}: ${unscored} of ${records.length} queries could not be ranked and are left out of the metrics (first: query ${firstUnscored.id}, ${firstUnscored.unscored})`] : []),
       ...(estimates.leak > OFF_FORMAT_LEAK ? [`${name}: off-format: mean leak ${estimates.leak.toFixed(4)} > ${OFF_FORMAT_LEAK}: the model rarely writes a document label, so the exposure describes answers it rarely gives; check the prompt (chat template, --raw)`] : []),
       ...(s.runs < 2 ? [`${name}: one ranking per query: volatility across rankings cannot be measured, so the D/E verdict is uncertain; use --runs 2 or more`] : []),
@@ -158,7 +153,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       version: 1,
       task: "search",
       model: name,
-      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, prefill: SEARCH_PREFILL },
+      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, prefill: SEARCH_PREFILL, answer: `${SEPARATOR}LABEL${DELIMITER}` },
       data: { layout: data.layout, files: data.files, queries: data.queries.length, pool: Math.max(...data.queries.map((q) => q.pool.length)) },
       exposure_estimator: EXPOSURE_ESTIMATOR,
       metrics,

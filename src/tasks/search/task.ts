@@ -17,7 +17,7 @@ export interface SearchTaskSettings {
 
 export function searchTable(results: readonly SearchResult[]): TaskTable {
   const k = String((results[0]?.settings.k as number[] | undefined)?.at(-1) ?? 10);
-  const rows = results.map((r) => [modelLabel(r.model), r.metrics.queries, r.metrics.ee_l, r.metrics.ee_d, r.metrics.ee_r, r.metrics.ndcg[k]?.mean ?? null, r.metrics.ndcg[k]?.sd ?? null, r.metrics.atvd, r.metrics.concentration, r.metrics.volatility, r.metrics.leak, r.metrics.verdict]);
+  const rows = results.map((r) => [modelLabel(r.model), String(r.metrics.queries), r.metrics.ee_l, r.metrics.ee_d, r.metrics.ee_r, r.metrics.ndcg[k]?.mean ?? null, r.metrics.ndcg[k]?.sd ?? null, r.metrics.atvd, r.metrics.concentration, r.metrics.volatility, r.metrics.leak, r.metrics.verdict]);
   return { header: ["model", "queries", "ee_l", "ee_d", "ee_r", `ndcg@${k}`, "ndcg_sd", "atvd", "conc", "volatility", "leak", "verdict"], rows };
 }
 
@@ -42,7 +42,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     { name: "patience", value: "g", description: "γ: the browsing model's chance of going on to the next rank (rank k's exposure γ^(k−1) under RBP)", kind: { type: "real", min: 0, max: 1 }, default: DEFAULT_SEARCH.patience },
     { name: "browsing", value: "model", description: "browsing model of the exposure: rbp, or cascade (stops at a relevant document with ERR's probability)", kind: { type: "choice", values: ["rbp", "cascade"] }, default: DEFAULT_SEARCH.browsing },
     { name: "temperature", short: "t", value: "t", description: "temperature P_token is read and drawn at (0 = greedy)", kind: { type: "real", min: 0 }, default: DEFAULT_SEARCH.temperature },
-    { name: "k", short: "k", value: "list", description: "k of nDCG@k", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_SEARCH.ks },
+    { name: "k", short: "k", value: "list", description: "k of nDCG@k (a k above the pool: nDCG of the whole ranking)", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_SEARCH.ks },
     { name: "prune", value: "p", description: "option paths less probable than p are not followed when P_token is read (their mass is lost)", kind: { type: "real", min: 0, max: 0.999999 }, default: DEFAULT_SEARCH.prune },
   ],
   metrics: [
