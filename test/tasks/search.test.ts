@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
+import { completePieces, writeBigramModel } from "../../src/synth/index.ts";
 import { ptalign } from "../support/cli.ts";
+import { cachedModel } from "../support/modelCache.ts";
 import { writeBeir, writeCranfield, writeNfcorpus, writeTrec, type Doc } from "../support/searchLayouts.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -197,5 +199,40 @@ describe("task search: bad inputs are one line naming file and line, exit 2, not
     const ls = await ptalign(["ls", out]);
     assert.equal(ls.code, 0, ls.stderr);
     assert.match(ls.stdout, /search/);
+  });
+});
+
+describe("task search on a generated GGUF model: P_token read exactly over the remaining labels", () => {
+  it("position-biased model (A .5, B .3, C .2 after the prompt and after every comma): each rank's P_token and leak by hand", async () => {
+    const spec = { pieces: completePieces(["▁A", "▁B", "▁C", ","]), defaultRow: { "▁A": 0.5, "▁B": 0.3, "▁C": 0.2 }, rows: { "▁A": { ",": 1 }, "▁B": { ",": 1 }, "▁C": { ",": 1 } } };
+    const path = await cachedModel("search-letters.gguf", spec, (p) => writeBigramModel(p, spec));
+    const dir = await writeBeir(join(await tempDir(), "gguf"), docs(3), [{ id: "q", text: "q" }], [["q", "d1", 2], ["q", "d2", 1]]);
+    const res = await ptalign(["task", "search", "--model", path, "--data", dir, "--pool", "3", "--runs", "4", "--json", "--no-save"]);
+    assert.equal(res.code, 0, res.stderr);
+    const [r] = JSON.parse(res.stdout) as (Result & { queries: (QueryRec & { steps: { ptoken: number[]; leak: number }[][] })[] })[];
+    const q = r!.queries[0]!;
+    const p = [0.5, 0.3, 0.2];
+    for (const [k, ranking] of q.rankings.entries()) {
+      const [first, second] = q.steps[k]!;
+      first!.ptoken.forEach((v, i) => assert.ok(Math.abs(v - p[i]!) < 1e-6, `rank 1: ${first!.ptoken}`));
+      assert.ok(first!.leak < 1e-6);
+      // Rank 2: the label written at rank 1 is no answer any more; its mass is leak, the rest renormalised.
+      const left = [0, 1, 2].filter((i) => i !== ranking[0]);
+      second!.ptoken.forEach((v, j) => assert.ok(Math.abs(v - p[left[j]!]! / (1 - p[ranking[0]!]!)) < 1e-6, `rank 2: ${second!.ptoken}`));
+      assert.ok(Math.abs(second!.leak - p[ranking[0]!]!) < 1e-6, `rank 2 leak ${second!.leak}`);
+    }
+    // ε recomputed from the recorded P_token: Σ over rankings of e_1·P1(d) + e_2·P2(d) + e_3·1{last}, then averaged
+    // with the last rank conditioned on rank 2 (docs/tasks.md).
+    const eps = [0, 0, 0];
+    for (const [k, ranking] of q.rankings.entries()) {
+      const [first, second] = q.steps[k]!;
+      first!.ptoken.forEach((v, i) => (eps[i]! += v));
+      const left = [0, 1, 2].filter((i) => i !== ranking[0]);
+      second!.ptoken.forEach((v, j) => {
+        eps[left[j]!]! += 0.5 * v;
+        eps[left[1 - j]!]! += 0.25 * v;
+      });
+    }
+    eps.forEach((x, i) => assert.ok(Math.abs(x / 4 - q.exposure[i]!) < 1e-9));
   });
 });
