@@ -22,10 +22,10 @@ export function exposureSpec(results: readonly SearchResult[]): Spec {
         data: { values },
         mark: { type: "point", filled: true, opacity: 0.7 },
         encoding: {
-          x: { field: "target", type: "quantitative", title: "target exposure ε* (exposure-fair policy)", scale: { domain: [0, top] } },
-          y: { field: "exposure", type: "quantitative", title: "model's expected exposure ε", scale: { domain: [0, top] } },
+          x: { field: "target", type: "quantitative", title: "target exposure ε* (exposure-fair policy)", scale: { domain: [0, top], nice: false } },
+          y: { field: "exposure", type: "quantitative", title: "model's expected exposure ε", scale: { domain: [0, top], nice: false } },
           color: { field: "model", type: "nominal", title: "model" },
-          shape: { field: "grade", type: "ordinal", title: "grade" },
+          shape: { field: "grade", type: "nominal", title: "grade" },
           tooltip: [{ field: "model" }, { field: "query" }, { field: "doc" }, { field: "grade" }, { field: "target", format: ".4f" }, { field: "exposure", format: ".4f" }],
         },
       },
