@@ -4,6 +4,7 @@
 
 import { InputError } from "../errors.ts";
 import { codegenTask } from "./codegen/task.ts";
+import { decideTask } from "./decide/task.ts";
 import { recommendTask } from "./recommend/task.ts";
 import { searchTask } from "./search/task.ts";
 import type { AnyTask, TaskResult } from "./task.ts";
@@ -33,4 +34,5 @@ export function taskOf(result: Pick<TaskResult, "task">): AnyTask | undefined {
 
 registerTask(codegenTask);
 registerTask(recommendTask);
+registerTask(decideTask);
 registerTask(searchTask);

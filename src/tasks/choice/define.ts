@@ -104,7 +104,7 @@ export async function measureChoice(spec: ChoiceTaskSpec, modelSpec: string, dat
     const seedKey = `${core.seed}/${spec.name}`;
     const aggregate = (rs: readonly ContextRecord[], g: string): ChoiceAggregate => {
       const a = aggregateRecords(rs, core.bootstrap, `${seedKey}/${g}`);
-      const extra = spec.aggregateExtra?.(measured(rs), core);
+      const extra = spec.aggregateExtra?.(measured(rs), core, g);
       return extra ? { ...a, extra } : a;
     };
     const groupNames = [...new Set(records.flatMap((r) => (r.group ? [r.group] : [])))];

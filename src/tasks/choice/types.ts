@@ -192,8 +192,8 @@ export interface ChoiceTaskSpec {
   prompt?(context: ChoiceContext): PromptParts;
   /** Values of a measured context for its record's `extra` (decide: p_b, js, …). */
   contextExtra?(context: ChoiceContext, record: ContextRecord): Record<string, unknown>;
-  /** Aggregates over the scored, on-format records of a group (or all) for `metrics.extra`. */
-  aggregateExtra?(records: readonly ContextRecord[], settings: ChoiceSettings): Record<string, unknown>;
+  /** Aggregates over the scored, on-format records of a group ("all" for every context) for `metrics.extra`. */
+  aggregateExtra?(records: readonly ContextRecord[], settings: ChoiceSettings, group: string): Record<string, unknown>;
   /** The text table; default: choiceTable. */
   table?(results: readonly ChoiceResult[]): TaskTable;
   plots(results: readonly ChoiceResult[]): readonly TaskPlot[];
