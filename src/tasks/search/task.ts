@@ -43,6 +43,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     { name: "browsing", value: "model", description: "browsing model of the exposure: rbp, or cascade (stops at a relevant document with ERR's probability)", kind: { type: "choice", values: ["rbp", "cascade"] }, default: DEFAULT_SEARCH.browsing },
     { name: "temperature", short: "t", value: "t", description: "temperature P_token is read and drawn at (0 = greedy)", kind: { type: "real", min: 0 }, default: DEFAULT_SEARCH.temperature },
     { name: "k", short: "k", value: "list", description: "k of nDCG@k (a k above the pool: nDCG of the whole ranking)", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_SEARCH.ks },
+    { name: "dry-run", description: "print how many P_token readings the measurement needs, measuring nothing", kind: { type: "switch" } },
     { name: "prune", value: "p", description: "option paths less probable than p are not followed when P_token is read (their mass is lost)", kind: { type: "real", min: 0, max: 0.999999 }, default: DEFAULT_SEARCH.prune },
   ],
   metrics: [
@@ -91,7 +92,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
   async estimate(models, d, s) {
     const calls = d.data.queries.reduce((n, q) => n + (q.pool.length - 1), 0) * s.run.runs;
     const json = { models: models.length, queries: d.data.queries.length, runs: s.run.runs, distributions_per_model: calls };
-    return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks = ${calls} P_token readings per model (${models.length} models); the last rank of a ranking needs none`] };
+    return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
   },
   table: searchTable,
   plots: (results) => [
