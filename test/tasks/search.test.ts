@@ -69,9 +69,17 @@ describe("task search: BEIR layout, grades 0–3", () => {
     // The exposure of tied documents differs only through the histories drawn: ≈ 0 overall.
     assert.ok(e!.metrics.ee_l < 0.005, `EE-L ${e!.metrics.ee_l}`);
     assert.equal(e!.metrics.verdict, "E");
+    // --exposure exact reads every ranking prefix: the ties cost nothing, EE-L is 0 to rounding.
+    const [x] = await json(["--model", "sim:e?noise=0", "--data", dir, "--pool", "6", "--runs", "2", "--exposure", "exact"]);
+    for (const q of x!.queries) {
+      assert.equal((q as QueryRec & { exposure_method: string }).exposure_method, "exact");
+      assert.ok(q.ee_l < 1e-15, `exact EE-L ${q.ee_l}`);
+    }
+    const refused = await err(["--model", "sim:e", "--data", dir, "--pool", "8", "--exposure", "exact"]);
+    assert.match(refused, /--exposure exact reads every ranking prefix: a pool of 8 needs up to 69280 P_token readings per query; use --pool 7 or fewer/);
   });
 
-  it("distinct grades: the target policy is one ranking, so EE-L is exactly 0; D and collapsed are told apart rank by rank", async () => {
+  it("distinct grades: the target policy is one ranking, so EE-L is exactly 0 for E and D alike; collapsed is far", async () => {
     const dir = await writeBeir(join(await tempDir(), "b"), docs(4), [{ id: "q", text: "q" }], [["q", "d1", 3], ["q", "d2", 2], ["q", "d3", 1], ["q", "d4", 0]]);
     const [e, d, c] = await json(["--model", "sim:e?noise=0", "--model", "sim:d?peak=0.95", "--model", "sim:collapsed?peak=1&jitter=0", "--data", dir, "--pool", "4", "--runs", "6"]);
     assert.equal(e!.queries[0]!.ee_l, 0);
@@ -79,8 +87,10 @@ describe("task search: BEIR layout, grades 0–3", () => {
     assert.equal(e!.metrics.verdict, "E");
     assert.equal(c!.metrics.verdict, "collapsed");
     assert.ok(c!.metrics.ee_l > 0.3, `collapsed EE-L ${c!.metrics.ee_l}`);
-    // sim:d: each rank bets on one document; with one document of the best grade its bet is the target's, so only
-    // wrong bets (the 5% elsewhere) move anything: concentration high, D/E per rank recorded.
+    // sim:d bets on one document per rank, drawn from P_task: with one document of the best grade at every rank the
+    // bet is the target itself, so D and E cannot differ here (a deterministic target has no spread to bet across).
+    assert.equal(d!.metrics.verdict, "E");
+    assert.equal(d!.queries[0]!.ee_l, 0);
     assert.equal(d!.queries[0]!.by_rank.length, 3, "three ranks are choices; the fourth is what is left");
   });
 });
@@ -234,5 +244,13 @@ describe("task search on a generated GGUF model: P_token read exactly over the r
       });
     }
     eps.forEach((x, i) => assert.ok(Math.abs(x / 4 - q.exposure[i]!) < 1e-9));
+    // Exact: every prefix. ε(d) = p_d + Σ_{i≠d} p_i (p_d/(1 − p_i)·½ + (1 − p_d/(1 − p_i))·¼).
+    const ex = await ptalign(["task", "search", "--model", path, "--data", dir, "--pool", "3", "--runs", "1", "--exposure", "exact", "--json", "--no-save"]);
+    assert.equal(ex.code, 0, ex.stderr);
+    const xq = (JSON.parse(ex.stdout) as Result[])[0]!.queries[0]!;
+    p.forEach((pd, d) => {
+      const hand = pd + p.reduce((acc, pi, i) => (i === d ? acc : acc + pi * ((pd / (1 - pi)) * 0.5 + (1 - pd / (1 - pi)) * 0.25)), 0);
+      assert.ok(Math.abs(xq.exposure[d]! - hand) < 1e-6, `exact ε(${d}) ${xq.exposure[d]} vs ${hand}`);
+    });
   });
 });

@@ -19,8 +19,10 @@ export interface RankMetrics extends Estimates {
 }
 
 export interface QueryMetrics extends ExposureMetrics {
-  /** ε: expected exposure per pool document (the estimator: docs/tasks.md, "Expected exposure"). */
+  /** ε: expected exposure per pool document, the one EE-L/D/R are computed from (see exposure_method). */
   exposure: number[];
+  /** "exact": every ranking prefix read (--exposure exact); "rao-blackwell": estimated from the n rankings. */
+  exposure_method: "exact" | "rao-blackwell";
   /** ε from the ranks the documents were drawn at (the plain Monte-Carlo estimate; noisier). */
   exposure_sampled: number[];
   target_exposure: number[];
@@ -104,9 +106,11 @@ export function rankMetrics(n: number, grades: readonly number[], rankings: read
   return out;
 }
 
-export function queryMetrics(grades: readonly number[], rankings: readonly (readonly RankStep[])[], b: BrowsingModel, ks: readonly number[]): QueryMetrics {
+export function queryMetrics(grades: readonly number[], rankings: readonly (readonly RankStep[])[], b: BrowsingModel, ks: readonly number[], exact?: readonly number[]): QueryMetrics {
   const n = grades.length;
-  const { rb, sampled } = exposureOf(n, grades, rankings, b);
+  const estimated = exposureOf(n, grades, rankings, b);
+  const rb = exact ? [...exact] : estimated.rb;
+  const sampled = estimated.sampled;
   const target = targetExposure(grades, b);
   const ee = expectedExposureMetrics(rb, target);
   const ndcg: QueryMetrics["ndcg"] = {};
@@ -127,5 +131,5 @@ export function queryMetrics(grades: readonly number[], rankings: readonly (read
     marginal_tvd: mean(by_rank.map((r) => r.marginal_tvd)),
     leak: mean(by_rank.map((r) => r.leak)),
   };
-  return { exposure: rb, exposure_sampled: sampled, target_exposure: target, ...ee, normalised: normalisedExposure(ee, target, grades, b), ndcg, estimates, verdict: verdictOf(estimates, rankings.length), by_rank };
+  return { exposure: rb, exposure_method: exact ? "exact" : "rao-blackwell", exposure_sampled: sampled, target_exposure: target, ...ee, normalised: normalisedExposure(ee, target, grades, b), ndcg, estimates, verdict: verdictOf(estimates, rankings.length), by_rank };
 }

@@ -6,6 +6,7 @@ import { makeRng } from "../../rng.ts";
 import type { SearchData } from "./data.ts";
 import type { Browsing, BrowsingModel } from "./exposure.ts";
 import { queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
+import { exactExposure } from "./exact.ts";
 import { drawRanking, SEARCH_PREFILL, type RankStep } from "./rank.ts";
 import { DELIMITER, SEPARATOR } from "../../protocols/prompt.ts";
 import { decide, type Estimates } from "../../classify/rules.ts";
@@ -21,12 +22,15 @@ export interface SearchSettings {
   prune: number;
   ks: number[];
   bootstrap: number;
+  /** How ε is had: estimated from the rankings drawn, or exact over every ranking prefix (small pools). */
+  exposure: "sampled" | "exact";
 }
 
-export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000 };
+export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000, exposure: "sampled" };
 
 /** How ε is estimated (recorded in the result as `exposure_estimator`). */
-export const EXPOSURE_ESTIMATOR = "rao-blackwell: mean over the n rankings of Σ_k e_k(documents above) · P_token,k(d); exposure_sampled is the plain estimate from the drawn ranks";
+export const EXPOSURE_ESTIMATOR = "rao-blackwell: mean over the n rankings of Σ_k e_k(documents above) · P_token,k(d), the last rank conditioned on the one before; exposure_sampled is the plain estimate from the drawn ranks";
+export const EXPOSURE_EXACT = "exact: Σ over every ranking prefix the model reaches of P(prefix) · e_k · P_token(d | prefix); exposure_sampled is the plain estimate from the drawn ranks";
 
 export interface SearchQueryRecord extends Partial<QueryMetrics> {
   id: string;
@@ -109,8 +113,14 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       const base = { id: q.id, ...(q.source_id ? { source_id: q.source_id } : {}), pool: q.pool.map((d) => ({ id: d.id, grade: d.grade, judged: d.judged })) };
       const steps = rankings.map((st) => st.map((x) => ({ ptoken: x.ptoken, leak: x.leak })));
       const orders = rankings.map((st) => [...st.map((x) => x.pick), st.at(-1)!.remaining.find((i) => i !== st.at(-1)!.pick)!]);
+      let exact: number[] | undefined;
+      if (!unscored && s.exposure === "exact") {
+        const got = await exactExposure(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed }, b, `${s.seed}/search/${q.id}`);
+        if (got.eps === null) unscored = `exact exposure, ${got.reason}`;
+        else exact = got.eps;
+      }
       if (unscored) records.push({ ...base, rankings: orders, steps, unscored });
-      else records.push({ ...base, ...queryMetrics(grades, rankings, b, s.ks), rankings: orders, steps });
+      else records.push({ ...base, ...queryMetrics(grades, rankings, b, s.ks, exact), rankings: orders, steps });
     }
     const ranked = records.filter((r): r is SearchQueryRecord & QueryMetrics => r.unscored === undefined);
     const name = isSimModel(model) ? model.spec : modelSpec;
@@ -153,9 +163,9 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       version: 1,
       task: "search",
       model: name,
-      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, prefill: SEARCH_PREFILL, answer: `${SEPARATOR}LABEL${DELIMITER}` },
+      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, exposure: s.exposure, prefill: SEARCH_PREFILL, answer: `${SEPARATOR}LABEL${DELIMITER}` },
       data: { layout: data.layout, files: data.files, queries: data.queries.length, pool: Math.max(...data.queries.map((q) => q.pool.length)) },
-      exposure_estimator: EXPOSURE_ESTIMATOR,
+      exposure_estimator: s.exposure === "exact" ? EXPOSURE_EXACT : EXPOSURE_ESTIMATOR,
       metrics,
       queries: records,
       ...(warnings.length ? { warnings } : {}),

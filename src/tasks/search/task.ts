@@ -7,6 +7,7 @@ import { modelLabel } from "../task.ts";
 import type { Layout } from "./collection.ts";
 import { loadSearch, type SearchData, type SearchDataOptions } from "./data.ts";
 import type { Browsing } from "./exposure.ts";
+import { EXACT_MAX_POOL, exactReadings } from "./exact.ts";
 import { eeLossSpec, exposureSpec } from "./plots.ts";
 import { DEFAULT_SEARCH, runSearch, type SearchResult, type SearchSettings } from "./run.ts";
 
@@ -41,6 +42,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     { name: "sample", value: "n", description: "n queries drawn with the seed (before --limit)", kind: { type: "whole", min: 1 } },
     { name: "patience", value: "g", description: "γ: the browsing model's chance of going on to the next rank (rank k's exposure γ^(k−1) under RBP)", kind: { type: "real", min: 0, max: 1 }, default: DEFAULT_SEARCH.patience },
     { name: "browsing", value: "model", description: "browsing model of the exposure: rbp, or cascade (stops at a relevant document with ERR's probability)", kind: { type: "choice", values: ["rbp", "cascade"] }, default: DEFAULT_SEARCH.browsing },
+    { name: "exposure", value: "how", description: `ε: sampled (estimated from the --runs rankings) or exact (every ranking prefix read; pools of at most ${EXACT_MAX_POOL})`, kind: { type: "choice", values: ["sampled", "exact"] }, default: DEFAULT_SEARCH.exposure },
     { name: "temperature", short: "t", value: "t", description: "temperature P_token is read and drawn at (0 = greedy)", kind: { type: "real", min: 0 }, default: DEFAULT_SEARCH.temperature },
     { name: "k", short: "k", value: "list", description: "k of nDCG@k (a k above the pool: nDCG of the whole ranking)", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_SEARCH.ks },
     { name: "dry-run", description: "print how many P_token readings the measurement needs, measuring nothing", kind: { type: "switch" } },
@@ -64,7 +66,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     if (!data) throw new InputError("task search needs --data DIR: the folder of a BEIR, TREC, NFCorpus or Cranfield collection as downloaded");
     const ks = v.k as number[];
     return {
-      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks },
+      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks, exposure: v.exposure as SearchSettings["exposure"] },
       data: {
         data,
         ...(text(v.layout) ? { layout: v.layout as Layout } : {}),
@@ -82,6 +84,8 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
   },
   async load(s: SearchTaskSettings): Promise<TaskData<SearchData>> {
     const data = await loadSearch(s.data);
+    const largest = Math.max(...data.queries.map((q) => q.pool.length));
+    if (s.run.exposure === "exact" && largest > EXACT_MAX_POOL) throw new InputError(`--exposure exact reads every ranking prefix: a pool of ${largest} needs up to ${exactReadings(largest)} P_token readings per query; use --pool ${EXACT_MAX_POOL} or fewer, or --exposure sampled`);
     return { data, contexts: data.queries.map((q) => ({ id: q.id })), notes: data.notes };
   },
   units: (d, s) => d.data.queries.length * s.run.runs,
@@ -90,9 +94,9 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     return { ...r, settings: { ...r.settings, pool: s.data.pool, doc_chars: s.data.docChars, split: s.data.split, ...(s.data.limit !== undefined ? { limit: s.data.limit } : {}), ...(s.data.sample !== undefined ? { sample: s.data.sample } : {}) } };
   },
   async estimate(models, d, s) {
-    const calls = d.data.queries.reduce((n, q) => n + (q.pool.length - 1), 0) * s.run.runs;
+    const calls = d.data.queries.reduce((n, q) => n + (q.pool.length - 1) * s.run.runs + (s.run.exposure === "exact" ? exactReadings(q.pool.length) : 0), 0);
     const json = { models: models.length, queries: d.data.queries.length, runs: s.run.runs, distributions_per_model: calls };
-    return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
+    return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks${s.run.exposure === "exact" ? " + every ranking prefix (--exposure exact, at most)" : ""} = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
   },
   table: searchTable,
   plots: (results) => [
