@@ -69,6 +69,11 @@ describe("task search: BEIR layout, grades 0–3", () => {
     // The exposure of tied documents differs only through the histories drawn: ≈ 0 overall.
     assert.ok(e!.metrics.ee_l < 0.005, `EE-L ${e!.metrics.ee_l}`);
     assert.equal(e!.metrics.verdict, "E");
+    // sim:d bets on one document per rank, drawn from P_task: each rank far from P_task, the bets changing from one
+    // ranking to the next; on average its exposure is still the target's.
+    const [d] = await json(["--model", "sim:d?peak=0.95", "--data", dir, "--pool", "7", "--runs", "30", "--seed", "3"]);
+    assert.equal(d!.metrics.verdict, "D");
+    assert.ok(d!.metrics.ee_l < 0.02, `sim:d EE-L ${d!.metrics.ee_l}`);
     // --exposure exact reads every ranking prefix: the ties cost nothing, EE-L is 0 to rounding.
     const [x] = await json(["--model", "sim:e?noise=0", "--data", dir, "--pool", "6", "--runs", "2", "--exposure", "exact"]);
     for (const q of x!.queries) {

@@ -14,6 +14,8 @@ export type StepVerdict = Decision | "off-format" | "uncertain";
 export interface RankMetrics extends Estimates {
   rank: number;
   leak: number;
+  /** Mean number of documents P_task spreads over at this rank (1: the target names one document). */
+  target_support: number;
   /** The rules at this rank's point estimates ("uncertain" with one ranking: no volatility across rankings). */
   verdict: StepVerdict;
 }
@@ -101,7 +103,7 @@ export function rankMetrics(n: number, grades: readonly number[], rankings: read
       marginal_tvd: tv(drawn, meanTask),
       leak: mean(at.map((s) => s.leak)),
     };
-    out.push({ rank: k + 1, ...e, verdict: verdictOf(e, at.length) });
+    out.push({ rank: k + 1, ...e, target_support: mean(task.map((p) => p.filter((x) => x > 0).length)), verdict: verdictOf(e, at.length) });
   }
   return out;
 }
@@ -123,13 +125,17 @@ export function queryMetrics(grades: readonly number[], rankings: readonly (read
     ndcg[String(k)] = xs.length ? { mean: mean(xs), sd: sd(xs), min: Math.min(...xs), max: Math.max(...xs) } : null;
   }
   const by_rank = rankMetrics(n, grades, rankings);
-  // The query's estimates weigh every rank alike (each rank is one step of the ranking).
+  // The query's estimates weigh alike the ranks where the target spreads over several documents: where it names one
+  // document, a D ranker (betting on a draw from P_task) and an E ranker (P_token ≈ P_task) bet the same, so those
+  // ranks cannot tell them apart and would only dilute the verdict. With no such rank, every rank counts.
+  const spread = by_rank.filter((r) => r.target_support > 1);
+  const used = spread.length ? spread : by_rank;
   const estimates = {
-    atvd: mean(by_rank.map((r) => r.atvd)),
-    concentration: mean(by_rank.map((r) => r.concentration)),
-    volatility: mean(by_rank.map((r) => r.volatility)),
-    marginal_tvd: mean(by_rank.map((r) => r.marginal_tvd)),
-    leak: mean(by_rank.map((r) => r.leak)),
+    atvd: mean(used.map((r) => r.atvd)),
+    concentration: mean(used.map((r) => r.concentration)),
+    volatility: mean(used.map((r) => r.volatility)),
+    marginal_tvd: mean(used.map((r) => r.marginal_tvd)),
+    leak: mean(used.map((r) => r.leak)),
   };
   return { exposure: rb, exposure_method: exact ? "exact" : "rao-blackwell", exposure_sampled: sampled, target_exposure: target, ...ee, normalised: normalisedExposure(ee, target, grades, b), ndcg, estimates, verdict: verdictOf(estimates, rankings.length), by_rank };
 }
