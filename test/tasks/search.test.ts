@@ -3,6 +3,8 @@ import { readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, it } from "node:test";
 import { completePieces, writeBigramModel } from "../../src/synth/index.ts";
+import { loadSearch } from "../../src/tasks/search/data.ts";
+import { DEFAULT_SEARCH, runSearch, searchStored } from "../../src/tasks/search/run.ts";
 import { ptalign } from "../support/cli.ts";
 import { cachedModel } from "../support/modelCache.ts";
 import { writeBeir, writeCranfield, writeNfcorpus, writeTrec, type Doc } from "../support/searchLayouts.ts";
@@ -257,5 +259,30 @@ describe("task search on a generated GGUF model: P_token read exactly over the r
       const hand = pd + p.reduce((acc, pi, i) => (i === d ? acc : acc + pi * ((pd / (1 - pi)) * 0.5 + (1 - pd / (1 - pi)) * 0.25)), 0);
       assert.ok(Math.abs(xq.exposure[d]! - hand) < 1e-6, `exact ε(${d}) ${xq.exposure[d]} vs ${hand}`);
     });
+  });
+});
+
+describe("task search: resume", () => {
+  it("an interrupted measurement keeps the queries it finished; the same settings measure only the rest, with the same numbers", async () => {
+    const root = await tempDir();
+    const out = join(root, "results");
+    const dir = await writeBeir(join(root, "beir"), docs(8), [{ id: "q1", text: "a" }, { id: "q2", text: "b" }, { id: "q3", text: "c" }], [["q1", "d1", 2], ["q1", "d2", 1], ["q2", "d3", 1], ["q3", "d4", 3], ["q3", "d5", 1]]);
+    const data = await loadSearch({ data: dir, split: "test", pool: 5, docChars: 300, seed: 1 });
+    const settings = { ...DEFAULT_SEARCH, seed: 1, runs: 3 };
+    let units = 0;
+    const stop = () => {
+      if (++units === 7) throw new Error("interrupted"); // during q3's first ranking: q1 and q2 are done
+    };
+    await assert.rejects(runSearch("sim:d", data, { ...settings, out }, { onUnit: stop }), /interrupted/);
+    const partial = await readdir(join(out, "tasks", "partial"));
+    assert.equal(partial.length, 1);
+    assert.equal((await readFile(join(out, "tasks", "partial", partial[0]!), "utf8")).trim().split("\n").length, 2);
+    const resumed = await runSearch("sim:d", data, { ...settings, out });
+    assert.equal(resumed.resumed, 2);
+    const fresh = await runSearch("sim:d", data, settings);
+    assert.deepEqual(resumed.queries, fresh.queries);
+    assert.deepEqual(resumed.metrics, fresh.metrics);
+    await searchStored(resumed);
+    assert.deepEqual(await readdir(join(out, "tasks", "partial")), [], "the checkpoint goes once the result is stored");
   });
 });

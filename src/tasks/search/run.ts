@@ -3,7 +3,9 @@
 
 import { closeModel, isSimModel, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import { makeRng } from "../../rng.ts";
-import type { SearchData } from "./data.ts";
+import { checkpointKey } from "../choice/checkpoint.ts";
+import { openSearchCheckpoint } from "./checkpoint.ts";
+import type { SearchData, SearchQuery } from "./data.ts";
 import type { Browsing, BrowsingModel } from "./exposure.ts";
 import { queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
 import { exactExposure } from "./exact.ts";
@@ -24,6 +26,8 @@ export interface SearchSettings {
   bootstrap: number;
   /** How ε is had: estimated from the rankings drawn, or exact over every ranking prefix (small pools). */
   exposure: "sampled" | "exact";
+  /** Results directory whose tasks/partial/ keeps the checkpoint (resume); none with --no-save. */
+  out?: string;
 }
 
 export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000, exposure: "sampled" };
@@ -77,6 +81,8 @@ export interface SearchResult {
   exposure_estimator: string;
   metrics: SearchMetrics;
   queries: SearchQueryRecord[];
+  /** Queries taken from an earlier, interrupted measurement (resume). */
+  resumed?: number;
   warnings?: string[];
   id?: string;
 }
@@ -91,39 +97,65 @@ function bootstrapMean(xs: readonly number[], B: number, seed: string): Interval
   return [means[Math.floor(0.025 * (B - 1))]!, means[Math.ceil(0.975 * (B - 1))]!];
 }
 
+/** One query: n rankings drawn, the exact ε when asked, its metrics (or why it could not be ranked). */
+async function measureQuery(model: Model, q: SearchQuery, s: SearchSettings, b: BrowsingModel, onUnit?: () => void): Promise<SearchQueryRecord> {
+  const grades = q.pool.map((d) => d.grade);
+  const rankings: RankStep[][] = [];
+  let unscored: string | undefined;
+  for (let r = 0; r < s.runs; r++) {
+    const got = await drawRanking(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed + r }, makeRng(`${s.seed + r}/search/${q.id}`), `${s.seed + r}/search/${q.id}`);
+    onUnit?.();
+    if (got.order === null) {
+      unscored = `ranking ${r + 1}, ${got.reason}`;
+      for (let rest = r + 1; rest < s.runs; rest++) onUnit?.();
+      break;
+    }
+    rankings.push(got.steps);
+  }
+  const base = { id: q.id, ...(q.source_id ? { source_id: q.source_id } : {}), pool: q.pool.map((d) => ({ id: d.id, grade: d.grade, judged: d.judged })) };
+  const steps = rankings.map((st) => st.map((x) => ({ ptoken: x.ptoken, leak: x.leak })));
+  const orders = rankings.map((st) => [...st.map((x) => x.pick), st.at(-1)!.remaining.find((i) => i !== st.at(-1)!.pick)!]);
+  let exact: number[] | undefined;
+  if (!unscored && s.exposure === "exact") {
+    const got = await exactExposure(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed }, b, `${s.seed}/search/${q.id}`);
+    if (got.eps === null) unscored = `exact exposure, ${got.reason}`;
+    else exact = got.eps;
+  }
+  if (unscored) return { ...base, rankings: orders, steps, unscored };
+  return { ...base, ...queryMetrics(grades, rankings, b, s.ks, exact), rankings: orders, steps };
+}
+
+/** Checkpoints to remove once their result is stored (Task.stored); a result never stored keeps its checkpoint. */
+const pendingCheckpoints = new WeakMap<SearchResult, () => Promise<void>>();
+
+/** The result was stored: its checkpoint can go. */
+export async function searchStored(result: SearchResult): Promise<void> {
+  await pendingCheckpoints.get(result)?.();
+}
+
 export async function runSearch(modelSpec: string, data: SearchData, s: SearchSettings, opts: { backend?: ModelOptions; model?: Model; onUnit?: () => void } = {}): Promise<SearchResult> {
   const model = opts.model ?? (await openModel(modelSpec, opts.backend));
   const b: BrowsingModel = { kind: s.browsing, patience: s.patience };
   try {
+    const name = isSimModel(model) ? model.spec : modelSpec;
+    const { out, ...numbers } = s;
+    const key = checkpointKey({ task: "search", model: name, settings: numbers, queries: data.queries.map((q) => [q.id, q.text, q.pool.map((d) => [d.id, d.grade, d.text])]) });
+    const checkpoint = await openSearchCheckpoint(out, key);
     const records: SearchQueryRecord[] = [];
+    let resumed = 0;
     for (const q of data.queries) {
-      const grades = q.pool.map((d) => d.grade);
-      const rankings: RankStep[][] = [];
-      let unscored: string | undefined;
-      for (let r = 0; r < s.runs; r++) {
-        const got = await drawRanking(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed + r }, makeRng(`${s.seed + r}/search/${q.id}`), `${s.seed + r}/search/${q.id}`);
-        opts.onUnit?.();
-        if (got.order === null) {
-          unscored = `ranking ${r + 1}, ${got.reason}`;
-          for (let rest = r + 1; rest < s.runs; rest++) opts.onUnit?.();
-          break;
-        }
-        rankings.push(got.steps);
+      const earlier = checkpoint.done.get(q.id);
+      if (earlier) {
+        records.push(earlier);
+        resumed++;
+        for (let r = 0; r < s.runs; r++) opts.onUnit?.();
+        continue;
       }
-      const base = { id: q.id, ...(q.source_id ? { source_id: q.source_id } : {}), pool: q.pool.map((d) => ({ id: d.id, grade: d.grade, judged: d.judged })) };
-      const steps = rankings.map((st) => st.map((x) => ({ ptoken: x.ptoken, leak: x.leak })));
-      const orders = rankings.map((st) => [...st.map((x) => x.pick), st.at(-1)!.remaining.find((i) => i !== st.at(-1)!.pick)!]);
-      let exact: number[] | undefined;
-      if (!unscored && s.exposure === "exact") {
-        const got = await exactExposure(model, q, { temperature: s.temperature, prune: s.prune, seed: s.seed }, b, `${s.seed}/search/${q.id}`);
-        if (got.eps === null) unscored = `exact exposure, ${got.reason}`;
-        else exact = got.eps;
-      }
-      if (unscored) records.push({ ...base, rankings: orders, steps, unscored });
-      else records.push({ ...base, ...queryMetrics(grades, rankings, b, s.ks, exact), rankings: orders, steps });
+      const record = await measureQuery(model, q, s, b, opts.onUnit);
+      await checkpoint.add(record);
+      records.push(record);
     }
     const ranked = records.filter((r): r is SearchQueryRecord & QueryMetrics => r.unscored === undefined);
-    const name = isSimModel(model) ? model.spec : modelSpec;
     const pick = (f: (r: QueryMetrics) => number) => ranked.map(f);
     const est = (k: keyof Estimates | "leak") => mean(pick((r) => r.estimates[k]));
     const estimates = { atvd: est("atvd"), concentration: est("concentration"), volatility: est("volatility"), marginal_tvd: est("marginal_tvd"), leak: est("leak") };
@@ -159,7 +191,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       ...(estimates.leak > OFF_FORMAT_LEAK ? [`${name}: off-format: mean leak ${estimates.leak.toFixed(4)} > ${OFF_FORMAT_LEAK}: the model rarely writes a document label, so the exposure describes answers it rarely gives; check the prompt (chat template, --raw)`] : []),
       ...(s.runs < 2 ? [`${name}: one ranking per query: volatility across rankings cannot be measured, so the D/E verdict is uncertain; use --runs 2 or more`] : []),
     ];
-    return {
+    const result: SearchResult = {
       version: 1,
       task: "search",
       model: name,
@@ -168,8 +200,11 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       exposure_estimator: s.exposure === "exact" ? EXPOSURE_EXACT : EXPOSURE_ESTIMATOR,
       metrics,
       queries: records,
+      ...(resumed ? { resumed } : {}),
       ...(warnings.length ? { warnings } : {}),
     };
+    pendingCheckpoints.set(result, checkpoint.finish);
+    return result;
   } finally {
     if (!opts.model) await closeModel(model);
   }

@@ -9,7 +9,7 @@ import { loadSearch, type SearchData, type SearchDataOptions } from "./data.ts";
 import type { Browsing } from "./exposure.ts";
 import { EXACT_MAX_POOL, exactReadings } from "./exact.ts";
 import { eeLossSpec, exposureSpec } from "./plots.ts";
-import { DEFAULT_SEARCH, runSearch, type SearchResult, type SearchSettings } from "./run.ts";
+import { DEFAULT_SEARCH, runSearch, searchStored, type SearchResult, type SearchSettings } from "./run.ts";
 
 export interface SearchTaskSettings {
   run: SearchSettings;
@@ -66,7 +66,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     if (!data) throw new InputError("task search needs --data DIR: the folder of a BEIR, TREC, NFCorpus or Cranfield collection as downloaded");
     const ks = v.k as number[];
     return {
-      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks, exposure: v.exposure as SearchSettings["exposure"] },
+      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks, exposure: v.exposure as SearchSettings["exposure"], ...(v.save !== false && typeof v.out === "string" ? { out: v.out } : {}) },
       data: {
         data,
         ...(text(v.layout) ? { layout: v.layout as Layout } : {}),
@@ -98,6 +98,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     const json = { models: models.length, queries: d.data.queries.length, runs: s.run.runs, distributions_per_model: calls };
     return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks${s.run.exposure === "exact" ? " + every ranking prefix (--exposure exact, at most)" : ""} = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
   },
+  stored: searchStored,
   table: searchTable,
   plots: (results) => [
     { spec: exposureSpec(results), caption: "each document's expected exposure ε (y) against its target exposure ε* (x): on the dashed diagonal the model spreads exposure as the exposure-fair policy does" },
