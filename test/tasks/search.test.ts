@@ -259,6 +259,15 @@ describe("task search on a generated GGUF model: P_token read exactly over the r
       const hand = pd + p.reduce((acc, pi, i) => (i === d ? acc : acc + pi * ((pd / (1 - pi)) * 0.5 + (1 - pd / (1 - pi)) * 0.25)), 0);
       assert.ok(Math.abs(xq.exposure[d]! - hand) < 1e-6, `exact ε(${d}) ${xq.exposure[d]} vs ${hand}`);
     });
+    // Position bias: the same pool in other orders. This model prefers positions, not documents, so ε moves with
+    // the order; sim:e?noise=0 follows the grades wherever they are shown (0 exactly, exact ε both times).
+    const perm = ["--data", dir, "--pool", "3", "--runs", "1", "--exposure", "exact", "--permutations", "3", "--json", "--no-save"];
+    const biased = await ptalign(["task", "search", "--model", path, ...perm]);
+    assert.equal(biased.code, 0, biased.stderr);
+    const order = (JSON.parse(biased.stdout) as { metrics: { order_ee_l: number } }[])[0]!.metrics.order_ee_l;
+    assert.ok(order > 0.01, `position-biased order_ee_l ${order}`);
+    const fair = (await json(["--model", "sim:e?noise=0", ...perm.slice(0, -2)])) as unknown as { metrics: { order_ee_l: number } }[];
+    assert.equal(fair[0]!.metrics.order_ee_l, 0);
   });
 });
 

@@ -7,7 +7,7 @@ import { checkpointKey } from "../choice/checkpoint.ts";
 import { openSearchCheckpoint } from "./checkpoint.ts";
 import type { SearchData, SearchQuery } from "./data.ts";
 import type { Browsing, BrowsingModel } from "./exposure.ts";
-import { queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
+import { exposureOf, queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
 import { exactExposure } from "./exact.ts";
 import { drawRanking, SEARCH_PREFILL, type RankStep } from "./rank.ts";
 import { DELIMITER, SEPARATOR } from "../../protocols/prompt.ts";
@@ -28,9 +28,11 @@ export interface SearchSettings {
   exposure: "sampled" | "exact";
   /** Results directory whose tasks/partial/ keeps the checkpoint (resume); none with --no-save. */
   out?: string;
+  /** Re-orderings of each pool measured again (position bias); 0 = none. */
+  permutations: number;
 }
 
-export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000, exposure: "sampled" };
+export const DEFAULT_SEARCH: Omit<SearchSettings, "seed"> = { runs: 5, patience: 0.5, browsing: "rbp", temperature: 1, prune: 1e-7, ks: [5, 10], bootstrap: 1000, exposure: "sampled", permutations: 0 };
 
 /** How ε is estimated (recorded in the result as `exposure_estimator`). */
 export const EXPOSURE_ESTIMATOR = "rao-blackwell: mean over the n rankings of Σ_k e_k(documents above) · P_token,k(d), the last rank conditioned on the one before; exposure_sampled is the plain estimate from the drawn ranks";
@@ -47,6 +49,8 @@ export interface SearchQueryRecord extends Partial<QueryMetrics> {
   steps: { ptoken: number[]; leak: number }[][];
   /** Why the query could not be ranked (absent when it was). */
   unscored?: string;
+  /** --permutations: mean ‖ε − ε with the pool re-ordered‖² (position bias); null when no re-ordering was ranked. */
+  order_ee_l?: number | null;
 }
 
 type Interval = [number, number];
@@ -65,6 +69,8 @@ export interface SearchMetrics {
   volatility: number;
   marginal_tvd: number;
   leak: number;
+  /** --permutations: mean over queries of order_ee_l (absent without permutations). */
+  order_ee_l?: number | null;
   /** The rules at the mean estimates over queries. */
   verdict: StepVerdict;
   /** How many queries got each verdict. */
@@ -88,6 +94,11 @@ export interface SearchResult {
 }
 
 const mean = (xs: readonly number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : 0);
+
+function orderMean(records: readonly SearchQueryRecord[]): number | null {
+  const xs = records.flatMap((r) => (typeof r.order_ee_l === "number" ? [r.order_ee_l] : []));
+  return xs.length ? mean(xs) : null;
+}
 
 /** 95% percentile interval of the mean (queries resampled with replacement, seeded). */
 function bootstrapMean(xs: readonly number[], B: number, seed: string): Interval {
@@ -121,8 +132,49 @@ async function measureQuery(model: Model, q: SearchQuery, s: SearchSettings, b: 
     if (got.eps === null) unscored = `exact exposure, ${got.reason}`;
     else exact = got.eps;
   }
-  if (unscored) return { ...base, rankings: orders, steps, unscored };
-  return { ...base, ...queryMetrics(grades, rankings, b, s.ks, exact), rankings: orders, steps };
+  if (unscored) {
+    for (let i = 0; i < s.permutations * s.runs; i++) onUnit?.();
+    return { ...base, rankings: orders, steps, unscored };
+  }
+  const m = queryMetrics(grades, rankings, b, s.ks, exact);
+  const order = s.permutations > 0 ? await orderStability(model, q, s, b, m.exposure, onUnit) : undefined;
+  return { ...base, ...m, ...(order !== undefined ? { order_ee_l: order } : {}), rankings: orders, steps };
+}
+
+/**
+ * Position bias: the pool shown in --permutations other orders (seeded), ε measured again the same way (exact or
+ * from --runs rankings) and mapped back by document; the mean of ‖ε − ε_permuted‖² (0 = the order shown does not
+ * matter; with sampled ε it includes the estimates' own noise). Null when no re-ordering could be ranked.
+ */
+async function orderStability(model: Model, q: SearchQuery, s: SearchSettings, b: BrowsingModel, eps: readonly number[], onUnit?: () => void): Promise<number | null> {
+  const n = q.pool.length;
+  const grades = q.pool.map((d) => d.grade);
+  const diffs: number[] = [];
+  for (let p = 0; p < s.permutations; p++) {
+    const rng = makeRng(`${s.seed}/search/${q.id}/permutation ${p}`);
+    const order = Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(rng() * (i + 1));
+      [order[i], order[j]] = [order[j]!, order[i]!];
+    }
+    const shown: SearchQuery = { ...q, pool: order.map((i) => q.pool[i]!) };
+    const key = `${q.id}/permutation ${p}`;
+    const rankings: RankStep[][] = [];
+    for (let r = 0; r < s.runs; r++) {
+      const got = await drawRanking(model, shown, { temperature: s.temperature, prune: s.prune, seed: s.seed + r }, makeRng(`${s.seed + r}/search/${key}`), `${s.seed + r}/search/${key}`);
+      onUnit?.();
+      if (got.order !== null) rankings.push(got.steps);
+    }
+    let permuted: number[] | null = null;
+    if (s.exposure === "exact") {
+      const got = await exactExposure(model, shown, { temperature: s.temperature, prune: s.prune, seed: s.seed }, b, `${s.seed}/search/${key}`);
+      permuted = got.eps;
+    } else if (rankings.length === s.runs) permuted = exposureOf(n, order.map((i) => grades[i]!), rankings, b).rb;
+    if (permuted === null) continue;
+    const back = q.pool.map((_, i) => permuted[order.indexOf(i)]!);
+    diffs.push(eps.reduce((acc, x, i) => acc + (x - back[i]!) ** 2, 0));
+  }
+  return diffs.length ? mean(diffs) : null;
 }
 
 /** Checkpoints to remove once their result is stored (Task.stored); a result never stored keeps its checkpoint. */
@@ -182,6 +234,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       ...estimates,
       verdict: ranked.length === 0 ? "uncertain" : estimates.leak > OFF_FORMAT_LEAK ? "off-format" : s.runs < 2 ? "uncertain" : decide(estimates, DEFAULT_THRESHOLDS),
       verdicts,
+      ...(s.permutations > 0 ? { order_ee_l: orderMean(ranked) } : {}),
       ...(unscored ? { unscored } : {}),
     };
     const firstUnscored = records.find((r) => r.unscored);
@@ -195,7 +248,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
       version: 1,
       task: "search",
       model: name,
-      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, exposure: s.exposure, prefill: SEARCH_PREFILL, answer: `${SEPARATOR}LABEL${DELIMITER}` },
+      settings: { runs: s.runs, seed: s.seed, patience: s.patience, browsing: s.browsing, temperature: s.temperature, prune: s.prune, k: s.ks, bootstrap: s.bootstrap, exposure: s.exposure, permutations: s.permutations, prefill: SEARCH_PREFILL, answer: `${SEPARATOR}LABEL${DELIMITER}` },
       data: { layout: data.layout, files: data.files, queries: data.queries.length, pool: Math.max(...data.queries.map((q) => q.pool.length)) },
       exposure_estimator: s.exposure === "exact" ? EXPOSURE_EXACT : EXPOSURE_ESTIMATOR,
       metrics,

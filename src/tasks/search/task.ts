@@ -45,6 +45,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     { name: "exposure", value: "how", description: `ε: sampled (estimated from the --runs rankings) or exact (every ranking prefix read; pools of at most ${EXACT_MAX_POOL})`, kind: { type: "choice", values: ["sampled", "exact"] }, default: DEFAULT_SEARCH.exposure },
     { name: "temperature", short: "t", value: "t", description: "temperature P_token is read and drawn at (0 = greedy)", kind: { type: "real", min: 0 }, default: DEFAULT_SEARCH.temperature },
     { name: "k", short: "k", value: "list", description: "k of nDCG@k (a k above the pool: nDCG of the whole ranking)", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_SEARCH.ks },
+    { name: "permutations", value: "n", description: "each pool measured again in n other orders (position bias: order_ee_l)", kind: { type: "whole", min: 0 }, default: DEFAULT_SEARCH.permutations },
     { name: "dry-run", description: "print how many P_token readings the measurement needs, measuring nothing", kind: { type: "switch" } },
     { name: "prune", value: "p", description: "option paths less probable than p are not followed when P_token is read (their mass is lost)", kind: { type: "real", min: 0, max: 0.999999 }, default: DEFAULT_SEARCH.prune },
   ],
@@ -60,13 +61,14 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     { name: "concentration", meaning: "mean max P_token at a rank" },
     { name: "marginal_tvd", meaning: "TV between the documents drawn at a rank and the mean P_task there", better: "lower" },
     { name: "leak", meaning: "mean probability outside the remaining labels", better: "lower" },
+    { name: "order_ee_l", meaning: "--permutations: mean ‖ε − ε with the pool re-ordered‖² (position bias)", better: "lower" },
   ],
   settings(v: TaskOptionValues): SearchTaskSettings {
     const data = text(v.data);
     if (!data) throw new InputError("task search needs --data DIR: the folder of a BEIR, TREC, NFCorpus or Cranfield collection as downloaded");
     const ks = v.k as number[];
     return {
-      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks, exposure: v.exposure as SearchSettings["exposure"], ...(v.save !== false && typeof v.out === "string" ? { out: v.out } : {}) },
+      run: { ...DEFAULT_SEARCH, runs: v.runs ?? DEFAULT_SEARCH.runs, seed: v.seed, patience: v.patience as number, browsing: v.browsing as Browsing, temperature: v.temperature as number, prune: v.prune as number, ks, exposure: v.exposure as SearchSettings["exposure"], permutations: v.permutations as number, ...(v.save !== false && typeof v.out === "string" ? { out: v.out } : {}) },
       data: {
         data,
         ...(text(v.layout) ? { layout: v.layout as Layout } : {}),
@@ -88,15 +90,15 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
     if (s.run.exposure === "exact" && largest > EXACT_MAX_POOL) throw new InputError(`--exposure exact reads every ranking prefix: a pool of ${largest} needs up to ${exactReadings(largest)} P_token readings per query; use --pool ${EXACT_MAX_POOL} or fewer, or --exposure sampled`);
     return { data, contexts: data.queries.map((q) => ({ id: q.id })), notes: data.notes };
   },
-  units: (d, s) => d.data.queries.length * s.run.runs,
+  units: (d, s) => d.data.queries.length * s.run.runs * (1 + s.run.permutations),
   async measure(model, d, s, env) {
     const r = await runSearch(model, d.data, s.run, { ...(env.backend ? { backend: env.backend } : {}), ...(env.onUnit ? { onUnit: env.onUnit } : {}) });
     return { ...r, settings: { ...r.settings, pool: s.data.pool, doc_chars: s.data.docChars, split: s.data.split, ...(s.data.limit !== undefined ? { limit: s.data.limit } : {}), ...(s.data.sample !== undefined ? { sample: s.data.sample } : {}) } };
   },
   async estimate(models, d, s) {
-    const calls = d.data.queries.reduce((n, q) => n + (q.pool.length - 1) * s.run.runs + (s.run.exposure === "exact" ? exactReadings(q.pool.length) : 0), 0);
+    const calls = (1 + s.run.permutations) * d.data.queries.reduce((n, q) => n + (q.pool.length - 1) * s.run.runs + (s.run.exposure === "exact" ? exactReadings(q.pool.length) : 0), 0);
     const json = { models: models.length, queries: d.data.queries.length, runs: s.run.runs, distributions_per_model: calls };
-    return { json, text: [`${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks${s.run.exposure === "exact" ? " + every ranking prefix (--exposure exact, at most)" : ""} = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
+    return { json, text: [`${s.run.permutations ? `(1 + ${s.run.permutations} re-orderings) × ` : ""}${d.data.queries.length} queries × ${s.run.runs} rankings × (pool − 1) ranks${s.run.exposure === "exact" ? " + every ranking prefix (--exposure exact, at most)" : ""} = ${calls} P_token readings per model (${models.length} model${models.length === 1 ? "" : "s"}); the last rank of a ranking needs none`] };
   },
   stored: searchStored,
   table: searchTable,
