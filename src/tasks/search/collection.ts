@@ -6,7 +6,6 @@ import { createReadStream } from "node:fs";
 import { access, stat } from "node:fs/promises";
 import { createInterface } from "node:readline";
 import { InputError } from "../../errors.ts";
-import { inputTooLarge, maxInputBytes } from "../../limits.ts";
 
 export type Layout = "beir" | "trec" | "cranfield";
 
@@ -43,12 +42,14 @@ export interface Collection {
 
 export const exists = (p: string) => access(p).then(() => true, () => false);
 
-/** The file must exist and be a file; one line naming it and what the layout expects otherwise. */
+/**
+ * The file must exist and be a file; one line naming it and what the layout expects otherwise. No size cap: the
+ * files are streamed line by line (a BEIR corpus such as MS MARCO's is 3 GB) and only the pools' texts are kept.
+ */
 export async function needFile(path: string, what: string): Promise<void> {
   const s = await stat(path).catch(() => undefined);
   if (!s) throw new InputError(`${path}: not found; ${what}`);
   if (!s.isFile()) throw new InputError(`${path}: not a file; ${what}`);
-  if (s.size > maxInputBytes()) throw inputTooLarge(path, "the file is");
 }
 
 /**
