@@ -138,6 +138,30 @@ describe("task decide: choices13k", () => {
   });
 });
 
+describe("advise: per task domain, the models by TV to the people and the type the data favours", () => {
+  it("sim:e (E) before sim:d (D) on choices13k: the data favours E; a domain with E models only decides nothing", async () => {
+    const dir = await c13kDir();
+    const out = join(await tempDir(), "results");
+    const r = await ptalign(["task", "decide", "--model", "sim:e?noise=0&leak=0", "--model", "sim:d", "--data", dir, "--draws", "16", "--bootstrap", "200", "--out", out]);
+    assert.equal(r.code, 0, r.stderr);
+    const nli = await chaosDir();
+    assert.equal((await ptalign(["task", "decide", "--model", "sim:e?noise=0&leak=0", "--data", nli, "--draws", "4", "--bootstrap", "100", "--out", out])).code, 0);
+    const json = await ptalign(["advise", out, "--json"]);
+    assert.equal(json.code, 0, json.stderr);
+    const tasks = (JSON.parse(json.stdout) as { tasks: { domain: string; ranking: { model: string; type: string }[]; favours: string | null; split: number }[] }).tasks;
+    const c13k = tasks.find((t) => t.domain === "decide · choices13k · 8 contexts")!;
+    assert.deepEqual(c13k.ranking.map((l) => [l.model.replace(/\?.*/, ""), l.type]), [["sim:e", "E"], ["sim:d", "D"]]);
+    assert.equal(c13k.favours, "E");
+    assert.equal(c13k.split, 4 / 8, "people split (bRate 0.3–0.7) on rows 1, 2, 3, 5");
+    const chaos = tasks.find((t) => t.domain.startsWith("decide · chaosnli"))!;
+    assert.equal(chaos.favours, null);
+    const text = await ptalign(["advise", out]);
+    assert.match(text.stdout, /task decide · choices13k · 8 contexts \(people split on 50% of the contexts\):\n  1\. sim:e\S*  E  — tv 0\.000/);
+    assert.match(text.stdout, /favours: E \(sim:e/);
+    assert.match(text.stdout, /favours: — \(no D-type model was measured on these contexts/);
+  });
+});
+
 describe("task decide: ChaosNLI", () => {
   it("a sim model that follows the label distribution: JSD ≈ 0, KL ≈ 0, accuracy 1; groups by subset", async () => {
     const dir = await chaosDir();
@@ -236,6 +260,35 @@ async function keyOf(out: string, args: string[]): Promise<string> {
   const { out: _o, data: _d, ...numbers } = s.core;
   return checkpointKey({ task: "decide", model: name, settings: numbers, extra: s.extra, contexts: d.data.contexts });
 }
+
+describe("task decide: contexts the model cannot answer are flagged, never silently scored", () => {
+  it("off-format (mean leak > 0.5): kept in contexts, listed in flagged, left out of the aggregates, warned about", async () => {
+    const dir = await c13kDir();
+    const { code, results, stderr } = await decide(["--model", "sim:e?noise=0&leak=0.6", "--data", dir, "--limit", "3", "--draws", "2", ...FAST]);
+    assert.equal(code, 0, stderr);
+    const r = results[0]!;
+    assert.equal(r.contexts.length, 3);
+    assert.ok(r.contexts.every((c) => c.off_format === true));
+    assert.deepEqual(r.flagged.map((f) => f.reason.replace(/ \d.*$/, "")), Array(3).fill("off-format: mean leak"));
+    assert.equal(r.metrics.contexts, 0);
+    assert.equal(r.metrics.tv.mean, null);
+    assert.match(stderr, /off-format on 3 of 3 contexts .*c13k_selections\.csv:2/);
+  });
+
+  it("a model with no probability on any label: unscored, with the loop's advice; the other contexts still measured", async () => {
+    const model = await cachedModel("no-labels.gguf", { row: { "▁X": 1 } }, (path) =>
+      writeBigramModel(path, { pieces: completePieces(["▁A", "▁B", "▁X", ","]), defaultRow: { "▁X": 1 }, rows: {} }),
+    );
+    const dir = await c13kDir();
+    const { code, results, stderr } = await decide(["--model", model, "--data", dir, "--limit", "2", "--draws", "2", "--permutations", "0", ...FAST]);
+    assert.equal(code, 0, stderr);
+    const r = results[0]!;
+    assert.ok(r.contexts.every((c) => c.ptoken === null && /no probability on any answer/.test(c.unscored ?? "")));
+    assert.equal(r.flagged.length, 2);
+    assert.equal(r.metrics.contexts, 0);
+    assert.match(stderr, /2 of 2 contexts could not be scored/);
+  });
+});
 
 describe("task decide: bad input is one line naming file and line, exit 2, nothing stored lost", () => {
   const cases: [string, (dir: string) => Promise<string>, RegExp][] = [

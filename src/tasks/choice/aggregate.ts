@@ -32,7 +32,13 @@ export function aggregateRecords(records: readonly ContextRecord[], B: number, s
   const est = (name: string, pick: (r: ContextRecord) => number | null | undefined) =>
     bootstrapMean(ok.map(pick).filter((v): v is number => typeof v === "number" && Number.isFinite(v)), B, `${seedKey}/${name}`);
   const verdicts: Partial<Record<VerdictType, number>> = {};
-  for (const r of ok) if (r.verdict) verdicts[r.verdict.type] = (verdicts[r.verdict.type] ?? 0) + 1 / ok.length;
+  const decisions: Partial<Record<VerdictType, number>> = {};
+  for (const r of ok) {
+    if (!r.verdict) continue;
+    verdicts[r.verdict.type] = (verdicts[r.verdict.type] ?? 0) + 1 / ok.length;
+    const d = r.verdict.decision ?? r.verdict.type;
+    decisions[d] = (decisions[d] ?? 0) + 1 / ok.length;
+  }
   return {
     contexts: ok.length,
     tv: est("tv", (r) => r.tv),
@@ -43,5 +49,6 @@ export function aggregateRecords(records: readonly ContextRecord[], B: number, s
     leak: est("leak", (r) => r.metrics?.leak),
     order_tv: est("order_tv", (r) => r.order_tv),
     verdicts,
+    decisions,
   };
 }

@@ -34,7 +34,8 @@ export const CHOICE_METRICS: readonly TaskMetric[] = [
   { name: "metrics.concentration", meaning: "mean over contexts of the loop's concentration" },
   { name: "metrics.leak", meaning: "mean probability outside the option labels", better: "lower" },
   { name: "metrics.order_tv", meaning: "mean TV between P_token and P_token with the options re-ordered (mapped back)", better: "lower" },
-  { name: "metrics.verdicts", meaning: "share of contexts per D/E verdict of their draws" },
+  { name: "metrics.verdicts", meaning: "share of contexts per D/E verdict of their draws (uncertain when the intervals allow another)" },
+  { name: "metrics.decisions", meaning: "share of contexts per type at the point estimates (the table's E and D columns)" },
 ];
 
 /** The readers a task reads with: its own, then the generic JSONL. */
@@ -57,12 +58,12 @@ export async function loadChoiceData(readers: readonly ChoiceReader[], s: Choice
 /** The default table: one row per model (and per group when the data has groups). */
 export function choiceTable(results: readonly ChoiceResult[]): TaskTable {
   const rows: (string | number | null)[][] = [];
-  const row = (model: string, group: string, a: ChoiceAggregate) => [modelLabel(model), group, a.contexts, a.tv.mean, a.kl.mean, a.atvd.mean, a.volatility.mean, a.order_tv.mean, a.verdicts.E ?? 0, a.verdicts.D ?? 0, a.leak.mean];
+  const row = (model: string, group: string, a: ChoiceAggregate) => [modelLabel(model), group, a.contexts, a.tv.mean, a.kl.mean, a.atvd.mean, a.volatility.mean, a.order_tv.mean, a.decisions?.E ?? 0, a.decisions?.D ?? 0, a.verdicts.uncertain ?? 0, a.leak.mean];
   for (const r of results) {
     rows.push(row(r.model, "all", r.metrics));
     for (const [g, a] of Object.entries(r.groups ?? {})) rows.push(row(r.model, g, a));
   }
-  return { header: ["model", "group", "contexts", "tv", "kl", "atvd", "volatility", "order_tv", "E", "D", "leak"], rows };
+  return { header: ["model", "group", "contexts", "tv", "kl", "atvd", "volatility", "order_tv", "E", "D", "uncertain", "leak"], rows };
 }
 
 function flagsOf(records: readonly ContextRecord[], threshold: number): FlaggedContext[] {
@@ -163,7 +164,7 @@ export async function estimateChoice(spec: ChoiceTaskSpec, models: readonly stri
   }
   const json = { task: spec.name, format: data.format, files: data.files, contexts: data.contexts.length, total: data.total, scorings_per_context: per, scorings, models: rows };
   const text = [
-    `${spec.name}: ${data.contexts.length} of ${data.total} contexts (${data.format}: ${data.files.join(", ")}), ${per} scorings each (${s.core.runs} runs × ${s.core.draws} draws + ${s.core.permutations} permutations) = ${scorings} per model`,
+    `${spec.name}: ${data.contexts.length} of ${data.total} contexts (${data.format}: ${data.files.join(", ")}), ${per} scorings each (${s.core.runs} run${s.core.runs === 1 ? "" : "s"} × ${s.core.draws} draw${s.core.draws === 1 ? "" : "s"} + ${s.core.permutations} permutation${s.core.permutations === 1 ? "" : "s"}) = ${scorings} per model`,
     { header: ["model", "s/context", "estimate (s)"], rows: rows.map((r) => [modelLabel(r.model), r.seconds_per_context, r.seconds]) },
     "estimate: one context measured now, times the number of contexts (the first context's prompt length stands for all)",
   ];

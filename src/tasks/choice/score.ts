@@ -7,7 +7,7 @@
 
 import type { Model } from "../../backends/index.ts";
 import type { PromptParts } from "../../backends/types.ts";
-import { classify } from "../../classify/index.ts";
+import { assess } from "../../classify/index.ts";
 import { RunError } from "../../errors.ts";
 import { kl, tv } from "../../metrics/basic.ts";
 import { computeMetrics } from "../../metrics/index.ts";
@@ -93,7 +93,8 @@ export async function measureContext(model: Model, ctx: ChoiceContext, s: Choice
   const ptoken = labels.map((_, i) => firsts.reduce((a, st) => a + st.ptoken[i]!, 0) / firsts.length);
   const leak = firsts.reduce((a, st) => a + st.leak, 0) / firsts.length;
   const m = computeMetrics(target, runs);
-  const verdict = classify(target, runs, { seed, bootstrap: s.bootstrap });
+  const assessed = assess(target, runs, { seed, bootstrap: s.bootstrap });
+  const verdict = assessed.verdict;
   const draws = runs.map((r) => r.steps.map((st) => keys[labels.indexOf(st.sample ?? "")] ?? "?"));
   const record: ContextRecord = {
     ...base,
@@ -102,7 +103,7 @@ export async function measureContext(model: Model, ctx: ChoiceContext, s: Choice
     tv: tv(ptoken, ctx.target),
     kl: clippedKl(ctx.target, ptoken),
     metrics: { atvd: m.atvd, volatility: m.volatility, concentration: m.concentration, marginal_tvd: m.marginal_tvd, leak: m.leak },
-    verdict: { type: verdict.type, ci: verdict.ci },
+    verdict: { type: verdict.type, decision: verdict.type === "off-format" ? "off-format" : assessed.decision, ci: verdict.ci },
     draws,
   };
   if (m.leak > env.offFormatLeak) record.off_format = true;

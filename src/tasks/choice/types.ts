@@ -120,8 +120,11 @@ export interface ContextRecord {
   kl: number | null;
   /** The protocol loop's metrics over every draw of every run (docs/metrics.md): atvd, volatility, concentration, marginal_tvd, leak. */
   metrics: { atvd: number; volatility: number; concentration: number; marginal_tvd: number; leak: number } | null;
-  /** The D/E verdict of this context's draws (docs/classification.md); null when unscored. */
-  verdict: { type: VerdictType; ci: Verdict["ci"] } | null;
+  /**
+   * The D/E verdict of this context's draws (docs/classification.md); null when unscored. `decision` is what the rules
+   * say at the point estimates (D, E, collapsed, mixed; off-format), before the intervals can make it "uncertain".
+   */
+  verdict: { type: VerdictType; decision?: VerdictType; ci: Verdict["ci"] } | null;
   /** Mean TV between P_token and P_token of the same context with its options re-ordered (mapped back by key); null without permutations. */
   order_tv: number | null;
   /** The model's answers, per run (option keys), in draw order. */
@@ -154,6 +157,8 @@ export interface ChoiceAggregate {
   order_tv: Estimate;
   /** Share of contexts per verdict type (D, E, collapsed, mixed, uncertain). */
   verdicts: Partial<Record<VerdictType, number>>;
+  /** Share of contexts per decision at the point estimates (D, E, collapsed, mixed): the type when few draws leave the verdict uncertain. */
+  decisions?: Partial<Record<VerdictType, number>>;
   /** The task's own aggregates (decide: mse, correlation, …). */
   extra?: Record<string, unknown>;
 }

@@ -85,7 +85,7 @@ export function decideValues(record: Pick<ContextRecord, "options" | "target" | 
   };
 }
 
-/** Pearson's correlation; null with fewer than 3 pairs or a constant side. */
+/** Pearson's correlation; null with fewer than 3 pairs or a side constant up to rounding. */
 export function pearson(x: readonly number[], y: readonly number[]): number | null {
   const n = x.length;
   if (n < 3) return null;
@@ -99,7 +99,9 @@ export function pearson(x: readonly number[], y: readonly number[]): number | nu
     sxx += (x[i]! - mx) ** 2;
     syy += (y[i]! - my) ** 2;
   }
-  return sxx === 0 || syy === 0 ? null : sxy / Math.sqrt(sxx * syy);
+  // A side constant up to rounding (a model whose P(B) is 0.6 everywhere sums to ~1e-32, not 0) has no correlation.
+  const flat = (ss: number, m: number) => Math.sqrt(ss / n) <= 1e-12 * Math.max(1, Math.abs(m));
+  return flat(sxx, mx) || flat(syy, my) ? null : sxy / Math.sqrt(sxx * syy);
 }
 
 export interface DecideAggregate {

@@ -17,13 +17,13 @@ export function decideTable(results: readonly ChoiceResult[]): TaskTable {
   const rows: (string | number | null)[][] = [];
   const row = (model: string, group: string, a: ChoiceAggregate) => {
     const x = extraOf(a);
-    return [modelLabel(model), group, a.contexts, x?.mse.mean ?? null, x?.correlation ?? null, x?.overconfident.mean ?? null, x?.jsd.mean ?? null, a.kl.mean, x?.accuracy.mean ?? null, a.tv.mean, a.verdicts.E ?? 0, a.verdicts.D ?? 0, a.order_tv.mean, a.leak.mean];
+    return [modelLabel(model), group, a.contexts, x?.mse.mean ?? null, x?.correlation ?? null, x?.overconfident.mean ?? null, x?.jsd.mean ?? null, a.kl.mean, x?.accuracy.mean ?? null, a.tv.mean, a.decisions?.E ?? 0, a.decisions?.D ?? 0, a.verdicts.uncertain ?? 0, a.order_tv.mean, a.leak.mean];
   };
   for (const r of results) {
     rows.push(row(r.model, "all", r.metrics));
     for (const [g, a] of Object.entries(r.groups ?? {})) rows.push(row(r.model, g, a));
   }
-  return { header: ["model", "group", "contexts", "mse_pb", "r_pb", "overconf", "jsd", "kl", "acc", "tv", "E", "D", "order_tv", "leak"], rows };
+  return { header: ["model", "group", "contexts", "mse_pb", "r_pb", "overconf", "jsd", "kl", "acc", "tv", "E", "D", "uncertain", "order_tv", "leak"], rows };
 }
 
 export const decideTask = defineChoiceTask({
