@@ -5,26 +5,30 @@
 
 import { appendFile, mkdir, readFile, unlink } from "node:fs/promises";
 import { join } from "node:path";
-import type { SearchQueryRecord } from "./run.ts";
 
-export interface SearchCheckpoint {
-  readonly done: ReadonlyMap<string, SearchQueryRecord>;
-  add(record: SearchQueryRecord): Promise<void>;
+/** What a checkpoint line must hold to be taken back (a query record of run.ts: id, pool, rankings). */
+export interface QueryLine {
+  id: string;
+  pool: unknown[];
+  rankings: unknown[];
+}
+
+export interface SearchCheckpoint<R extends QueryLine> {
+  readonly done: ReadonlyMap<string, R>;
+  add(record: R): Promise<void>;
   finish(): Promise<void>;
 }
 
-const NONE: SearchCheckpoint = { done: new Map(), add: async () => {}, finish: async () => {} };
-
-export async function openSearchCheckpoint(dir: string | undefined, key: string): Promise<SearchCheckpoint> {
-  if (dir === undefined) return NONE;
+export async function openSearchCheckpoint<R extends QueryLine>(dir: string | undefined, key: string): Promise<SearchCheckpoint<R>> {
+  if (dir === undefined) return { done: new Map(), add: async () => {}, finish: async () => {} };
   const folder = join(dir, "tasks", "partial");
   const file = join(folder, `search-${key}.jsonl`);
-  const done = new Map<string, SearchQueryRecord>();
+  const done = new Map<string, R>();
   const text = await readFile(file, "utf8").catch(() => "");
   for (const line of text.split("\n")) {
     if (line.trim() === "") continue;
     try {
-      const r = JSON.parse(line) as SearchQueryRecord;
+      const r = JSON.parse(line) as R;
       if (typeof r.id === "string" && Array.isArray(r.pool) && Array.isArray(r.rankings)) done.set(r.id, r);
     } catch {
       // the line a crash cut short: that query is measured again

@@ -192,7 +192,7 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
     const name = isSimModel(model) ? model.spec : modelSpec;
     const { out, ...numbers } = s;
     const key = checkpointKey({ task: "search", model: name, settings: numbers, queries: data.queries.map((q) => [q.id, q.text, q.pool.map((d) => [d.id, d.grade, d.text])]) });
-    const checkpoint = await openSearchCheckpoint(out, key);
+    const checkpoint = await openSearchCheckpoint<SearchQueryRecord>(out, key);
     const records: SearchQueryRecord[] = [];
     let resumed = 0;
     for (const q of data.queries) {
