@@ -22,3 +22,14 @@ export { recommendTask, recommendTable, type RecommendTaskSettings, type RecSour
 export { registerTask, listTasks, getTask, taskOf } from "./registry.ts";
 export { modelLabel, type Task, type AnyTask, type TaskOption, type TaskOptionKind, type TaskOptionValues, type TaskData, type ContextCheck, type ExcludedContext, type MeasureEnv, type TaskTable, type TaskText, type TaskCell, type TaskEstimate, type TaskMetric, type TaskPlot } from "./task.ts";
 // The tasks' charts are rendered by the report (src/report/tasks.ts loads vega): import them from there.
+export { defineChoiceTask, measureChoice, estimateChoice, loadChoiceData, choiceTable, CHOICE_METRICS, type ChoiceTaskSettings } from "./choice/define.ts";
+export { measureContext, scoreState, contextSeed, clippedKl, unitsPerContext, type StateScore, type ScoreSettings } from "./choice/score.ts";
+export { choiceOptions, choiceSettings, CHOICE_DEFAULTS } from "./choice/options.ts";
+export { jsonlReader, readChoiceJsonl } from "./choice/jsonl.ts";
+export { bootstrapMean, aggregateRecords } from "./choice/aggregate.ts";
+export { choicePrompt } from "./choice/prompt.ts";
+export type { ChoiceContext, ChoiceOption, ChoiceData, ChoiceReader, ChoiceSettings, ContextRecord, ChoiceAggregate, ChoiceResult, ChoiceTaskSpec, Estimate, FlaggedContext } from "./choice/types.ts";
+export { decideTask, decideTable } from "./decide/task.ts";
+export { choices13kReader, readChoices13k, describeLottery } from "./decide/choices13k.ts";
+export { chaosNliReader, readChaosNli } from "./decide/chaosnli.ts";
+export { jsDistance, jsDistanceBits, jsDivergence, decideValues, decideAggregate, pearson, type DecideAggregate, type DecideContextValues } from "./decide/metrics.ts";

@@ -352,6 +352,27 @@ describe("task decide: bad input is one line naming file and line, exit 2, nothi
       },
       /chaosNLI_snli\.jsonl:2: label_count: /,
     ],
+    [
+      "a ChaosNLI NLI item with two counts for three labels",
+      async (dir) => {
+        const f = join(dir, "chaos2", "chaosNLI_mnli_m.jsonl");
+        await mkdir(join(dir, "chaos2"));
+        await writeFile(f, SNLI.replace(`"label_count": [30, 70, 0]`, `"label_count": [30, 70]`));
+        return f;
+      },
+      /chaosNLI_mnli_m\.jsonl:1: 3 options but 2 values in "label_count"/,
+    ],
+    [
+      "a choices13k lottery whose probabilities do not sum to 1",
+      async (dir) => {
+        const d = join(dir, "c13k-sum");
+        await mkdir(d);
+        await writeFile(join(d, "c13k_selections.csv"), C13K_CSV);
+        await writeFile(join(d, "c13k_problems.json"), JSON.stringify({ ...C13K_PROBLEMS, "2": { B: [[0.9, 1.0]], A: [[0.5, 2.0], [0.5, 0.0]] } }, null, 1));
+        return d;
+      },
+      /c13k_problems\.json:\d+: problem "2": the probabilities of "B" sum to 0\.9, not 1/,
+    ],
   ];
 
   it("each bad input: exit 2, one line, the stored result untouched", async () => {

@@ -40,13 +40,13 @@ export async function exists(path: string): Promise<boolean> {
 
 /**
  * A target from the file: probabilities (finite, ≥ 0, summing to 1 within TARGET_SUM_TOLERANCE, then renormalised)
- * or counts (finite, ≥ 0, not all 0), one per option. Errors name the file and line.
+ * or counts (finite, ≥ 0, not all 0), one per option. Errors name the file and line (and the field: `countsField`).
  */
-export function targetOf(file: string, line: number, options: number, v: { p?: unknown; counts?: unknown }): { target: number[]; counts?: number[] } {
+export function targetOf(file: string, line: number, options: number, v: { p?: unknown; counts?: unknown }, countsField = "counts"): { target: number[]; counts?: number[] } {
   const { p, counts } = v;
   if (p !== undefined && counts !== undefined) throw lineError(file, line, `give "p" or "counts", not both`);
   if (p === undefined && counts === undefined) throw lineError(file, line, `no target: give "p" (probabilities) or "counts" (one per option)`);
-  const name = p !== undefined ? "p" : "counts";
+  const name = p !== undefined ? "p" : countsField;
   const xs = p ?? counts;
   if (!Array.isArray(xs) || xs.some((x) => typeof x !== "number" || !Number.isFinite(x))) throw lineError(file, line, `"${name}" must be an array of numbers`);
   const nums = xs as number[];
@@ -54,8 +54,8 @@ export function targetOf(file: string, line: number, options: number, v: { p?: u
   const neg = nums.findIndex((x) => x < 0);
   if (neg >= 0) throw lineError(file, line, `"${name}"[${neg}] is ${nums[neg]}; values must be ≥ 0`);
   const sum = nums.reduce((a, b) => a + b, 0);
-  if (name === "counts") {
-    if (sum === 0) throw lineError(file, line, `"counts" are all 0; at least one option needs a count`);
+  if (p === undefined) {
+    if (sum === 0) throw lineError(file, line, `"${name}" values are all 0; at least one option needs a count`);
     return { target: nums.map((x) => x / sum), counts: nums };
   }
   if (Math.abs(sum - 1) > TARGET_SUM_TOLERANCE) throw lineError(file, line, `"p" sums to ${Number(sum.toPrecision(10))}, not 1; give probabilities that sum to 1, or "counts" instead`);

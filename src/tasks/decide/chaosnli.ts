@@ -66,7 +66,7 @@ export async function readChaosNli(file: string): Promise<ChoiceContext[]> {
     const meta = { ...(majority !== undefined ? { majority } : {}), ...(v.old_label !== undefined ? { old_label: String(v.old_label) } : {}), ...(v.entropy !== undefined ? { entropy: v.entropy } : {}) };
     if (abductive) {
       if (ex.obs1 === undefined || ex.obs2 === undefined || ex.hyp1 === undefined || ex.hyp2 === undefined) throw lineError(file, line, `an αNLI item needs example.obs1, obs2, hyp1 and hyp2`);
-      const { target, counts } = targetOf(file, line, 2, { counts: v.label_count });
+      const { target, counts } = targetOf(file, line, 2, { counts: v.label_count }, "label_count");
       out.push({
         id,
         context: `Beginning: ${ex.obs1}\nEnding: ${ex.obs2}\n\nWhich explanation of what happened in between is more likely?`,
@@ -83,7 +83,7 @@ export async function readChaosNli(file: string): Promise<ChoiceContext[]> {
       });
     } else {
       if (ex.premise === undefined || ex.hypothesis === undefined) throw lineError(file, line, `an NLI item needs example.premise and example.hypothesis`);
-      const { target, counts } = targetOf(file, line, 3, { counts: v.label_count });
+      const { target, counts } = targetOf(file, line, 3, { counts: v.label_count }, "label_count");
       out.push({
         id,
         context: `Premise: ${ex.premise}\nHypothesis: ${ex.hypothesis}\n\nWhat is the relation of the hypothesis to the premise?`,
