@@ -14,7 +14,7 @@ async function exposureChart(browser: Browser, file: string) {
     await page.goto(`file://${file}`);
     // No named functions inside: the page runs this code as written, without tsx's helpers.
     return await page.$$eval("section.tasks figure", (figs) => {
-      const fig = figs.find((f) => /target exposure/.test(f.querySelector("figcaption")?.textContent ?? ""));
+      const fig = figs.find((f) => /on the dashed diagonal/.test(f.querySelector("figcaption")?.textContent ?? ""));
       if (!fig) return null;
       const line = fig.querySelector(".mark-line.role-mark path");
       const lr = line ? line.getBoundingClientRect() : null;
@@ -64,5 +64,17 @@ describe("report: the search task's exposure chart, rendered in headless Chromiu
     const both = await exposureChart(browser, file);
     assert.equal(both!.points.length, 20);
     assert.ok(both!.points.filter((p) => off(p, both!.diagonal!) > 20).length >= 4, "the collapsed model's exposure is far from its target");
+    // The per-query panels: one step line of ε* per query, one point per document and model.
+    const page = await browser.newPage();
+    await page.goto(`file://${file}`);
+    const panels = await page.$$eval("section.tasks figure", (figs) => {
+      const fig = figs.find((f) => /^per query/.test(f.querySelector("figcaption")?.textContent ?? ""));
+      return fig ? { lines: fig.querySelectorAll(".mark-line.role-mark path").length, points: fig.querySelectorAll(".mark-symbol.role-mark path").length, titles: [...fig.querySelectorAll("text")].map((t) => t.textContent) } : null;
+    });
+    await page.close();
+    assert.ok(panels, "the per-query figure is drawn");
+    assert.equal(panels.lines, 2);
+    assert.equal(panels.points, 20);
+    assert.ok(panels.titles.includes("q1") && panels.titles.includes("q2"), "a panel per query, titled with its id");
   });
 });

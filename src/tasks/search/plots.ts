@@ -50,3 +50,52 @@ export function eeLossSpec(results: readonly SearchResult[]): Spec {
     },
   } as Spec;
 }
+
+/** At most this many queries get a panel of their own (the first ones, in the result's order). */
+export const QUERY_PANELS = 12;
+
+/**
+ * Per query (one panel each, the first QUERY_PANELS): its documents in target order (highest ε* first) on x; the
+ * target exposure ε* as a grey step line, each model's ε as points. A model on the line spreads exposure as the
+ * exposure-fair policy does for that query.
+ */
+export function exposureByQuerySpec(results: readonly SearchResult[]): Spec {
+  const ids = [...new Set(results.flatMap((r) => r.queries.filter((q) => q.exposure).map((q) => q.id)))].slice(0, QUERY_PANELS);
+  const values: Record<string, unknown>[] = [];
+  const seenTarget = new Set<string>();
+  for (const r of results) {
+    for (const q of r.queries) {
+      if (!q.exposure || !q.target_exposure || !ids.includes(q.id)) continue;
+      const order = q.pool.map((_, i) => i).sort((a, b) => q.target_exposure![b]! - q.target_exposure![a]! || a - b);
+      order.forEach((i, pos) => {
+        const doc = q.pool[i]!;
+        if (!seenTarget.has(`${q.id}/${doc.id}`)) values.push({ query: q.id, position: pos + 1, doc: doc.id, grade: doc.grade, series: "target ε*", value: q.target_exposure![i]! });
+        values.push({ query: q.id, position: pos + 1, doc: doc.id, grade: doc.grade, series: r.model, value: q.exposure![i]! });
+      });
+      q.pool.forEach((d) => seenTarget.add(`${q.id}/${d.id}`));
+    }
+  }
+  return {
+    title: { text: `search: exposure vs target exposure per query${ids.length === QUERY_PANELS ? ` (first ${QUERY_PANELS} queries)` : ""}`, fontSize: 13 },
+    data: { values },
+    facet: { field: "query", type: "nominal", title: "query", sort: ids },
+    columns: 4,
+    spec: {
+      width: 160,
+      height: 120,
+      layer: [
+        { transform: [{ filter: "datum.series === 'target ε*'" }], mark: { type: "line", interpolate: "step-after", color: "#888" }, encoding: { x: { field: "position", type: "quantitative", title: "document (target order)" }, y: { field: "value", type: "quantitative", title: "exposure" } } },
+        {
+          transform: [{ filter: "datum.series !== 'target ε*'" }],
+          mark: { type: "point", filled: true, opacity: 0.8 },
+          encoding: {
+            x: { field: "position", type: "quantitative" },
+            y: { field: "value", type: "quantitative" },
+            color: { field: "series", type: "nominal", title: "model" },
+            tooltip: [{ field: "series", title: "model" }, { field: "query" }, { field: "doc" }, { field: "grade" }, { field: "value", format: ".4f", title: "ε" }],
+          },
+        },
+      ],
+    },
+  } as Spec;
+}

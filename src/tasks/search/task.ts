@@ -8,7 +8,7 @@ import type { Layout } from "./collection.ts";
 import { loadSearch, type SearchData, type SearchDataOptions } from "./data.ts";
 import type { Browsing } from "./exposure.ts";
 import { EXACT_MAX_POOL, exactReadings } from "./exact.ts";
-import { eeLossSpec, exposureSpec } from "./plots.ts";
+import { eeLossSpec, exposureByQuerySpec, exposureSpec } from "./plots.ts";
 import { DEFAULT_SEARCH, runSearch, searchStored, type SearchResult, type SearchSettings } from "./run.ts";
 
 export interface SearchTaskSettings {
@@ -104,6 +104,7 @@ export const searchTask: Task<SearchTaskSettings, SearchData, SearchResult> = {
   table: searchTable,
   plots: (results) => [
     { spec: exposureSpec(results), caption: "each document's expected exposure ε (y) against its target exposure ε* (x): on the dashed diagonal the model spreads exposure as the exposure-fair policy does" },
+    { spec: exposureByQuerySpec(results), caption: "per query: the target exposure ε* of its documents (grey steps, highest first) and each model's expected exposure ε (points)" },
     { spec: eeLossSpec(results), caption: "EE-L = ‖ε − ε*‖² per query (0 = the target exactly)" },
   ],
   describe: (r) => `search · ${r.model} · ${r.data.layout}, ${r.data.queries} queries, pool ${r.data.pool}, ${String(r.settings.runs)} rankings each, EE-L ${r.metrics.ee_l.toFixed(4)}`,
