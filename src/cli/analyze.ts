@@ -7,6 +7,7 @@ import { shownLocation } from "../store/registry.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { adviseTasks, type TaskDomainAdvice } from "../analysis/adviseTasks.ts";
+import { adviseSearch, type SearchDomainAdvice } from "../analysis/adviseSearch.ts";
 import { loadTaskResults } from "../tasks/store.ts";
 import { InputError } from "../errors.ts";
 import { fmt, table } from "./common.ts";
@@ -45,7 +46,7 @@ export function adviseCommand(): Command {
       return v as Profile;
     })
     .option("--weights <list>", "weights instead of a profile, e.g. calibration=1,diversity=0.5")
-    .option("--json", 'print {"ranking": [...], "shared": [...], "targets": [{"target","ranking"}], "excluded": [...], "temperature", "setting", "tasks"?: [{"domain","ranking","favours","why"}]}')
+    .option("--json", 'print {"ranking": [...], "shared": [...], "targets": [{"target","ranking"}], "excluded": [...], "temperature", "setting", "tasks"?: [{"domain","ranking","favours","why"}], "search"?: [{"domain","queries","ranking","favours","why"}]}')
     .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign advise ./ptalign-results --prefer calibration")
     .action(async (dir: string, flags: { prefer?: Profile; weights?: string; json?: boolean }) => {
       assertResultsDir(dir);
@@ -60,16 +61,20 @@ export function adviseCommand(): Command {
       }
       const advice = advise((await loadRuns(dir)).map((r) => ({ ...r, label: targetLabel(r) })), weights);
       // Choice tasks (decide, …): one ranking per task domain; the key appears only when there are some.
-      const tasks = adviseTasks(await loadTaskResults(dir));
+      const taskResults = await loadTaskResults(dir);
+      const tasks = adviseTasks(taskResults);
+      // task search: one ranking per search domain (same pools), by EE-L; the key appears only when there are some.
+      const search = adviseSearch(taskResults);
       if (flags.json) {
-        process.stdout.write(JSON.stringify(tasks.length ? { ...advice, tasks } : advice) + "\n");
+        process.stdout.write(JSON.stringify({ ...advice, ...(tasks.length ? { tasks } : {}), ...(search.length ? { search } : {}) }) + "\n");
         return;
       }
       const out = (line: string) => process.stdout.write(line + "\n");
       for (const x of advice.excluded) out(`left out (off-format, leak ${x.leak.toFixed(3)}): ${x.model} on ${x.target}, measurement ${x.id ?? "(unsaved)"}`);
       if (advice.targets.length === 0) {
-        if (tasks.length === 0) out(`no finished measurements to rank in ${shownLocation(dir)}`);
+        if (tasks.length === 0 && search.length === 0) out(`no finished measurements to rank in ${shownLocation(dir)}`);
         printTaskAdvice(tasks, out);
+        printSearchAdvice(search, out);
         return;
       }
       // Like with like: one ranking per target, then the overall ranking on the targets every model shares.
@@ -87,7 +92,17 @@ export function adviseCommand(): Command {
       const setting = Object.entries(advice.setting).filter(([k]) => k !== "temperature").map(([k, v]) => `${k}=${v}`).join(", ");
       out(`recommended temperature: ${advice.temperature ?? "— (not recorded)"}${setting ? ` (with ${setting})` : ""}`);
       printTaskAdvice(tasks, out);
+      printSearchAdvice(search, out);
     });
+}
+
+/** Per search domain: the models by EE-L, and the type the data favours. */
+function printSearchAdvice(domains: readonly SearchDomainAdvice[], out: (line: string) => void): void {
+  for (const d of domains) {
+    out(`task ${d.domain}:`);
+    d.ranking.forEach((r, i) => out(`  ${i + 1}. ${r.model}  ${r.type}  — ${r.reason}`));
+    out(`  favours: ${d.favours ?? "—"} (${d.why})`);
+  }
 }
 
 /** Per task domain: the models by mean TV to the people's distribution, and the type the data favours. */

@@ -10,6 +10,10 @@ export { generateWorld, itemProbs, DEFAULT_WORLD, type RecData, type RecUser, ty
 export { loadMovieLens, DEFAULT_MOVIELENS, type MovieLensOptions } from "./recommend/movielens.ts";
 export { rankOf, hitRate, ndcg, smoothedKl, calibrationKl, categoryVector, gini, spearman, KL_ALPHA } from "./recommend/metrics.ts";
 export { runRecommend, recommendPrompt, label, DEFAULT_RECOMMEND, type RecommendResult, type RecommendSettings, type RecommendMetrics } from "./recommend/run.ts";
+export { searchTask, searchTable, type SearchTaskSettings } from "./search/task.ts";
+export { runSearch, DEFAULT_SEARCH, type SearchResult, type SearchSettings, type SearchMetrics, type SearchQueryRecord } from "./search/run.ts";
+export { loadSearch, readCollection, type SearchData, type SearchQuery, type PoolDoc, type SearchDataOptions } from "./search/data.ts";
+export { targetExposure, rankExposures, rbpGroupExposure, expectedExposureMetrics, normalisedExposure, ndcgAt, targetStep, stopProbability, type Browsing, type BrowsingModel, type ExposureMetrics } from "./search/exposure.ts";
 export { saveTaskResult, loadTaskResults, type TaskResult } from "./store.ts";
 export { passDiversitySpec, passDiversityPoints, temperatureLabels, type PassDiversityPoint } from "./codegen/plots.ts";
 export { recommendViewSpec } from "./recommend/plots.ts";

@@ -6,6 +6,7 @@ import { InputError } from "../errors.ts";
 import { codegenTask } from "./codegen/task.ts";
 import { decideTask } from "./decide/task.ts";
 import { recommendTask } from "./recommend/task.ts";
+import { searchTask } from "./search/task.ts";
 import type { AnyTask, TaskResult } from "./task.ts";
 
 const registry = new Map<string, AnyTask>();
@@ -34,3 +35,4 @@ export function taskOf(result: Pick<TaskResult, "task">): AnyTask | undefined {
 registerTask(codegenTask);
 registerTask(recommendTask);
 registerTask(decideTask);
+registerTask(searchTask);
