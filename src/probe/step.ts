@@ -14,7 +14,7 @@ import { attentionByRegion, regionsOf, type Regions } from "./attention.ts";
 import { key, type CapturingBackend, type Evaluation } from "./capture.ts";
 import type { LensLayer, ProbeStep, TokenP } from "./types.ts";
 
-export type StepProber = (step: ProbeStep, evaluations: { root: Evaluation | undefined; all: ReadonlyMap<string, Evaluation> }) => Promise<void>;
+export type StepProber = (step: ProbeStep, evaluations: { root: Evaluation | undefined; all: Map<string, Evaluation> }) => Promise<void>;
 
 export interface ProbeSwitches {
   lens: boolean;
@@ -50,7 +50,7 @@ export async function probeStep(backend: CapturingBackend, req: RunRequest, prom
   };
 }
 
-async function lensOf(backend: TokenBackend, head: OutputHead, root: Evaluation, all: ReadonlyMap<string, Evaluation>, texts: readonly string[], scoring: ScoreOptions, task: readonly number[]): Promise<LensLayer[]> {
+async function lensOf(backend: CapturingBackend, head: OutputHead, root: Evaluation, all: Map<string, Evaluation>, texts: readonly string[], scoring: ScoreOptions, task: readonly number[]): Promise<LensLayer[]> {
   const layers = root.inside!.hidden.length;
   const out: Omit<LensLayer, "tv_final">[] = [];
   for (let l = 0; l < layers; l++) {
@@ -72,8 +72,13 @@ async function lensOf(backend: TokenBackend, head: OutputHead, root: Evaluation,
     const replay: TokenBackend = Object.create(backend, {
       next: {
         value: async (context: readonly number[]) => {
-          const e = all.get(key(context));
-          if (!e) throw new RunError("the lens asked for an evaluation the run did not make");
+          let e = all.get(key(context));
+          if (!e) {
+            // A path this block's distribution follows but the final one pruned or gave 0: evaluate it now (a decode).
+            const dist = await backend.inner.next(context);
+            e = { context: [...context], dist, ...(dist.inside ? { inside: dist.inside } : {}) };
+            all.set(key(context), e);
+          }
           return at(e);
         },
       },
