@@ -80,7 +80,6 @@ class GgufOutputHead implements OutputHead {
   private readonly u16?: Uint16Array;
   private readonly i8?: Int8Array;
   private readonly bytes: Buffer;
-  private readonly y: Float64Array;
 
   constructor(
     readonly nEmbd: number,
@@ -99,61 +98,74 @@ class GgufOutputHead implements OutputHead {
     if (type === F32) this.f32 = new Float32Array(copy.buffer);
     else if (type === F16 || type === BF16) this.u16 = new Uint16Array(copy.buffer);
     else this.i8 = new Int8Array(copy.buffer);
-    this.y = new Float64Array(nEmbd);
   }
 
   logits(hidden: Float32Array): Float32Array {
+    return this.logitsMany([hidden])[0]!;
+  }
+
+  /**
+   * Several residual streams in one pass over the matrix: each row of W is read (and widened) once and multiplied
+   * with every stream while it is in cache — the matrix is hundreds of megabytes, the streams a few kilobytes.
+   */
+  logitsMany(hiddens: readonly Float32Array[]): Float32Array[] {
     const d = this.nEmbd;
+    const K = hiddens.length;
     // RMSNorm as llama.cpp computes it: x / sqrt(mean(x²) + eps), times the norm weight (float32 results).
-    let ss = 0;
-    for (let j = 0; j < d; j++) ss += hidden[j]! * hidden[j]!;
-    const r = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + this.eps));
-    for (let j = 0; j < d; j++) this.y[j] = Math.fround(Math.fround(hidden[j]! * r) * this.norm[j]!);
-    const out = new Float32Array(this.nVocab);
-    const y = this.y;
-    if (this.f32) {
-      const w = this.f32;
-      for (let v = 0, o = 0; v < this.nVocab; v++, o += d) {
-        let s = 0;
-        for (let j = 0; j < d; j++) s += w[o + j]! * y[j]!;
-        out[v] = s;
-      }
-    } else if (this.u16) {
-      const w = this.u16;
-      const bf = this.type === BF16;
-      const h = halves();
-      const f = new Float32Array(1);
-      const fu = new Uint32Array(f.buffer);
-      for (let v = 0, o = 0; v < this.nVocab; v++, o += d) {
-        let s = 0;
-        if (bf) {
-          for (let j = 0; j < d; j++) {
-            fu[0] = w[o + j]! << 16;
-            s += f[0]! * y[j]!;
-          }
-        } else for (let j = 0; j < d; j++) s += h[w[o + j]!]! * y[j]!;
-        out[v] = s;
-      }
-    } else {
-      // Q8_0: blocks of 32 weights, a float16 scale then 32 int8 values.
-      const h = halves();
-      const q = this.i8!;
-      const b = this.bytes;
-      const blocks = d / 32;
-      for (let v = 0; v < this.nVocab; v++) {
-        let s = 0;
-        for (let k = 0; k < blocks; k++) {
-          const at = (v * blocks + k) * 34;
-          const scale = h[b.readUInt16LE(at)]!;
-          let t = 0;
-          for (let j = 0; j < 32; j++) t += q[at + 2 + j]! * y[k * 32 + j]!;
-          s += scale * t;
+    const ys = hiddens.map((hidden) => {
+      const y = new Float64Array(d);
+      let ss = 0;
+      for (let j = 0; j < d; j++) ss += hidden[j]! * hidden[j]!;
+      const r = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + this.eps));
+      for (let j = 0; j < d; j++) y[j] = Math.fround(Math.fround(hidden[j]! * r) * this.norm[j]!);
+      return y;
+    });
+    const outs = hiddens.map(() => new Float32Array(this.nVocab));
+    const row = new Float64Array(d);
+    const h = halves();
+    const w32 = this.f32;
+    const w16 = this.u16;
+    const bf = this.type === BF16;
+    const f = new Float32Array(1);
+    const fu = new Uint32Array(f.buffer);
+    for (let v = 0, o = 0; v < this.nVocab; v++, o += d) {
+      if (w32) for (let j = 0; j < d; j++) row[j] = w32[o + j]!;
+      else if (w16 && bf)
+        for (let j = 0; j < d; j++) {
+          fu[0] = w16[o + j]! << 16;
+          row[j] = f[0]!;
         }
-        out[v] = s;
+      else if (w16) for (let j = 0; j < d; j++) row[j] = h[w16[o + j]!]!;
+      else this.q8Row(v, row);
+      for (let k = 0; k < K; k++) {
+        const y = ys[k]!;
+        let s0 = 0;
+        let s1 = 0;
+        let j = 0;
+        for (; j + 1 < d; j += 2) {
+          s0 += row[j]! * y[j]!;
+          s1 += row[j + 1]! * y[j + 1]!;
+        }
+        if (j < d) s0 += row[j]! * y[j]!;
+        outs[k]![v] = s0 + s1;
       }
     }
-    if (this.scale !== 1) for (let v = 0; v < out.length; v++) out[v] = out[v]! / this.scale;
-    if (this.softcap > 0) for (let v = 0; v < out.length; v++) out[v] = this.softcap * Math.tanh(out[v]! / this.softcap);
-    return out;
+    for (const out of outs) {
+      if (this.scale !== 1) for (let v = 0; v < out.length; v++) out[v] = out[v]! / this.scale;
+      if (this.softcap > 0) for (let v = 0; v < out.length; v++) out[v] = this.softcap * Math.tanh(out[v]! / this.softcap);
+    }
+    return outs;
+  }
+
+  /** Q8_0: blocks of 32 weights, a float16 scale then 32 int8 values. */
+  private q8Row(v: number, row: Float64Array): void {
+    const h = halves();
+    const q = this.i8!;
+    const blocks = this.nEmbd / 32;
+    for (let k = 0; k < blocks; k++) {
+      const at = (v * blocks + k) * 34;
+      const scale = h[this.bytes.readUInt16LE(at)]!;
+      for (let j = 0; j < 32; j++) row[k * 32 + j] = scale * q[at + 2 + j]!;
+    }
   }
 }

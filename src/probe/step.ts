@@ -52,23 +52,24 @@ export async function probeStep(backend: CapturingBackend, req: RunRequest, prom
 
 async function lensOf(backend: CapturingBackend, head: OutputHead, root: Evaluation, all: Map<string, Evaluation>, texts: readonly string[], scoring: ScoreOptions, task: readonly number[]): Promise<LensLayer[]> {
   const layers = root.inside!.hidden.length;
+  // Every block's logits of an evaluation in one pass over the output matrix, when a block's trie first visits it:
+  // one output projection per block per evaluation at most, no decode.
+  const projected = new Map<string, TokenDistribution[]>();
+  const at = (e: Evaluation, l: number): TokenDistribution => {
+    const k = key(e.context);
+    let ds = projected.get(k);
+    if (!ds) {
+      if (!e.inside) throw new RunError("an evaluation of the trie came back without the model's inside view");
+      ds = head.logitsMany(e.inside.hidden).map((values) => {
+        const logits = { values, logZ: logSumExp(values) };
+        return { probs: new DenseProbs(logits), complete: true, logits };
+      });
+      projected.set(k, ds);
+    }
+    return ds[l]!;
+  };
   const out: Omit<LensLayer, "tv_final">[] = [];
   for (let l = 0; l < layers; l++) {
-    // One output projection per evaluation the trie made, from this block's residual stream (no decode).
-    const cache = new Map<string, TokenDistribution>();
-    const at = (e: Evaluation): TokenDistribution => {
-      const k = key(e.context);
-      let d = cache.get(k);
-      if (!d) {
-        const hidden = e.inside?.hidden[l];
-        if (!hidden) throw new RunError("an evaluation of the trie came back without the model's inside view");
-        const values = head.logits(hidden);
-        const logits = { values, logZ: logSumExp(values) };
-        d = { probs: new DenseProbs(logits), complete: true, logits };
-        cache.set(k, d);
-      }
-      return d;
-    };
     const replay: TokenBackend = Object.create(backend, {
       next: {
         value: async (context: readonly number[]) => {
@@ -79,14 +80,14 @@ async function lensOf(backend: CapturingBackend, head: OutputHead, root: Evaluat
             e = { context: [...context], dist, ...(dist.inside ? { inside: dist.inside } : {}) };
             all.set(key(context), e);
           }
-          return at(e);
+          return at(e, l);
         },
       },
     }) as TokenBackend;
     const scored = await scoreOptions(replay, root.context, texts, scoring);
     const total = scored.raw.reduce((a, b) => a + b, 0);
     const ptoken = scored.raw.map((m) => (total > 0 ? m / total : 0));
-    out.push({ layer: l, ptoken, leak: scored.leak, unknown: scored.unknown, tv_task: tv(ptoken, task), entropy: entropy(ptoken), top: topTokens(at(root).logits!, 10) });
+    out.push({ layer: l, ptoken, leak: scored.leak, unknown: scored.unknown, tv_task: tv(ptoken, task), entropy: entropy(ptoken), top: topTokens(at(root, l).logits!, 10) });
   }
   const final = out[out.length - 1]!.ptoken;
   return out.map((x) => ({ layer: x.layer, ptoken: x.ptoken, leak: x.leak, unknown: x.unknown, tv_task: x.tv_task, tv_final: tv(x.ptoken, final), entropy: x.entropy, top: x.top }));
