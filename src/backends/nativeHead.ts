@@ -128,6 +128,7 @@ export function nativeOutputHead(L: LibLlama, spec: NativeHeadSpec): OutputHead 
     return gr;
   };
   const head = {
+    engine: "ggml" as const,
     nEmbd: spec.nEmbd,
     nVocab: spec.nVocab,
     logits: (hidden: Float32Array) => head.logitsMany([hidden])[0]!,

@@ -1,8 +1,8 @@
 // The model's output head (final RMSNorm and output matrix) read from its GGUF file, so that any block's residual
-// stream can be turned into next-token logits in JavaScript (the logit lens, docs/probe.md). One projection costs
-// n_vocab × n_embd multiply-adds; F16 and BF16 matrices stay 2 bytes a weight and are widened as they are read, Q8_0
-// blocks are dequantised as they are read. Other quantisations (Q4_K, Q6_K, …) are refused: their lens would need
-// llama.cpp's dequantisers.
+// stream can be turned into next-token logits (the logit lens, docs/probe.md). One projection costs n_vocab × n_embd
+// multiply-adds: in ggml's CPU backend when the bundled library can be bound (nativeHead.ts, every matrix type), else
+// in JavaScript, where F16 and BF16 matrices stay 2 bytes a weight and are widened as they are read and Q8_0 blocks are
+// dequantised as they are read; other quantisations are refused there (they would need llama.cpp's dequantisers).
 import { open } from "node:fs/promises";
 import type { GgufTensorInfo } from "node-llama-cpp";
 import { InputError } from "../errors.ts";
@@ -131,6 +131,7 @@ function finishLogits(out: Float32Array, scale: number, softcap: number): void {
 
 /** The JavaScript projection (no ggml): F32, F16, BF16 and Q8_0 matrices. */
 class GgufOutputHead implements OutputHead {
+  readonly engine = "javascript" as const;
   private readonly f32?: Float32Array;
   private readonly u16?: Uint16Array;
   private readonly i8?: Int8Array;

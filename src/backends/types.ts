@@ -63,6 +63,8 @@ export interface Logits {
 export interface OutputHead {
   readonly nEmbd: number;
   readonly nVocab: number;
+  /** Where the product runs: ggml's CPU backend (llama.cpp's kernels) or the JavaScript fallback. */
+  readonly engine: "ggml" | "javascript";
   /** Logits of the residual stream `hidden` (n_embd floats): out[v] = Σ_j W[v][j] · norm(hidden)[j]. */
   logits(hidden: Float32Array): Float32Array;
   /** The logits of several residual streams (one per block) in one pass over the matrix. */
