@@ -33,6 +33,8 @@ export interface RecordOptions {
   key?: string;
   /** Stops the measurement at the next step boundary: it is recorded interrupted and Interrupted is thrown. */
   signal?: AbortSignal;
+  /** Adds result-level fields computed from the finished runs (e.g. `probe`) before the result is stored and exported. */
+  complete?: (result: Result & { id: string }) => Result & { id: string };
 }
 
 /**
@@ -79,9 +81,12 @@ export async function measureRecorded(req: RunRequest, model: Model, opts: Recor
     let result: Result & { id: string };
     try {
       result = { ...(await measure({ ...req, runs, kept: recorder.kept, signal: opts.signal, onStep: (r, step, run) => {
-        req.onStep?.(r, step, run);
-        return recorder.onStep(r, step, run);
+        // The caller's listener runs (and is awaited when it returns a promise) before the step is written, so it may
+        // add fields to the step (probe).
+        const listened = req.onStep?.(r, step, run);
+        return listened instanceof Promise ? listened.then(() => recorder.onStep(r, step, run)) : recorder.onStep(r, step, run);
       } }, model)), id };
+      if (opts.complete) result = opts.complete(result);
       return { result, file: await recorder.finish(result), ...(recorder.resumed ? { resumed: { runs: recorder.kept.size } } : {}) };
     } catch (err) {
       const kept = stepsOf();

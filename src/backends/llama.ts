@@ -2,8 +2,9 @@ import { open } from "node:fs/promises";
 import { freemem } from "node:os";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { InputError, RunError } from "../errors.ts";
-import type { Capabilities, EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
+import type { Capabilities, EngineStats, OutputHead, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { DenseProbs } from "./dense.ts";
+import { readOutputHead } from "./outputHead.ts";
 import { libllama } from "./libllama.ts";
 import { NativeContext } from "./nativeContext.ts";
 import { buildVocabulary, tokenBytesFromGguf, toBytes } from "./vocab.ts";
@@ -39,6 +40,11 @@ export interface LlamaOptions {
    * available), "map" = node-llama-cpp's probability Map (sorted whole vocabulary per evaluation; the test oracle).
    */
   probabilities?: "logits" | "map";
+  /**
+   * Read what the model computes inside (the probe, docs/probe.md): every block's residual stream and attention
+   * weights at each evaluated position, through llama.cpp's eval callback; the output head for the logit lens.
+   */
+  inspect?: boolean;
 }
 
 /** What the engine runs on, recorded in settings.engine and printed in the run header. */
@@ -148,6 +154,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   const llama = await engineRuntime(options.gpu ?? "auto");
   const gpuLayers = await resolveGpuLayers(llama, path, options.gpuLayers ?? "auto");
   const native = options.probabilities === "map" ? null : await libllama(llama.gpu);
+  if (options.inspect && !native) throw new RunError("probe reads the model's layers through libllama's C API, which could not be bound here (koffi or the library failed to load)");
   let model: LlamaModel;
   try {
     // With the C API the weights are loaded there: node-llama-cpp keeps only the vocabulary (tokenizer, chat template).
@@ -165,7 +172,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   if (native) {
     parallel = options.parallel ?? defaultParallel({ device: llama.gpu === false ? "cpu" : "gpu", runs: options.runs, kvBytesPerSequence: kvBytes(model, contextSize, kv), freeBytes: freemem() });
     try {
-      evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv }));
+      evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv, inspect: options.inspect ?? false }));
     } catch (err) {
       await model.dispose();
       throw err;
@@ -189,7 +196,17 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
     evaluator = new MapEvaluator(context, contextSize);
   }
   const info: EngineInfo = { device: llama.gpu === false ? "cpu" : llama.gpu, gpu_layers: gpuLayers, threads, parallel, probabilities: native ? "logits" : "map" };
-  return new LlamaBackend(spec, model, evaluator, vocab, options.raw ?? false, resolveChatWrapper, info);
+  const backend = new LlamaBackend(spec, model, evaluator, vocab, options.raw ?? false, resolveChatWrapper, info);
+  if (options.inspect) {
+    let head: Promise<OutputHead> | undefined;
+    backend.outputHead = () => (head ??= readOutputHead(path, { native, threads }));
+    const close = backend.close.bind(backend);
+    backend.close = async () => {
+      if (head) (await head.catch(() => null))?.close?.();
+      await close();
+    };
+  }
+  return backend;
 }
 
 /** `--gpu-layers auto`: none without a GPU, else node-llama-cpp's estimate of what fits in free VRAM; a count is capped at the model's. */
@@ -289,7 +306,10 @@ class NativeEvaluator implements Evaluator {
     try {
       const seqs = this.assign(batch.map((b) => b.context));
       const logits = this.nc.evaluate(batch.map((b, i) => ({ seq: seqs[i]!, context: b.context })));
-      batch.forEach((b, i) => b.resolve({ probs: new DenseProbs(logits[i]!), complete: true, logits: logits[i]! }));
+      batch.forEach((b, i) => {
+        const { inside, ...l } = logits[i]!;
+        b.resolve({ probs: new DenseProbs(l), complete: true, logits: l, ...(inside ? { inside } : {}) });
+      });
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
@@ -382,6 +402,8 @@ class LlamaBackend implements TokenBackend {
   readonly parallel: boolean;
   /** Exact full-vocabulary distributions, free generation, every protocol; as many runs at once as the context has sequences. */
   readonly capabilities: Capabilities;
+  /** Set when the engine was opened with `inspect` (the probe). */
+  outputHead?: () => Promise<OutputHead>;
 
   constructor(
     readonly name: string,

@@ -11,6 +11,7 @@ import { taskCommand } from "./task.ts";
 import { analyzeCommand, adviseCommand } from "./analyze.ts";
 import { correctCommand } from "./correct.ts";
 import { mergeCommand } from "./merge.ts";
+import { probeCommand } from "./probe.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 import { withInterruption, type Interruption } from "./interrupt.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
@@ -38,7 +39,8 @@ function program(): Command {
     .addCommand(adviseCommand())
     .addCommand(correctCommand())
     .addCommand(storeCommand())
-    .addCommand(mergeCommand());
+    .addCommand(mergeCommand())
+    .addCommand(probeCommand());
   for (const cmd of program.commands) cmd.exitOverride();
 
   // Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or

@@ -52,6 +52,18 @@ export interface BigramSpec {
   compute?: { width?: number; layers?: number; feedForward?: number };
   /** llama.context_length (default 4096). */
   contextLength?: number;
+  /**
+   * Write the rows' distributions in a known block (for the logit lens, docs/probe.md): the residual stream reads as
+   * `before` (token text -> probability, the same for every token) after every block until block `layer`, whose
+   * feed-forward turns it into the token's own row; from that block on the lens reads the rows.
+   */
+  lens?: { layer: number; before: Record<string, number> };
+  /**
+   * Attention scores (for the probe's attention, docs/probe.md): in every block the answer position attends to a
+   * token listed here with weight ∝ exp(score), to every other token with weight ∝ 1. A listed token needs its own row
+   * (its row class is what the keys read). The attention output stays zero, so the logits do not change.
+   */
+  attend?: Record<string, number>;
 }
 
 export interface SynthInfo {
@@ -181,7 +193,18 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     classOf[id] = classRows.length;
     classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
   }
-  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute);
+  const lens = spec.lens ? { layer: spec.lens.layer, before: validateRow("lens.before", spec.lens.before, idOf) } : undefined;
+  let attend: Map<number, number> | undefined;
+  if (spec.attend) {
+    attend = new Map();
+    for (const [tok, score] of Object.entries(spec.attend)) {
+      const id = idOf.get(tok);
+      if (id === undefined || classOf[id] === 0) throw new InputError(`synth: attend names ${JSON.stringify(tok)}, which has no row of its own; give it a row in rows`);
+      if (!Number.isFinite(score)) throw new InputError(`synth: attend score of ${JSON.stringify(tok)} must be a finite number`);
+      attend.set(classOf[id]!, score);
+    }
+  }
+  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute, "llama", lens, attend);
 
   const addSpacePrefix = spec.addSpacePrefix ?? false;
   const metadata: Array<[string, GgufValue]> = [
@@ -212,7 +235,12 @@ export interface BigramTensors {
   nVocab: number;
   /** Each row class's probabilities renormalised to sum exactly 1. */
   classRows: ReadonlyArray<ReadonlyMap<number, number>>;
+  /** <arch>.rope.freq_base when the model attends (BigramSpec.attend); llama.cpp's default otherwise. */
+  ropeBase?: number;
 }
+
+/** RoPE base of attending models: the head's last pair turns by pos × 1e30^(−(d−2)/d), nothing at any position. */
+export const ATTEND_ROPE_BASE = 1e30;
 
 /**
  * The weights that make the logits after a token of row class c exactly log p of class c's row (see the header).
@@ -225,16 +253,22 @@ export function bigramTensors(
   classRows: ReadonlyArray<ReadonlyMap<number, number>>,
   compute: BigramSpec["compute"],
   arch: SynthArch = "llama",
+  lens?: LensPlan,
+  attend?: ReadonlyMap<number, number>,
 ): BigramTensors {
   const nClasses = classRows.length;
   // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
-  const wide = Math.max(nClasses, compute?.width ?? 0);
+  // A lens plan doubles the width: class c's token enters as e_{N+c} ("before" direction), block `layer` moves it to e_c.
+  // Attention scores live in the head's last pair of dimensions, which RoPE must leave unrotated: at least 4 wide.
+  const wide = Math.max(lens ? 2 * nClasses : nClasses, compute?.width ?? 0, attend ? 4 : 0);
   const d = Math.max(2, wide + (wide % 2));
-  const nLayers = compute?.layers ?? 1;
-  const nFf = compute?.feedForward ?? 2;
+  if (lens && (!Number.isInteger(lens.layer) || lens.layer < 0)) throw new InputError(`synth: lens.layer must be a block index ≥ 0, got ${lens.layer}`);
+  const nLayers = Math.max(compute?.layers ?? 1, lens ? lens.layer + 1 : 1);
+  const nFf = Math.max(compute?.feedForward ?? 2, lens ? nClasses : 0);
+  const entry = lens ? nClasses : 0;
 
   const tokEmbd = new Float32Array(d * nVocab); // [d, n_vocab]: n_vocab rows of d
-  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + (classOf[v] as number)] = 1;
+  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + entry + (classOf[v] as number)] = 1;
   // [d, n_vocab]: row v holds token v's logit per class; tokens a row leaves out get ZERO_LOGIT
   const output = new Float32Array(d * nVocab).fill(ZERO_LOGIT);
   const normalised = classRows.map((row) => {
@@ -248,6 +282,33 @@ export function bigramTensors(
   for (let v = 0; v < nVocab; v++) for (let c = nClasses; c < d; c++) output[v * d + c] = 0; // unused width: never selected
   const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
   const normScale = Math.sqrt(1 / d + eps);
+  const ffn = (i: number) => {
+    const gate = zeros(d * nFf);
+    const up = zeros(d * nFf);
+    const down = zeros(nFf * d);
+    if (lens && i === lens.layer) {
+      // ffn_norm(e_{N+c}) = e_{N+c} / sqrt(1/d + eps): gate and up of hidden unit c read 1 there, so h_c = silu(1) and
+      // ffn_down column c adds (e_c − e_{N+c}) / silu(1): the residual becomes e_c (up to float32 rounding, ~1e-7).
+      const silu1 = 1 / (1 + Math.exp(-1));
+      for (let c = 0; c < nClasses; c++) {
+        gate[c * d + nClasses + c] = normScale;
+        up[c * d + nClasses + c] = normScale;
+        down[c * nFf + c] = 1 / silu1;
+        down[(nClasses + c) * nFf + c] = -1 / silu1;
+      }
+    }
+    return { gate, up, down };
+  };
+  if (lens) {
+    // Column N+c: the `before` row for every class. Tokens it leaves out get BEFORE_FLOOR, not ZERO_LOGIT: the ~1e-7
+    // left on this direction after block `layer` multiplies the column, and −1e4 would move the rows' logits by ~1e-3.
+    let sum = 0;
+    for (const p of lens.before.values()) sum += p;
+    for (let c = 0; c < nClasses; c++) {
+      for (let v = 0; v < nVocab; v++) output[v * d + nClasses + c] = BEFORE_FLOOR;
+      for (const [v, p] of lens.before) output[v * d + nClasses + c] = Math.log(p / sum);
+    }
+  }
   const ones = new Float32Array(d).fill(1);
   const zeros = (n: number): Float32Array => new Float32Array(n);
   const biases = (i: number): GgufTensor[] =>
@@ -258,25 +319,52 @@ export function bigramTensors(
           { name: `blk.${i}.attn_v.bias`, dims: [d], data: zeros(d) },
         ]
       : [];
+  // attend: q and k in head dimension d−2, the pair RoPE turns by pos·base^(−(d−2)/d) — nothing with base 1e30
+  // (ATTEND_ROPE_BASE). attn_norm(e_j) = e_j / sqrt(1/d + eps) = e_j / normScale, so q = 1 for every token and
+  // k = score·sqrt(d) for a listed token's class (either entry direction), giving q·k/sqrt(d) = score.
+  const attention = () => {
+    const q = zeros(d * d);
+    const k = zeros(d * d);
+    if (attend) {
+      const a = d - 2;
+      const used = lens ? 2 * nClasses : nClasses;
+      for (let j = 0; j < used; j++) q[a * d + j] = normScale;
+      for (const [c, score] of attend) {
+        k[a * d + c] = score * Math.sqrt(d) * normScale;
+        if (lens) k[a * d + nClasses + c] = score * Math.sqrt(d) * normScale;
+      }
+    }
+    return { q, k };
+  };
+  const qk = attention();
   const tensors: GgufTensor[] = [
     { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
     ...Array.from({ length: nLayers }, (_, i) => [
       { name: `blk.${i}.attn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: qk.q },
+      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: qk.k },
       { name: `blk.${i}.attn_v.weight`, dims: [d, d], data: zeros(d * d) },
       ...biases(i),
       { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
       { name: `blk.${i}.ffn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: zeros(nFf * d) },
+      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: ffn(i).gate },
+      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: ffn(i).up },
+      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: ffn(i).down },
     ]).flat(),
     { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
     { name: "output.weight", dims: [d, nVocab], data: output },
   ];
-  return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised };
+  return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised, ...(attend ? { ropeBase: ATTEND_ROPE_BASE } : {}) };
 }
+
+/** Where a model writes its rows (BigramSpec.lens) with token ids. */
+export interface LensPlan {
+  layer: number;
+  before: ReadonlyMap<number, number>;
+}
+
+/** Logit of tokens the lens's `before` row leaves out: exp(−30) ≈ 1e-13 of the mass per token. */
+export const BEFORE_FLOOR = -30;
 
 /** Architectures the builders write: both read the same tensors (qwen2 adds q/k/v biases). */
 export type SynthArch = "llama" | "qwen2";
@@ -298,6 +386,7 @@ export function architectureMetadata(arch: SynthArch, name: string, model: Bigra
     [`${arch}.rope.dimension_count`, gguf.u32(d)],
     [`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(RMS_EPS)],
     [`${arch}.vocab_size`, gguf.u32(model.nVocab)],
+    ...(model.ropeBase !== undefined ? [[`${arch}.rope.freq_base`, gguf.f32(model.ropeBase)] as [string, GgufValue]] : []),
   ];
 }
 
