@@ -2,7 +2,7 @@ import { closeModel, openModel, type ModelOptions, type Model } from "./backends
 import { classify, type Thresholds } from "./classify/index.ts";
 import { describeDist, promptWords } from "./distributions/index.ts";
 import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
-import { renderPrompt, runProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
+import { renderPrompt, runProtocol, type ProtocolRequest, type RunSettings, type StepListener } from "./protocols/index.ts";
 import type { ProtocolName, Result, Run, Target } from "./types.ts";
 
 export interface RunRequest {
@@ -17,6 +17,8 @@ export interface RunRequest {
   onStep?: StepListener;
   /** Filled step by step: after a failure it holds every step computed so far. */
   runs?: Run[];
+  /** A probe of every scoring (ProtocolRequest.wrapPort): `ptalign probe --counterfactual`. */
+  wrapPort?: ProtocolRequest["wrapPort"];
 }
 
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
@@ -57,7 +59,7 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   try {
     // The one protocol loop over the model's scoring port; the port says what the result records about it.
-    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs });
+    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs, wrapPort: req.wrapPort });
     return { runs, settings: { ...req.settings, ...recorded } };
   } finally {
     if (!opened) await closeModel(model);

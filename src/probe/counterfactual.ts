@@ -5,17 +5,16 @@
 // the recorded steps alone (an observational slope); a model that plans its sequence lowers the answers it drew too
 // often, a model that samples locally ignores its history.
 //
-// It wraps the model's scoring port, so the factual steps are the loop's own (runPort: same seeds, same draws, same
-// steps as `ptalign run`), and every counterfactual is asked through the port's `resume` (exact backends only).
+// It wraps the model's scoring port (RunRequest.wrapPort), so the factual steps are the loop's own (same seeds, same
+// draws, same steps as `ptalign run`), and every counterfactual is asked through a port's `resume` (exact backends).
 import type { Model } from "../backends/index.ts";
 import type { PromptParts } from "../backends/types.ts";
 import { InputError } from "../errors.ts";
-import { checkCapabilities } from "../protocols/capabilities.ts";
-import { runPort, type RunSettings } from "../protocols/index.ts";
+import { runProtocol, type RunSettings } from "../protocols/index.ts";
 import type { RunCursor, ScoringPort, SupportScore, Written } from "../protocols/port.ts";
 import { portFor } from "../protocols/ports/index.ts";
 import { makeRng, normalise, applyTemperature, type Rng } from "../rng.ts";
-import type { ProtocolName, Run, Target } from "../types.ts";
+import type { ProtocolName, Run, Step, Target } from "../types.ts";
 import { bootstrapMeans, type Estimate } from "./interval.ts";
 
 /** Probabilities below this are taken as this in a logarithm (analyze's LOG_FLOOR, docs/metrics.md "Analysis"). */
@@ -71,7 +70,6 @@ export interface CounterfactualRequest {
   target: Target;
   prompt: PromptParts;
   settings: RunSettings;
-  onStep?: (runIndex: number) => void | Promise<void>;
 }
 
 export interface CounterfactualResult {
@@ -81,6 +79,23 @@ export interface CounterfactualResult {
   summary: CounterfactualSummary;
   /** What the result records about the measurement (the port's settings). */
   recorded: Record<string, unknown>;
+}
+
+/** A step of a probed measurement: the run's step and what its counterfactual histories did (result JSON, per step). */
+export interface CounterfactualProbeStep extends Step {
+  counterfactual?: CounterfactualStep;
+}
+
+/**
+ * The counterfactual probe of one measurement, to plug into the loop: `wrapPort` for RunRequest.wrapPort (the loop
+ * scores through it), `attach` in the step listener (adds `counterfactual` to the step before it is stored), and
+ * `summary` once the runs are done (the result's `counterfactual`).
+ */
+export interface CounterfactualProbe {
+  wrapPort(port: ScoringPort): ScoringPort;
+  attach(runIndex: number, step: Step): void;
+  steps(): CounterfactualStep[][];
+  summary(): CounterfactualSummary;
 }
 
 /** The one-line refusal when a model or protocol cannot give counterfactuals (the CLI's exit 2). */
@@ -93,26 +108,45 @@ export function checkCounterfactual(model: Pick<Model, "capabilities">, protocol
   }
 }
 
-/** Measures every run like `run` does and re-scores each step under its counterfactual histories. */
-export async function measureCounterfactual(model: Model, req: CounterfactualRequest): Promise<CounterfactualResult> {
+/**
+ * A counterfactual probe for `model`. The counterfactual histories are scored through a port of their own on
+ * `rescore` (default: the model itself) — the logit lens passes the engine beneath its capturing backend, so that the
+ * extra scorings are not taken for the step's own evaluations.
+ */
+export async function counterfactualProbe(model: Model, req: CounterfactualRequest, rescore: Model = model): Promise<CounterfactualProbe> {
   checkCounterfactual(model, req.protocol);
-  checkCapabilities(model.capabilities, req.protocol, req.settings);
-  const inner = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
-  const probe = counterfactualPort(inner, req.target, req.settings);
-  const runs: Run[] = [];
-  await runPort(probe.port, req.protocol, req.target, req.settings, (r) => req.onStep?.(r), runs);
-  const counterfactual = probe.steps();
-  return { runs, counterfactual, summary: summariseCounterfactual(counterfactual, req.settings.seed), recorded: inner.recorded() };
+  const rescorer = await portFor(rescore, req.protocol, req.target, req.prompt, req.settings);
+  let wrapped: ReturnType<typeof counterfactualPort> | undefined;
+  const steps = () => wrapped?.steps() ?? [];
+  return {
+    wrapPort(port) {
+      wrapped = counterfactualPort(port, rescorer, req.target, req.settings);
+      return wrapped.port;
+    },
+    attach(runIndex, step) {
+      const cf = steps()[runIndex]?.[step.t];
+      if (cf) (step as CounterfactualProbeStep).counterfactual = cf;
+    },
+    steps,
+    summary: () => summariseCounterfactual(steps(), req.settings.seed),
+  };
+}
+
+/** Measures every run like `run` does (in memory, nothing stored) and re-scores each step under its counterfactual histories. */
+export async function measureCounterfactual(model: Model, req: CounterfactualRequest): Promise<CounterfactualResult> {
+  const probe = await counterfactualProbe(model, req);
+  const { runs, recorded } = await runProtocol(model, { ...req, onStep: (r, step) => probe.attach(r, step), wrapPort: (p) => probe.wrapPort(p) });
+  return { runs, counterfactual: probe.steps(), summary: probe.summary(), recorded };
 }
 
 /**
- * A scoring port that scores like `inner` and, at every step, scores the step's counterfactual histories too. Its
- * cursors are numbered in the order the loop begins them, which is run order (runPort starts run r before run r + 1),
- * so `steps()[r]` belongs to run r. A sim model's own draws at the step (its random peak, its noise) are replayed
- * under every counterfactual history — common random numbers — so only the history differs.
+ * A scoring port that scores like `factual` and, at every step, scores the step's counterfactual histories through
+ * `rescorer.resume`. Its cursors are numbered in the order the loop begins them, which is run order (runPort starts
+ * run r before run r + 1), so `steps()[r]` belongs to run r. A sim model's own draws at the step (its random peak,
+ * its noise) are replayed under every counterfactual history — common random numbers — so only the history differs.
  */
-export function counterfactualPort(inner: ScoringPort, target: Target, settings: Pick<RunSettings, "temperature" | "seed">): { port: ScoringPort; steps(): CounterfactualStep[][] } {
-  const resume = inner.resume?.bind(inner);
+export function counterfactualPort(factual: ScoringPort, rescorer: ScoringPort, target: Target, settings: Pick<RunSettings, "temperature" | "seed">): { port: ScoringPort; steps(): CounterfactualStep[][] } {
+  const resume = rescorer.resume?.bind(rescorer);
   if (!resume) throw new Error("counterfactualPort: the scoring port cannot resume a history");
   const K = target.support.length;
   const perCursor: CounterfactualStep[][] = [];
@@ -122,16 +156,16 @@ export function counterfactualPort(inner: ScoringPort, target: Target, settings:
     return settings.temperature === 0 ? applyTemperature(normalise(s.raw), 0) : normalise(s.raw);
   };
   const port: ScoringPort = {
-    capabilities: inner.capabilities,
-    noAnswer: (t, s) => inner.noAnswer(t, s),
-    recorded: () => inner.recorded(),
-    resume,
+    capabilities: factual.capabilities,
+    noAnswer: (t, s) => factual.noAnswer(t, s),
+    recorded: () => factual.recorded(),
+    ...(factual.resume ? { resume: factual.resume.bind(factual) } : {}),
     begin(rng): RunCursor {
       const number = perCursor.length;
       const out: CounterfactualStep[] = [];
       perCursor.push(out);
       const tape = recordingRng(rng);
-      const cursor = inner.begin(tape.rng);
+      const cursor = factual.begin(tape.rng);
       const written: Written[] = [];
       const shuffler = makeRng(`${settings.seed}:counterfactual:${number}`);
       return {
@@ -139,11 +173,11 @@ export function counterfactualPort(inner: ScoringPort, target: Target, settings:
           tape.start();
           const scored = await cursor.score(consumed);
           const draws = tape.stop();
-          const factual = q(scored);
+          const q0 = q(scored);
           // A step with no answer fails the run in the loop (noAnswer); nothing to compare it with here.
-          if (factual) {
+          if (q0) {
             const at = (history: readonly Written[]) => resume(replay(draws, `${settings.seed}:${number}:${out.length}`), history).score().then(q);
-            out.push(await counterfactualStep(out.length, factual, written, scored.paths, K, at, shuffler));
+            out.push(await counterfactualStep(out.length, q0, written, scored.paths, K, at, shuffler));
           }
           return scored;
         },
@@ -151,7 +185,6 @@ export function counterfactualPort(inner: ScoringPort, target: Target, settings:
           written.push({ index, path: scored.paths?.[index] ?? null });
           cursor.advance(index, scored);
         },
-        ...(cursor.generateUntilDelimiter ? { generateUntilDelimiter: cursor.generateUntilDelimiter.bind(cursor) } : {}),
       };
     },
   };

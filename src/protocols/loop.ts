@@ -23,6 +23,8 @@ export interface ProtocolRequest {
   onStep?: StepListener;
   /** Filled run by run, step by step: after a failure it holds every step computed so far. */
   runs?: Run[];
+  /** A probe that sees every scoring of the loop (counterfactual histories, src/probe/): the loop runs over the port it returns. */
+  wrapPort?: (port: ScoringPort) => ScoringPort;
 }
 
 /**
@@ -31,7 +33,8 @@ export interface ProtocolRequest {
  */
 export async function runProtocol(model: Model, req: ProtocolRequest): Promise<{ runs: Run[]; recorded: Record<string, unknown> }> {
   checkCapabilities(model.capabilities, req.protocol, req.settings);
-  const port = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
+  const inner = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
+  const port = req.wrapPort ? req.wrapPort(inner) : inner;
   const runs = req.runs ?? [];
   await runPort(port, req.protocol, req.target, req.settings, req.onStep, runs);
   return { runs, recorded: port.recorded() };
