@@ -13,6 +13,8 @@ const LAYERS = [
   { name: "study", rank: 80, path: "^src/study/" },
   { name: "analysis", rank: 80, path: "^src/analysis/" },
   { name: "report", rank: 80, path: "^src/report/" },
+  // The probe measures like run and reads inside the model (docs/probe.md); report and analysis read its results.
+  { name: "probe", rank: 75, path: "^src/probe/" },
   // run.ts measures; record.ts (the store helper's) records a measurement into the store as it runs.
   { name: "run", rank: 70, path: "^src/(run|record)\\.ts$" },
   { name: "tasks", rank: 60, path: "^src/tasks/" },

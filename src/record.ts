@@ -21,6 +21,8 @@ export interface RecordOptions {
   id: string;
   /** The results directory (store location); undefined: nothing is recorded. */
   out: string | undefined;
+  /** Adds result-level fields computed from the finished runs (e.g. `probe`) before the result is stored and exported. */
+  complete?: (result: Result & { id: string }) => Result & { id: string };
 }
 
 /** measure(), recorded step by step into the store at opts.out. Returns the result and its exported file. */
@@ -30,10 +32,12 @@ export async function measureRecorded(req: RunRequest, model: Model, opts: Recor
   try {
     let result: Result & { id: string };
     try {
-      result = { ...(await measure({ ...req, runs, onStep: (r, step, run) => {
-        req.onStep?.(r, step, run);
+      // The caller's listener runs (and is awaited) before the step is written, so it may add fields to the step.
+      result = { ...(await measure({ ...req, runs, onStep: async (r, step, run) => {
+        await req.onStep?.(r, step, run);
         return recorder.onStep(r, step, run);
       } }, model)), id: opts.id };
+      if (opts.complete) result = opts.complete(result);
     } catch (err) {
       const kept = runs.reduce((n, r) => n + r.steps.length, 0);
       if (kept > 0 && opts.out !== undefined && err instanceof Error) {

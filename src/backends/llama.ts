@@ -39,6 +39,11 @@ export interface LlamaOptions {
    * available), "map" = node-llama-cpp's probability Map (sorted whole vocabulary per evaluation; the test oracle).
    */
   probabilities?: "logits" | "map";
+  /**
+   * Read what the model computes inside (the probe, docs/probe.md): every block's residual stream and attention
+   * weights at each evaluated position, through llama.cpp's eval callback; the output head for the logit lens.
+   */
+  inspect?: boolean;
 }
 
 /** What the engine runs on, recorded in settings.engine and printed in the run header. */

@@ -35,12 +35,36 @@ export interface TokenDistribution {
    * that temperature, entropy and sampling are one pass over a Float32Array (scoring/temperature.ts).
    */
   logits?: Logits;
+  /** Engines opened with `inspect` (the probe, docs/probe.md): what the model computed at this position. */
+  inside?: Inside;
+}
+
+/**
+ * What the model computed at the evaluated position, read through llama.cpp's eval callback: the residual stream after
+ * each block and each block's attention weights from this position (flash attention off).
+ */
+export interface Inside {
+  /** Per block in order, the residual stream after it (`l_out-<il>`), n_embd floats. */
+  hidden: Float32Array[];
+  /** Per block in order, the attention weights (`kq_soft_max-<il>`): `heads` rows of `positions` floats (position p = the context's token p). */
+  attention: { heads: number; positions: number; weights: Float32Array }[];
 }
 
 /** Float32 logits of every token id and log Σ_v exp(values[v]), the log-normaliser of softmax at temperature 1. */
 export interface Logits {
   values: Float32Array;
   logZ: number;
+}
+
+/**
+ * The model's final norm and output matrix, read from its GGUF file: what turns a residual stream into next-token
+ * logits (the logit lens applies it to every block's output; docs/probe.md).
+ */
+export interface OutputHead {
+  readonly nEmbd: number;
+  readonly nVocab: number;
+  /** Logits of the residual stream `hidden` (n_embd floats): out[v] = Σ_j W[v][j] · norm(hidden)[j]. */
+  logits(hidden: Float32Array): Float32Array;
 }
 
 /** The bytes each token writes, as "binary strings" (one char per byte, latin1), "" for tokens that write no text. */
@@ -95,6 +119,8 @@ export interface TokenBackend {
   isEndOfGeneration(token: number): boolean;
   /** The full next-token distribution after `context`. Implementations reuse whatever prefix they already evaluated. */
   next(context: readonly number[]): Promise<TokenDistribution>;
+  /** Engines opened with `inspect`: the output head, for the logit lens. */
+  outputHead?(): Promise<OutputHead>;
   /** Forget cached prefixes (used by the benchmark to measure the cost without reuse). */
   reset(): Promise<void>;
   close(): Promise<void>;

@@ -10,6 +10,7 @@ import { viewCommand } from "./view.ts";
 import { taskCommand } from "./task.ts";
 import { analyzeCommand, adviseCommand } from "./analyze.ts";
 import { correctCommand } from "./correct.ts";
+import { probeCommand } from "./probe.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 import { forgetWarnings } from "../store/read.ts";
@@ -32,7 +33,8 @@ function program(): Command {
     .addCommand(taskCommand())
     .addCommand(analyzeCommand())
     .addCommand(adviseCommand())
-    .addCommand(correctCommand());
+    .addCommand(correctCommand())
+    .addCommand(probeCommand());
   for (const cmd of program.commands) cmd.exitOverride();
 
   // Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or
