@@ -4,13 +4,14 @@ import { loadRuns } from "../report/partial.ts";
 import { assertResultsDir, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
+import { compareHistory, storedCounterfactual } from "../analysis/counterfactual.ts";
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { InputError } from "../errors.ts";
 import { fmt, table } from "./common.ts";
 
 export function analyzeCommand(): Command {
   return new Command("analyze")
-    .description("internal properties per measurement: history dependence, argmax autocorrelation, effective temperature, margin, leak, entropy")
+    .description("internal properties per measurement: history dependence, argmax autocorrelation, effective temperature, margin, leak, entropy (and a probe's counterfactual histories)")
     .argument("[dir]", "results directory", DEFAULT_RESULTS_DIR)
     .option("--json", "print a JSON array, one object per measurement")
     .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign analyze ./ptalign-results --json")
@@ -18,7 +19,11 @@ export function analyzeCommand(): Command {
       assertResultsDir(dir);
       // The store keeps every step field (entropy_full included; a schema-1 store gets them from runs/*.json when migrated).
       const stored = await loadRuns(dir);
-      const out = stored.filter((r) => r.runs.length > 0).map((r) => ({ id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs) }));
+      const out = stored.filter((r) => r.runs.length > 0).map((r) => {
+        // probe --counterfactual: the effects it stored, beside the observational slope (only such results get the key).
+        const cf = storedCounterfactual(r);
+        return { id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs), ...(cf ? { counterfactual: { ...cf, comparison: compareHistory(r.target, r.runs, cf) } } : {}) };
+      });
       if (flags.json) {
         process.stdout.write(JSON.stringify(out) + "\n");
         return;
@@ -30,6 +35,7 @@ export function analyzeCommand(): Command {
       const ci = (c: [number, number] | null) => (c ? `[${fmt(c[0])}, ${fmt(c[1])}]` : "—");
       const rows = out.map((a) => [a.model, a.target, String(a.temperature ?? "—"), fmt(a.history.coefficient), ci(a.history.ci), fmt(a.argmax_autocorr), fmt(a.effective_temperature?.T), fmt(a.effective_temperature?.atvdAt1), fmt(a.effective_temperature?.atvd), fmt(a.top1_margin), fmt(a.leak), a.entropy_full !== null || !a.entropy_full_bounds ? fmt(a.entropy_full) : `≥ ${fmt(a.entropy_full_bounds[0])}${a.entropy_full_bounds[1] !== null ? ` ≤ ${fmt(a.entropy_full_bounds[1])}` : ""}`]);
       process.stdout.write(table(["model", "target", "T", "history", "history 95% CI", "argmax ac", "T*", "atvd", "atvd@T*", "margin", "leak", "H_full"], rows) + "\n");
+      for (const a of out) if (a.counterfactual) process.stdout.write(`\ncounterfactual histories (probe), ${a.model} on ${a.target}: ${a.counterfactual.comparison.words}\n`);
     });
 }
 

@@ -1,4 +1,4 @@
-// Counterfactual histories (`ptalign probe --counterfactual`, docs/probe.md): at every step of a sequential
+// Counterfactual histories (`ptalign probe --counterfactual`, docs/counterfactual.md): at every step of a sequential
 // measurement, the step is scored again with its history changed — one more draw of each answer appended, the latest
 // draw of each answer removed, the order shuffled, the history removed — and the change of q_t(x) per extra draw of x
 // is the model's *causal* response to its own history. analyze's history coefficient reads the same dependence from
