@@ -154,7 +154,7 @@ function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string, byPr
 /** A metric's cell: the value (with the verdict's interval when the metric has one), flagged above its warning threshold. */
 function metricCell(d: MetricDef, r: StoredRun, cell: (text: string, sort: string | number | null | undefined, cls?: string) => string): string {
   const spec = d.html!;
-  const v = metricValue(r.metrics, d.name);
+  const v = metricValue(r.metrics, d);
   const digits = spec.digits ?? d.format.digits;
   if (spec.ci) {
     const ci = (r.verdict?.ci as Record<string, [number, number] | undefined> | undefined)?.[d.name];
