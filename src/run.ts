@@ -3,7 +3,8 @@ import { classify, type Thresholds } from "./classify/index.ts";
 import { describeDist, promptWords } from "./distributions/index.ts";
 import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
 import { renderPrompt, runProtocol, type ProtocolRequest, type RunSettings, type StepListener } from "./protocols/index.ts";
-import type { ProtocolName, Result, Run, Target } from "./types.ts";
+import type { ProtocolName, RecordedSettings, Result, Run, Target } from "./types.ts";
+import { peerTestsOf } from "./config/recorded.ts";
 
 export interface RunRequest {
   model: string;
@@ -22,7 +23,7 @@ export interface RunRequest {
 }
 
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
-export function summarise(model: string, protocol: ProtocolName, target: Target, runs: Run[], settings: Record<string, unknown>, thresholds?: Partial<Thresholds>, seed = 0): Result {
+export function summarise(model: string, protocol: ProtocolName, target: Target, runs: Run[], settings: RecordedSettings, thresholds?: Partial<Thresholds>, seed = 0): Result {
   const complete = runs.filter((r) => r.steps.length > 0);
   const metrics = computeMetrics(target, complete, peerOptions(settings, seed));
   return {
@@ -39,11 +40,10 @@ export function summarise(model: string, protocol: ProtocolName, target: Target,
 }
 
 /** settings.peer_tests ({reference?: n}, set by --peer-tests) turns on the peers' recipe, seeded by the run's seed. */
-function peerOptions(settings: Record<string, unknown>, seed: number): ValueTestOptions {
-  const p = settings.peer_tests;
-  if (!p || typeof p !== "object") return {};
-  const reference = (p as { reference?: unknown }).reference;
-  return { peers: { seed, ...(typeof reference === "number" ? { reference } : {}) } };
+function peerOptions(settings: RecordedSettings, seed: number): ValueTestOptions {
+  const p = peerTestsOf(settings);
+  if (!p) return {};
+  return { peers: { seed, ...(p.reference !== undefined ? { reference: p.reference } : {}) } };
 }
 
 /** One model × one target × one protocol: open, measure every run, score, classify, close. */
@@ -53,7 +53,7 @@ export async function measure(req: RunRequest, opened?: Model): Promise<Result> 
 }
 
 /** measure() without the summary: the runs (steps) and the settings that produced them (study cells use it per run). */
-export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ runs: Run[]; settings: Record<string, unknown> }> {
+export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ runs: Run[]; settings: RecordedSettings }> {
   const runs = req.runs ?? [];
   const model = opened ?? (await openModel(req.model, req.backend));
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });

@@ -4,7 +4,7 @@
 // The step listener returns a promise; it is correct whether the protocol awaits it or not: writes not awaited are
 // kept, and the first failure among them is thrown by the next `settle` / `finish`.
 
-import type { ProtocolName, Result, Run, Step, Target } from "../types.ts";
+import type { ProtocolName, RecordedSettings, Result, Run, Step, Target } from "../types.ts";
 import { openStore } from "./registry.ts";
 import { exportResult } from "./results.ts";
 import type { ResultStore } from "./types.ts";
@@ -54,7 +54,7 @@ export interface RecordedRun {
   model: string;
   protocol: ProtocolName;
   target: Target;
-  settings: Record<string, unknown>;
+  settings: RecordedSettings;
 }
 
 const NOOP: Recorder = { onStep: async () => {}, finish: async () => undefined, fail: async () => undefined, close: async () => {} };

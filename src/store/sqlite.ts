@@ -11,7 +11,7 @@ import { InputError } from "../errors.ts";
 import { DamagedStoreError, ensureWritableDir, isDamaged } from "./access.ts";
 import { createSchema, migrate, schemaVersion, SCHEMA_VERSION } from "./schema.ts";
 import { readRecordedSettings } from "../config/recorded.ts";
-import { resultFields, runFields, splitStep, joinStep } from "./fields.ts";
+import { resultFields, runFields, splitStep, joinStep, type StepColumns } from "./fields.ts";
 import type { BeginRun, ResultStore, RunRecord, RunStatus, StoredResult, TaskListing, TaskRecord } from "./types.ts";
 import type { Metrics, ProtocolName, Result, Run, Step, Target, Verdict } from "../types.ts";
 
@@ -35,16 +35,10 @@ interface RunRow {
   run_fields: string | null;
 }
 
-interface StepRow {
+/** A steps row: the step's columns (fields.ts) and the run it belongs to. */
+interface StepRow extends StepColumns {
   run_index: number;
   seed: number;
-  t: number;
-  ptoken: string;
-  leak: number;
-  sample: string | null;
-  raw: string | null;
-  unknown: number | null;
-  extra: string | null;
 }
 
 const now = () => new Date().toISOString();

@@ -11,7 +11,7 @@ import { stepWriter } from "../store/recorder.ts";
 import { openStore } from "../store/registry.ts";
 import { exportResult, newRunId } from "../store/results.ts";
 import type { ResultStore } from "../store/types.ts";
-import type { Result, Run } from "../types.ts";
+import type { RecordedSettings, Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
@@ -147,7 +147,7 @@ async function measureCells(store: ResultStore, study: Study, out: string, hooks
   }
 }
 
-async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: Record<string, unknown>, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
+async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
   let extra: Record<string, unknown> = {};

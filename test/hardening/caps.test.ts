@@ -18,7 +18,7 @@ const MB = 1024 * 1024;
 async function measured(args: string[], env: NodeJS.ProcessEnv, dir: string): Promise<CliResult & { peakMb: number }> {
   const preload = join(dir, "peak-rss.cjs");
   await writeFile(preload, `process.on("exit", () => require("node:fs").writeSync(2, "\\nPEAK_RSS_KB " + process.resourceUsage().maxRSS + "\\n"));\n`);
-  const res = await ptalign(args, { env: { OPENAI_API_KEY: "", OPENAI_BASE_URL: "", PTALIGN_RETRY_BASE_MS: "5", NODE_OPTIONS: `--require ${preload}`, ...env } });
+  const res = await ptalign(args, { child: "the peak RSS of the CLI process is measured", env: { OPENAI_API_KEY: "", OPENAI_BASE_URL: "", PTALIGN_RETRY_BASE_MS: "5", NODE_OPTIONS: `--require ${preload}`, ...env } });
   const kb = Number(/PEAK_RSS_KB (\d+)/.exec(res.stderr)?.[1] ?? NaN);
   return { ...res, stderr: res.stderr.replace(/\n?PEAK_RSS_KB \d+\n/, ""), peakMb: kb / 1024 };
 }

@@ -4,7 +4,7 @@
 import { closeModel, isSimModel, isTextBackend, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import { InputError } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
-import type { SamplerSettings } from "../../scoring/sampler.ts";
+import { truncates, type SamplerSettings } from "../../scoring/sampler.ts";
 import { codegenPrompt, generateSim, generateTokens, type Completion } from "./generate.ts";
 import { diversity, passAtK, sampleSd } from "./metrics.ts";
 import { DEFAULT_STOPS, passRule, runCompletion, type Problem, type ProblemFailure } from "./problems.ts";
@@ -100,6 +100,11 @@ export async function runCodegen(modelSpec: string, problems: readonly Problem[]
   if (isTextBackend(model)) {
     if (!opts.model) await closeModel(model);
     throw new InputError(`code generation samples token by token; ${modelSpec} is scored at the text level (use a GGUF model, a token-level server, or sim:)`);
+  }
+  // sim: families draw whole programs, not tokens: a token sampler has nothing to truncate there.
+  if (truncates(settings.sampler) && (isSimModel(model) || !model.capabilities.samplerTruncation)) {
+    if (!opts.model) await closeModel(model);
+    throw new InputError(`--top-k, --top-p and --min-p truncate a token model's next-token distribution; ${modelSpec} ${isSimModel(model) ? "draws whole programs" : "does not give the full distribution"} (use a GGUF model)`);
   }
   const cells: CodegenCell[] = [];
   const total = problems.length * settings.temperatures.length * settings.runs * settings.n;

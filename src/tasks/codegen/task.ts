@@ -3,6 +3,8 @@
 
 import type { Task, TaskData, TaskOptionValues, TaskTable, TaskText } from "../task.ts";
 import { modelLabel } from "../task.ts";
+import { InputError } from "../../errors.ts";
+import { SAMPLER_ORDERS, truncates, type SamplerOrder, type SamplerSettings } from "../../scoring/sampler.ts";
 import { calibrateCodegen, type CodegenEstimate } from "./estimate.ts";
 import { passDiversitySpec } from "./plots.ts";
 import { BUILTIN_PROBLEMS, checkProblems, describeFailures, loadProblems, type Problem, type ProblemFailure } from "./problems.ts";
@@ -78,6 +80,10 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
     { name: "temperature", short: "t", value: "list", description: "temperatures (comma-separated sweep)", kind: { type: "list", whole: false, min: 0 }, default: DEFAULT_CODEGEN.temperatures },
     { name: "k", short: "k", value: "list", description: "k of pass@k (reported where k ≤ n)", kind: { type: "list", whole: true, min: 1 }, default: DEFAULT_CODEGEN.ks },
     { name: "max-tokens", value: "n", description: "longest completion, in tokens", kind: { type: "whole", min: 1 }, default: 256 },
+    { name: "top-k", value: "k", description: "deployed sampler: keep the k most probable tokens (0 = off; token models)", kind: { type: "whole", min: 0 }, default: 0 },
+    { name: "top-p", value: "p", description: "deployed sampler: keep the smallest set of tokens whose mass reaches p (1 = off)", kind: { type: "real", min: 0, max: 1 }, default: 1 },
+    { name: "min-p", value: "p", description: "deployed sampler: keep tokens with probability ≥ p × the largest (0 = off)", kind: { type: "real", min: 0, max: 1 }, default: 0 },
+    { name: "sampler-order", value: "order", description: "order of the truncations: llama.cpp (top-k, top-p, min-p, then temperature) or vllm (temperature first)", kind: { type: "choice", values: SAMPLER_ORDERS }, default: "llama.cpp" },
     { name: "timeout", value: "ms", description: "wall-time limit of one execution", kind: { type: "whole", min: 10 }, default: 2000 },
     { name: "memory", value: "mb", description: "heap limit of one execution", kind: { type: "whole", min: 8 }, default: 32 },
     {
@@ -101,9 +107,10 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
     { name: "off_format", meaning: "share of samples whose program does not parse", better: "lower" },
   ],
   settings(v: TaskOptionValues): CodegenTaskSettings {
+    if (v.topP === 0) throw new InputError("--top-p 0 keeps no token; use a value in (0, 1] (1 = off)");
     const limits = { timeoutMs: num(v.timeout), memoryMb: num(v.memory), maxOutputChars: 64 * 1024 };
     return {
-      run: { n: num(v.n), temperatures: v.temperature as number[], runs: v.runs ?? DEFAULT_CODEGEN.runs, seed: v.seed, ks: v.k as number[], maxTokens: num(v.maxTokens), limits },
+      run: { n: num(v.n), temperatures: v.temperature as number[], runs: v.runs ?? DEFAULT_CODEGEN.runs, seed: v.seed, ks: v.k as number[], maxTokens: num(v.maxTokens), limits, ...samplerOf(v) },
       problems: (v.problems as string | undefined) ?? BUILTIN_PROBLEMS,
       ...(v.limit !== undefined ? { limit: num(v.limit) } : {}),
       check: v.check as CodegenTaskSettings["check"],
@@ -138,3 +145,9 @@ export const codegenTask: Task<CodegenTaskSettings, CodegenData, CodegenResult> 
   plots: (results) => [{ spec: passDiversitySpec(results), caption: "pass@1 against diversity (mean pairwise token edit distance), one point per model and sampling temperature; labels T=… are the temperatures (several when their points coincide)" }],
   describe: (r) => `codegen · ${r.model} · ${r.problems.length} problems · n = ${String(r.settings.n)} · T = ${(r.settings.temperatures as number[]).join(", ")}`,
 };
+
+/** The deployed sampler of the flags, when any truncation is asked for (recorded as settings.sampler, as `run` does). */
+function samplerOf(v: TaskOptionValues): { sampler?: SamplerSettings } {
+  const sampler: SamplerSettings = { order: v.samplerOrder as SamplerOrder, ...(num(v.topK) > 0 ? { topK: num(v.topK) } : {}), ...(num(v.topP) < 1 ? { topP: num(v.topP) } : {}), ...(num(v.minP) > 0 ? { minP: num(v.minP) } : {}) };
+  return truncates(sampler) ? { sampler } : {};
+}
