@@ -52,7 +52,7 @@ export function compareHistory(target: Target, runs: readonly Run[], cf: Pick<Co
   const caused = signOf(cf.log_effect.value, cf.log_effect.ci);
   const agree = observed === "unknown" || caused === "unknown" ? null : observed === caused;
   const parts = [
-    `Counterfactual histories: ${CAUSED[caused]} (Δq_t(x) per extra draw of x ${f3(cf.effect.value)}${interval(cf.effect.ci)}; log-odds ${f3(cf.log_effect.value)}${interval(cf.log_effect.ci)}).`,
+    `${capitalised(CAUSED[caused])} (Δq_t(x) per extra draw of x ${f3(cf.effect.value)}${interval(cf.effect.ci)}; log-odds ${f3(cf.log_effect.value)}${interval(cf.log_effect.ci)}).`,
     orderWords(cf.tv_shuffled, cf.tv_removed),
     `analyze's observational history slope is ${f3(obs.coefficient)}${interval(obs.ci)}: ${OBSERVED[observed]}.`,
     agreementWords(observed, caused),
@@ -70,9 +70,10 @@ function orderWords(shuffled: Estimate, removed: Estimate): string {
   if (shuffled.value !== null) out.push(`shuffling the history moves q_t by TV ${f3(shuffled.value)}${interval(shuffled.ci)}`);
   if (removed.value !== null) out.push(`removing it by TV ${f3(removed.value)}${interval(removed.ci)}`);
   if (out.length === 0) return "";
-  const s = out.join(", ");
-  return `${s[0]!.toUpperCase()}${s.slice(1)}.`;
+  return `${capitalised(out.join(", "))}.`;
 }
+
+const capitalised = (s: string) => `${s[0]!.toUpperCase()}${s.slice(1)}`;
 
 /** Where the two disagree, and which to believe: the counterfactual changes the history and nothing else. */
 function agreementWords(observed: Sign, caused: Sign): string {

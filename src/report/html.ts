@@ -7,6 +7,7 @@ import type { Result } from "../types.ts";
 import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
 import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
+import { counterfactualBlock } from "./counterfactual.ts";
 import { esc } from "./escape.ts";
 import { htmlMetrics, metricValue, type MetricDef } from "../metrics/index.ts";
 import { logitBiasOf, promptNameOf } from "../config/recorded.ts";
@@ -190,7 +191,7 @@ ${r.target.continuous
         .join("")}</ul></details>`
     : "";
   const prompt = promptText(r);
-  const analysis = hasSteps ? analysisLine(r) : "";
+  const analysis = hasSteps ? analysisLine(r) + (await counterfactualBlock(r)) : "";
   const reasons = r.verdict?.reasons.length ? `<ul class="reasons">${r.verdict.reasons.map((x) => `<li>${esc(x)}</li>`).join("")}</ul>` : "";
   const error = r.error ? `<p class="error">${esc(r.error)}</p>` : "";
   return `<section class="run" id="${anchor(r)}">

@@ -3,6 +3,8 @@
 // numbers); a sim `repeat` r gives a log-odds effect of exactly r; the embedded engine's D-like bigram model and an
 // exact remote server give the effects worked out by hand; backends or protocols without exact history scoring: exit 2.
 import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ptalign } from "../support/cli.ts";
 import { dLikeExpected, writeDLikeModel } from "../support/models.ts";
@@ -85,6 +87,13 @@ describe("probe --counterfactual on the sim families", () => {
     assert.match(m!.counterfactual!.comparison.words, /They disagree: the slope misses the dependence/);
     const text = await ptalign(["analyze", dir]);
     assert.match(text.stdout, /counterfactual histories \(probe\), sim:d-plan/);
+    // The report: the effect per step and the same words.
+    const page = join(dir, "report.html");
+    const rep = await ptalign(["report", dir, "--out", page]);
+    assert.equal(rep.code, 0, rep.stderr);
+    const html = readFileSync(page, "utf8");
+    assert.match(html, /data-chart="counterfactual"><svg/);
+    assert.ok(html.includes("<b>counterfactual histories</b>: One more draw of an answer lowers its probability"));
   });
 });
 
