@@ -38,7 +38,7 @@ export function probeCommand(): Command {
   return addRemoteOptions(addEngineOptions(addTargetOptions(
     new Command("probe")
       .description("measure like run, and look inside the model at every step: logit lens per layer, attention to the model's own history")
-      .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH or hf:USER/REPO[:QUANT] (the embedded engine)")
+      .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH or hf:USER/REPO[:QUANT] (the embedded engine); with --counterfactual also sim:FAMILY and openai:MODEL")
       .option("-t, --target <dist>", "P_task (the grammar of run --target)")
       .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(PROTOCOLS.filter((p) => p !== "batch")).default(DEFAULTS.protocol))
       .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), DEFAULTS.steps)
@@ -86,7 +86,7 @@ async function probeAction(flags: ProbeFlags): Promise<void> {
   // One sequence: the probe reads the steps in order, and llama.cpp's cache cells are then the context's positions.
   let config = configOfFlags({ ...flags, protocol: flags.protocol, parallel: 1, maxAnswerTokens: DEFAULTS.maxAnswerTokens, maxFailures: DEFAULTS.maxFailures, samplerOrder: DEFAULTS.samplerOrder }, template);
   if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
-  const settings = { ...recordSettings(config), probe: { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads) } };
+  const settings = { ...recordSettings(config), probe: { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads), ...(flags.counterfactual ? { counterfactual: true } : {}) } };
   const model = await openModel(flags.model, { ...modelOptionsOf(config, config.runs), parallel: 1, inspect: true });
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   let result: ProbeResult;
