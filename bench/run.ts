@@ -7,6 +7,7 @@
 //                     estimate that step's P_token to TV ≤ 0.02 with 95% probability, K = 10 answers
 //  prefix_reuse       sequential protocol with the engine's cached prefix reused between steps vs re-evaluated
 //  codegen            task codegen's generation (P_token profile at every token), samples per second, before/after
+//  probe              ptalign probe (logit lens + attention) vs run, same measurement, 151,936-token model (bench/probe.ts)
 // With --json, ONE JSON object on stdout and nothing else.
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
@@ -22,6 +23,7 @@ import { generateTokens } from "../src/tasks/codegen/generate.ts";
 import type { Run, Target } from "../src/types.ts";
 import { multiTokenSpec } from "../test/support/models.ts";
 import { padVocabulary } from "./models.ts";
+import { benchProbe, printProbe } from "./probe.ts";
 
 const JSON_OUT = process.argv.includes("--json");
 const log = (line = "") => {
@@ -245,6 +247,10 @@ try {
     out.codegen = { vocab: 151936, before, after, speedup: round(after.samples_per_s / before.samples_per_s, 2) };
     log(`  samples/s before ${before.samples_per_s} (${before.ms_per_token} ms/token) -> after ${after.samples_per_s} (${after.ms_per_token} ms/token): ${(after.samples_per_s / before.samples_per_s).toFixed(2)}x`);
   }
+  // ---------------------------------------------------------------- probe
+  log("");
+  out.probe = await benchProbe();
+  if (!JSON_OUT) printProbe(out.probe as Awaited<ReturnType<typeof benchProbe>>);
   if (JSON_OUT) process.stdout.write(JSON.stringify(out) + "\n");
 } finally {
   await rm(dir, { recursive: true, force: true });

@@ -2,8 +2,9 @@ import { open } from "node:fs/promises";
 import { freemem } from "node:os";
 import type { Llama, LlamaContext, LlamaContextSequence, LlamaModel, Token } from "node-llama-cpp";
 import { InputError, RunError } from "../errors.ts";
-import type { Capabilities, EngineStats, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
+import type { Capabilities, EngineStats, OutputHead, PromptParts, TokenBackend, TokenDistribution, Vocabulary } from "./types.ts";
 import { DenseProbs } from "./dense.ts";
+import { readOutputHead } from "./outputHead.ts";
 import { libllama } from "./libllama.ts";
 import { NativeContext } from "./nativeContext.ts";
 import { buildVocabulary, tokenBytesFromGguf, toBytes } from "./vocab.ts";
@@ -153,6 +154,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   const llama = await engineRuntime(options.gpu ?? "auto");
   const gpuLayers = await resolveGpuLayers(llama, path, options.gpuLayers ?? "auto");
   const native = options.probabilities === "map" ? null : await libllama(llama.gpu);
+  if (options.inspect && !native) throw new RunError("probe reads the model's layers through libllama's C API, which could not be bound here (koffi or the library failed to load)");
   let model: LlamaModel;
   try {
     // With the C API the weights are loaded there: node-llama-cpp keeps only the vocabulary (tokenizer, chat template).
@@ -170,7 +172,7 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   if (native) {
     parallel = options.parallel ?? defaultParallel({ device: llama.gpu === false ? "cpu" : "gpu", runs: options.runs, kvBytesPerSequence: kvBytes(model, contextSize, kv), freeBytes: freemem() });
     try {
-      evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv }));
+      evaluator = new NativeEvaluator(NativeContext.open(native, { modelPath: path, gpuLayers, contextSize, sequences: parallel, threads, kv, inspect: options.inspect ?? false }));
     } catch (err) {
       await model.dispose();
       throw err;
@@ -194,7 +196,12 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
     evaluator = new MapEvaluator(context, contextSize);
   }
   const info: EngineInfo = { device: llama.gpu === false ? "cpu" : llama.gpu, gpu_layers: gpuLayers, threads, parallel, probabilities: native ? "logits" : "map" };
-  return new LlamaBackend(spec, model, evaluator, vocab, options.raw ?? false, resolveChatWrapper, info);
+  const backend = new LlamaBackend(spec, model, evaluator, vocab, options.raw ?? false, resolveChatWrapper, info);
+  if (options.inspect) {
+    let head: Promise<OutputHead> | undefined;
+    backend.outputHead = () => (head ??= readOutputHead(path));
+  }
+  return backend;
 }
 
 /** `--gpu-layers auto`: none without a GPU, else node-llama-cpp's estimate of what fits in free VRAM; a count is capped at the model's. */
@@ -294,7 +301,10 @@ class NativeEvaluator implements Evaluator {
     try {
       const seqs = this.assign(batch.map((b) => b.context));
       const logits = this.nc.evaluate(batch.map((b, i) => ({ seq: seqs[i]!, context: b.context })));
-      batch.forEach((b, i) => b.resolve({ probs: new DenseProbs(logits[i]!), complete: true, logits: logits[i]! }));
+      batch.forEach((b, i) => {
+        const { inside, ...l } = logits[i]!;
+        b.resolve({ probs: new DenseProbs(l), complete: true, logits: l, ...(inside ? { inside } : {}) });
+      });
     } catch (err) {
       for (const b of batch) b.reject(err);
     }
@@ -387,6 +397,8 @@ class LlamaBackend implements TokenBackend {
   readonly parallel: boolean;
   /** Exact full-vocabulary distributions, free generation, every protocol; as many runs at once as the context has sequences. */
   readonly capabilities: Capabilities;
+  /** Set when the engine was opened with `inspect` (the probe). */
+  outputHead?: () => Promise<OutputHead>;
 
   constructor(
     readonly name: string,

@@ -3,7 +3,8 @@
 import { RunError } from "../errors.ts";
 import type { LibLlama } from "./libllama.ts";
 import { logSumExp } from "./dense.ts";
-import type { Logits } from "./types.ts";
+import { EvalCapture } from "./evalCapture.ts";
+import type { Inside, Logits } from "./types.ts";
 
 export interface NativeContextOptions {
   modelPath: string;
@@ -13,7 +14,12 @@ export interface NativeContextOptions {
   sequences: number;
   threads: number;
   kv: "f32" | "f16";
+  /** Read each output row's residual streams and attention weights through the eval callback (the probe). */
+  inspect?: boolean;
 }
+
+/** An evaluation's logits, and what the model computed inside when the context inspects. */
+export type Evaluated = Logits & { inside?: Inside };
 
 /** A request: the full context of one sequence; the logits after its last token come back. */
 export interface EvalRequest {
@@ -53,6 +59,7 @@ export class NativeContext {
     nVocab: number,
     contextSize: number,
     sequences: number,
+    private readonly capture: EvalCapture | null = null,
   ) {
     this.nVocab = nVocab;
     this.contextSize = contextSize;
@@ -78,6 +85,16 @@ export class NativeContext {
     if (!model) throw new RunError(`llama.cpp could not load ${o.modelPath} through its C API`);
     const cp = L.fn.context_default_params() as Record<string, unknown>;
     const kvType = o.kv === "f16" ? GGML_TYPE_F16 : GGML_TYPE_F32;
+    let capture: EvalCapture | null = null;
+    if (o.inspect) {
+      try {
+        capture = new EvalCapture(L, L.fn.model_n_layer(model) as number);
+      } catch (err) {
+        L.fn.model_free(model);
+        throw err;
+      }
+      cp["cb_eval"] = capture.pointer;
+    }
     // One unified KV pool: a prompt copied to several sequences (llama_memory_seq_cp) shares its cells.
     Object.assign(cp, {
       n_ctx: o.contextSize * o.sequences,
@@ -95,11 +112,12 @@ export class NativeContext {
     });
     const ctx = L.fn.init_from_model(model, cp);
     if (!ctx) {
+      capture?.dispose();
       L.fn.model_free(model);
       throw new RunError(`could not create a ${o.contextSize}-token context with ${o.sequences} sequences for ${o.modelPath}; try --context-size or --parallel with a smaller value`);
     }
     const nVocab = L.fn.vocab_n_tokens(L.fn.model_get_vocab(model)) as number;
-    return new NativeContext(L, model, ctx, nVocab, o.contextSize, o.sequences);
+    return new NativeContext(L, model, ctx, nVocab, o.contextSize, o.sequences, capture);
   }
 
   /** Tokens a sequence holds in the KV cache. */
@@ -123,7 +141,7 @@ export class NativeContext {
    * Logits after each request's context. Each sequence keeps the longest prefix it already holds; what remains of all
    * requests is decoded together, in as few llama_decode calls as the batch size allows.
    */
-  evaluate(requests: readonly EvalRequest[]): Logits[] {
+  evaluate(requests: readonly EvalRequest[]): Evaluated[] {
     if (this.closed) throw new RunError("the model is closed");
     const seen = new Set<number>();
     const pending = requests.map(({ seq, context }) => {
@@ -144,7 +162,7 @@ export class NativeContext {
       }
       return { seq, context, next: keep };
     });
-    const out: Logits[] = new Array(requests.length);
+    const out: Evaluated[] = new Array(requests.length);
     let open = pending.map((_, i) => i);
     while (open.length > 0) {
       let n = 0;
@@ -166,8 +184,12 @@ export class NativeContext {
         }
         if (n >= this.nBatch) break;
       }
+      this.capture?.arm(n, last.map(([r, index]) => ({ row: index, positions: pending[r]!.context.length })));
       this.decode(n);
-      for (const [r, index] of last) out[r] = this.readLogits(index);
+      const inside = this.capture?.take();
+      last.forEach(([r, index], i) => {
+        out[r] = inside ? { ...this.readLogits(index), inside: inside[i]! } : this.readLogits(index);
+      });
       open = open.filter((r) => pending[r]!.next < pending[r]!.context.length);
     }
     return out;
@@ -200,6 +222,7 @@ export class NativeContext {
     this.closed = true;
     this.L.fn.batch_free(this.batch);
     this.L.fn.free(this.ctx);
+    this.capture?.dispose();
     this.L.fn.model_free(this.model);
   }
 }

@@ -65,6 +65,8 @@ export interface OutputHead {
   readonly nVocab: number;
   /** Logits of the residual stream `hidden` (n_embd floats): out[v] = Σ_j W[v][j] · norm(hidden)[j]. */
   logits(hidden: Float32Array): Float32Array;
+  /** The logits of several residual streams (one per block) in one pass over the matrix. */
+  logitsMany(hiddens: readonly Float32Array[]): Float32Array[];
 }
 
 /** The bytes each token writes, as "binary strings" (one char per byte, latin1), "" for tokens that write no text. */

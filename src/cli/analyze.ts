@@ -8,6 +8,12 @@ import { compareHistory, storedCounterfactual } from "../analysis/counterfactual
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { InputError } from "../errors.ts";
 import { fmt, table } from "./common.ts";
+import { summariseProbe } from "../probe/summary.ts";
+import { probeWords } from "../probe/words.ts";
+import type { ProbeStep } from "../probe/types.ts";
+
+/** Measurements made by `ptalign probe` carry lens or attention on their steps. */
+const probed = (runs: readonly { steps: readonly unknown[] }[]) => runs.some((r) => r.steps.some((s) => (s as ProbeStep).lens !== undefined || (s as ProbeStep).attention !== undefined));
 
 export function analyzeCommand(): Command {
   return new Command("analyze")
@@ -22,7 +28,7 @@ export function analyzeCommand(): Command {
       const out = stored.filter((r) => r.runs.length > 0).map((r) => {
         // probe --counterfactual: the effects it stored, beside the observational slope (only such results get the key).
         const cf = storedCounterfactual(r);
-        return { id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs), ...(cf ? { counterfactual: { ...cf, comparison: compareHistory(r.target, r.runs, cf) } } : {}) };
+        return { id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs), ...(probed(r.runs) ? { probe: summariseProbe(r) } : {}), ...(cf ? { counterfactual: { ...cf, comparison: compareHistory(r.target, r.runs, cf) } } : {}) };
       });
       if (flags.json) {
         process.stdout.write(JSON.stringify(out) + "\n");
@@ -35,6 +41,9 @@ export function analyzeCommand(): Command {
       const ci = (c: [number, number] | null) => (c ? `[${fmt(c[0])}, ${fmt(c[1])}]` : "—");
       const rows = out.map((a) => [a.model, a.target, String(a.temperature ?? "—"), fmt(a.history.coefficient), ci(a.history.ci), fmt(a.argmax_autocorr), fmt(a.effective_temperature?.T), fmt(a.effective_temperature?.atvdAt1), fmt(a.effective_temperature?.atvd), fmt(a.top1_margin), fmt(a.leak), a.entropy_full !== null || !a.entropy_full_bounds ? fmt(a.entropy_full) : `≥ ${fmt(a.entropy_full_bounds[0])}${a.entropy_full_bounds[1] !== null ? ` ≤ ${fmt(a.entropy_full_bounds[1])}` : ""}`]);
       process.stdout.write(table(["model", "target", "T", "history", "history 95% CI", "argmax ac", "T*", "atvd", "atvd@T*", "margin", "leak", "H_full"], rows) + "\n");
+      // Probed measurements (ptalign probe): what the inside of the model shows, in words.
+      const inside = out.filter((a) => a.probe);
+      if (inside.length > 0) process.stdout.write(`\ninside the model (ptalign probe):\n${inside.map((a) => `  ${a.model} on ${a.target}: ${probeWords(a.probe!)}`).join("\n")}\n`);
       for (const a of out) if (a.counterfactual) process.stdout.write(`\ncounterfactual histories (probe), ${a.model} on ${a.target}: ${a.counterfactual.comparison.words}\n`);
     });
 }

@@ -54,7 +54,7 @@ export class CapturingBackend implements TokenBackend {
   }
 
   /** The evaluations of the step just scored (its root first) and forget them. */
-  take(): { root: Evaluation | undefined; all: ReadonlyMap<string, Evaluation> } {
+  take(): { root: Evaluation | undefined; all: Map<string, Evaluation> } {
     const out = { root: this.first, all: this.pending };
     this.first = undefined;
     this.pending = new Map();

@@ -14,7 +14,7 @@ import { attentionByRegion, regionsOf, type Regions } from "./attention.ts";
 import { key, type CapturingBackend, type Evaluation } from "./capture.ts";
 import type { LensLayer, ProbeStep, TokenP } from "./types.ts";
 
-export type StepProber = (step: ProbeStep, evaluations: { root: Evaluation | undefined; all: ReadonlyMap<string, Evaluation> }) => Promise<void>;
+export type StepProber = (step: ProbeStep, evaluations: { root: Evaluation | undefined; all: Map<string, Evaluation> }) => Promise<void>;
 
 export interface ProbeSwitches {
   lens: boolean;
@@ -50,38 +50,44 @@ export async function probeStep(backend: CapturingBackend, req: RunRequest, prom
   };
 }
 
-async function lensOf(backend: TokenBackend, head: OutputHead, root: Evaluation, all: ReadonlyMap<string, Evaluation>, texts: readonly string[], scoring: ScoreOptions, task: readonly number[]): Promise<LensLayer[]> {
+async function lensOf(backend: CapturingBackend, head: OutputHead, root: Evaluation, all: Map<string, Evaluation>, texts: readonly string[], scoring: ScoreOptions, task: readonly number[]): Promise<LensLayer[]> {
   const layers = root.inside!.hidden.length;
+  // Every block's logits of an evaluation in one pass over the output matrix, when a block's trie first visits it:
+  // one output projection per block per evaluation at most, no decode.
+  const projected = new Map<string, TokenDistribution[]>();
+  const at = (e: Evaluation, l: number): TokenDistribution => {
+    const k = key(e.context);
+    let ds = projected.get(k);
+    if (!ds) {
+      if (!e.inside) throw new RunError("an evaluation of the trie came back without the model's inside view");
+      ds = head.logitsMany(e.inside.hidden).map((values) => {
+        const logits = { values, logZ: logSumExp(values) };
+        return { probs: new DenseProbs(logits), complete: true, logits };
+      });
+      projected.set(k, ds);
+    }
+    return ds[l]!;
+  };
   const out: Omit<LensLayer, "tv_final">[] = [];
   for (let l = 0; l < layers; l++) {
-    // One output projection per evaluation the trie made, from this block's residual stream (no decode).
-    const cache = new Map<string, TokenDistribution>();
-    const at = (e: Evaluation): TokenDistribution => {
-      const k = key(e.context);
-      let d = cache.get(k);
-      if (!d) {
-        const hidden = e.inside?.hidden[l];
-        if (!hidden) throw new RunError("an evaluation of the trie came back without the model's inside view");
-        const values = head.logits(hidden);
-        const logits = { values, logZ: logSumExp(values) };
-        d = { probs: new DenseProbs(logits), complete: true, logits };
-        cache.set(k, d);
-      }
-      return d;
-    };
     const replay: TokenBackend = Object.create(backend, {
       next: {
         value: async (context: readonly number[]) => {
-          const e = all.get(key(context));
-          if (!e) throw new RunError("the lens asked for an evaluation the run did not make");
-          return at(e);
+          let e = all.get(key(context));
+          if (!e) {
+            // A path this block's distribution follows but the final one pruned or gave 0: evaluate it now (a decode).
+            const dist = await backend.inner.next(context);
+            e = { context: [...context], dist, ...(dist.inside ? { inside: dist.inside } : {}) };
+            all.set(key(context), e);
+          }
+          return at(e, l);
         },
       },
     }) as TokenBackend;
     const scored = await scoreOptions(replay, root.context, texts, scoring);
     const total = scored.raw.reduce((a, b) => a + b, 0);
     const ptoken = scored.raw.map((m) => (total > 0 ? m / total : 0));
-    out.push({ layer: l, ptoken, leak: scored.leak, unknown: scored.unknown, tv_task: tv(ptoken, task), entropy: entropy(ptoken), top: topTokens(at(root).logits!, 10) });
+    out.push({ layer: l, ptoken, leak: scored.leak, unknown: scored.unknown, tv_task: tv(ptoken, task), entropy: entropy(ptoken), top: topTokens(at(root, l).logits!, 10) });
   }
   const final = out[out.length - 1]!.ptoken;
   return out.map((x) => ({ layer: x.layer, ptoken: x.ptoken, leak: x.leak, unknown: x.unknown, tv_task: x.tv_task, tv_final: tv(x.ptoken, final), entropy: x.entropy, top: x.top }));

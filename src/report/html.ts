@@ -13,6 +13,7 @@ import { htmlMetrics, metricValue, type MetricDef } from "../metrics/index.ts";
 import { logitBiasOf, promptNameOf } from "../config/recorded.ts";
 import { targetLabel, type StoredRun } from "../store/read.ts";
 import { taskReportSection } from "./tasks.ts";
+import { probeSection } from "./probe.ts";
 import type { TaskResult } from "../types/task.ts";
 
 export { esc };
@@ -197,7 +198,7 @@ ${r.target.continuous
   return `<section class="run" id="${anchor(r)}">
 <h2>${title} ${verdictBadge(r)}</h2>
 <p class="meta">${sub}</p>
-${error}${charts}${reasons}${analysis}${correctionTable(r)}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
+${error}${charts}${hasSteps ? await probeSection(r.runs) : ""}${reasons}${analysis}${correctionTable(r)}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
 </section>`;
 }
 

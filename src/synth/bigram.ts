@@ -52,6 +52,12 @@ export interface BigramSpec {
   compute?: { width?: number; layers?: number; feedForward?: number };
   /** llama.context_length (default 4096). */
   contextLength?: number;
+  /**
+   * Write the rows' distributions in a known block (for the logit lens, docs/probe.md): the residual stream reads as
+   * `before` (token text -> probability, the same for every token) after every block until block `layer`, whose
+   * feed-forward turns it into the token's own row; from that block on the lens reads the rows.
+   */
+  lens?: { layer: number; before: Record<string, number> };
 }
 
 export interface SynthInfo {
@@ -181,7 +187,8 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     classOf[id] = classRows.length;
     classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
   }
-  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute);
+  const lens = spec.lens ? { layer: spec.lens.layer, before: validateRow("lens.before", spec.lens.before, idOf) } : undefined;
+  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute, "llama", lens);
 
   const addSpacePrefix = spec.addSpacePrefix ?? false;
   const metadata: Array<[string, GgufValue]> = [
@@ -225,16 +232,20 @@ export function bigramTensors(
   classRows: ReadonlyArray<ReadonlyMap<number, number>>,
   compute: BigramSpec["compute"],
   arch: SynthArch = "llama",
+  lens?: LensPlan,
 ): BigramTensors {
   const nClasses = classRows.length;
   // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
-  const wide = Math.max(nClasses, compute?.width ?? 0);
+  // A lens plan doubles the width: class c's token enters as e_{N+c} ("before" direction), block `layer` moves it to e_c.
+  const wide = Math.max(lens ? 2 * nClasses : nClasses, compute?.width ?? 0);
   const d = Math.max(2, wide + (wide % 2));
-  const nLayers = compute?.layers ?? 1;
-  const nFf = compute?.feedForward ?? 2;
+  if (lens && (!Number.isInteger(lens.layer) || lens.layer < 0)) throw new InputError(`synth: lens.layer must be a block index ≥ 0, got ${lens.layer}`);
+  const nLayers = Math.max(compute?.layers ?? 1, lens ? lens.layer + 1 : 1);
+  const nFf = Math.max(compute?.feedForward ?? 2, lens ? nClasses : 0);
+  const entry = lens ? nClasses : 0;
 
   const tokEmbd = new Float32Array(d * nVocab); // [d, n_vocab]: n_vocab rows of d
-  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + (classOf[v] as number)] = 1;
+  for (let v = 0; v < nVocab; v++) tokEmbd[v * d + entry + (classOf[v] as number)] = 1;
   // [d, n_vocab]: row v holds token v's logit per class; tokens a row leaves out get ZERO_LOGIT
   const output = new Float32Array(d * nVocab).fill(ZERO_LOGIT);
   const normalised = classRows.map((row) => {
@@ -248,6 +259,33 @@ export function bigramTensors(
   for (let v = 0; v < nVocab; v++) for (let c = nClasses; c < d; c++) output[v * d + c] = 0; // unused width: never selected
   const eps = Math.fround(RMS_EPS); // the engine reads the epsilon as float32
   const normScale = Math.sqrt(1 / d + eps);
+  const ffn = (i: number) => {
+    const gate = zeros(d * nFf);
+    const up = zeros(d * nFf);
+    const down = zeros(nFf * d);
+    if (lens && i === lens.layer) {
+      // ffn_norm(e_{N+c}) = e_{N+c} / sqrt(1/d + eps): gate and up of hidden unit c read 1 there, so h_c = silu(1) and
+      // ffn_down column c adds (e_c − e_{N+c}) / silu(1): the residual becomes e_c (up to float32 rounding, ~1e-7).
+      const silu1 = 1 / (1 + Math.exp(-1));
+      for (let c = 0; c < nClasses; c++) {
+        gate[c * d + nClasses + c] = normScale;
+        up[c * d + nClasses + c] = normScale;
+        down[c * nFf + c] = 1 / silu1;
+        down[(nClasses + c) * nFf + c] = -1 / silu1;
+      }
+    }
+    return { gate, up, down };
+  };
+  if (lens) {
+    // Column N+c: the `before` row for every class. Tokens it leaves out get BEFORE_FLOOR, not ZERO_LOGIT: the ~1e-7
+    // left on this direction after block `layer` multiplies the column, and −1e4 would move the rows' logits by ~1e-3.
+    let sum = 0;
+    for (const p of lens.before.values()) sum += p;
+    for (let c = 0; c < nClasses; c++) {
+      for (let v = 0; v < nVocab; v++) output[v * d + nClasses + c] = BEFORE_FLOOR;
+      for (const [v, p] of lens.before) output[v * d + nClasses + c] = Math.log(p / sum);
+    }
+  }
   const ones = new Float32Array(d).fill(1);
   const zeros = (n: number): Float32Array => new Float32Array(n);
   const biases = (i: number): GgufTensor[] =>
@@ -268,15 +306,24 @@ export function bigramTensors(
       ...biases(i),
       { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
       { name: `blk.${i}.ffn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: zeros(d * nFf) },
-      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: zeros(nFf * d) },
+      { name: `blk.${i}.ffn_gate.weight`, dims: [d, nFf], data: ffn(i).gate },
+      { name: `blk.${i}.ffn_up.weight`, dims: [d, nFf], data: ffn(i).up },
+      { name: `blk.${i}.ffn_down.weight`, dims: [nFf, d], data: ffn(i).down },
     ]).flat(),
     { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
     { name: "output.weight", dims: [d, nVocab], data: output },
   ];
   return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised };
 }
+
+/** Where a model writes its rows (BigramSpec.lens) with token ids. */
+export interface LensPlan {
+  layer: number;
+  before: ReadonlyMap<number, number>;
+}
+
+/** Logit of tokens the lens's `before` row leaves out: exp(−30) ≈ 1e-13 of the mass per token. */
+export const BEFORE_FLOOR = -30;
 
 /** Architectures the builders write: both read the same tensors (qwen2 adds q/k/v biases). */
 export type SynthArch = "llama" | "qwen2";
