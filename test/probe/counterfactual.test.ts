@@ -125,6 +125,20 @@ describe("probe --counterfactual on the embedded engine (generated D-like bigram
     // Appending x takes the peak away from prev + 1 (−0.92 there, 0 elsewhere): mean −0.23 per step.
     near(out.counterfactual.plus.value, -0.23, 1e-5, "plus");
   });
+
+  it("beside the logit lens: the lens sees only the step's own evaluations, the counterfactuals are the same", async () => {
+    const args = ["--model", model, "--target", "{1:0.25,2:0.25,3:0.25,4:0.25}", "--steps", "4", "--runs", "1", "--seed", "2", "--raw", "--kv", "f32", "--json", "--no-save"];
+    type Lensed = Out & { runs: { steps: { lens?: unknown; attention?: unknown; counterfactual?: CounterfactualStep }[] }[] };
+    const both = JSON.parse((await ptalign(["probe", "--counterfactual", ...args])).stdout) as Lensed;
+    const lensOnly = JSON.parse((await ptalign(["probe", ...args])).stdout) as Lensed;
+    const cfOnly = await probe([...args.slice(0, -2), "--no-lens", "--no-attention"]);
+    both.runs[0]!.steps.forEach((st, t) => {
+      assert.ok(st.lens !== undefined, "the lens ran");
+      assert.deepEqual(st.lens, lensOnly.runs[0]!.steps[t]!.lens, `t=${t} lens`);
+      assert.deepEqual(st.attention, lensOnly.runs[0]!.steps[t]!.attention, `t=${t} attention`);
+      st.counterfactual!.plus.forEach((v, i) => near(v, cfOnly.runs[0]!.steps[t]!.counterfactual!.plus[i]!, 1e-6, `t=${t} plus`));
+    });
+  });
 });
 
 describe("probe --counterfactual on a remote server (loopback)", () => {
