@@ -128,7 +128,9 @@ describe("probe --counterfactual on the embedded engine (generated D-like bigram
 
   it("beside the logit lens: the lens sees only the step's own evaluations, the counterfactuals are the same", async () => {
     const args = ["--model", model, "--target", "{1:0.25,2:0.25,3:0.25,4:0.25}", "--steps", "4", "--runs", "1", "--seed", "2", "--raw", "--kv", "f32", "--json", "--no-save"];
-    type Lensed = Out & { runs: { steps: { lens?: unknown; attention?: unknown; counterfactual?: CounterfactualStep }[] }[] };
+    interface Lensed {
+      runs: { steps: { lens?: unknown; attention?: unknown; counterfactual?: CounterfactualStep }[] }[];
+    }
     const both = JSON.parse((await ptalign(["probe", "--counterfactual", ...args])).stdout) as Lensed;
     const lensOnly = JSON.parse((await ptalign(["probe", ...args])).stdout) as Lensed;
     const cfOnly = await probe([...args.slice(0, -2), "--no-lens", "--no-attention"]);
