@@ -20,6 +20,10 @@ export type ScoringMode = "auto" | "tokens" | "echo" | "top-k";
 export interface OpenAIOptions {
   /** --base-url, else OPENAI_BASE_URL. */
   baseUrl?: string;
+  /** --base-url given again: replicas of the same model; requests are spread over all (remote/pool.ts). */
+  replicas?: readonly string[];
+  /** --server-concurrency: requests in flight on one server at most (default: concurrency). */
+  serverConcurrency?: number;
   /** Name of the environment variable holding the key (default OPENAI_API_KEY). */
   apiKeyEnv?: string;
   /** Use chat completions (the server applies the model's template). */
@@ -44,19 +48,26 @@ export interface OpenAIOptions {
 
 const SCORINGS: readonly ScoringMode[] = ["auto", "tokens", "echo", "top-k"];
 
+function checkUrl(url: string): URL {
+  let parsed: URL;
+  try {
+    parsed = new URL(url);
+  } catch {
+    throw new InputError(`--base-url ${displayUrl(url) === "(invalid URL)" ? "value" : displayUrl(url)} is not a valid URL; expected e.g. http://127.0.0.1:8000/v1`);
+  }
+  if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new InputError(`--base-url must start with http:// or https:// (got ${parsed.protocol})`);
+  return parsed;
+}
+
 export async function openOpenAIModel(spec: string, o: OpenAIOptions = {}): Promise<TokenBackend | TextBackend> {
   const env = o.env ?? process.env;
   const model = spec.slice("openai:".length);
   if (!model) throw new InputError(`openai: needs a model name, e.g. openai:Qwen/Qwen2.5-7B-Instruct`);
   const baseUrl = o.baseUrl || env.OPENAI_BASE_URL;
   if (!baseUrl) throw new InputError(`${spec} needs the server's URL: pass --base-url URL (e.g. http://127.0.0.1:8000/v1) or set OPENAI_BASE_URL`);
-  let parsedUrl: URL;
-  try {
-    parsedUrl = new URL(baseUrl);
-  } catch {
-    throw new InputError(`--base-url ${displayUrl(baseUrl) === "(invalid URL)" ? "value" : displayUrl(baseUrl)} is not a valid URL; expected e.g. http://127.0.0.1:8000/v1`);
-  }
-  if (parsedUrl.protocol !== "http:" && parsedUrl.protocol !== "https:") throw new InputError(`--base-url must start with http:// or https:// (got ${parsedUrl.protocol})`);
+  const parsedUrl = checkUrl(baseUrl);
+  for (const replica of o.replicas ?? []) checkUrl(replica);
+  if (o.replicas?.length && o.collect) throw new InputError(`batch mode contacts no server: give one --base-url (the Batch API's)`);
   const keyEnv = o.apiKeyEnv ?? "OPENAI_API_KEY";
   if (o.apiKeyEnv && !env[o.apiKeyEnv]) throw new InputError(`--api-key-env ${o.apiKeyEnv}: that environment variable is not set`);
   const apiKey = env[keyEnv] || undefined;
@@ -65,6 +76,8 @@ export async function openOpenAIModel(spec: string, o: OpenAIOptions = {}): Prom
   if (!SCORINGS.includes(scoring)) throw new InputError(`--scoring must be one of ${SCORINGS.join(", ")}`);
   const client = new RemoteClient({
     baseUrl,
+    replicas: o.replicas,
+    serverConcurrency: o.serverConcurrency,
     apiKey,
     model,
     concurrency: o.concurrency,

@@ -84,7 +84,7 @@ async function replay(flags: BatchFlags): Promise<{ result?: Result; pending: Pe
   const template = await loadTemplate(flags.promptFile);
   const settings = { steps: flags.steps, runs: flags.runs, temperature: flags.temperature, seed: flags.seed, prune: flags.prune };
   const pending: Pending = new Map();
-  const remote = { ...remoteOptions(flags), baseUrl: flags.baseUrl || process.env.OPENAI_BASE_URL || DEFAULT_BATCH_URL, collect: pending };
+  const remote = { ...remoteOptions(flags), baseUrl: flags.baseUrl?.[0] || process.env.OPENAI_BASE_URL || DEFAULT_BATCH_URL, collect: pending };
   const model = await openModel(flags.model, { remote });
   const runs: Run[] = [];
   try {

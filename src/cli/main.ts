@@ -11,6 +11,7 @@ import { taskCommand } from "./task.ts";
 import { analyzeCommand, adviseCommand } from "./analyze.ts";
 import { correctCommand } from "./correct.ts";
 import { probeCommand } from "./probe.ts";
+import { mergeCommand } from "./merge.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 import { forgetWarnings } from "../store/read.ts";
@@ -34,7 +35,8 @@ function program(): Command {
     .addCommand(analyzeCommand())
     .addCommand(adviseCommand())
     .addCommand(correctCommand())
-    .addCommand(probeCommand());
+    .addCommand(probeCommand())
+    .addCommand(mergeCommand());
   for (const cmd of program.commands) cmd.exitOverride();
 
   // Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or

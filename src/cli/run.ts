@@ -23,6 +23,7 @@ export interface RunFlags extends RemoteFlags, EngineFlags, TargetFlags {
   model?: string;
   target?: string;
   dryRun?: boolean;
+  shard?: string;
   protocol: ProtocolName;
   steps: number;
   runs: number;
@@ -79,6 +80,7 @@ export function runCommand(): Command {
     .option("--max-failures <n>", "batch: consecutive unparseable answers after which a run stops (its steps are kept)", wholeNumber("--max-failures", 1), DEFAULTS.maxFailures)
     .option("--show-prompt", "print the prompt as the model sees it, then stop")
     .option("--dry-run", "with a study file: print the matrix and the number of model calls, run nothing")
+    .option("--shard <i/n>", "with a study file: measure only part i of n (0 ≤ i < n; cells dealt out by hash) — one per job of a Slurm array or Kubernetes indexed Job; ptalign merge joins the parts (docs/scale.md)")
     .addHelpText(
       "after",
       `
@@ -97,6 +99,7 @@ Examples:
         return;
       }
       if (flags.dryRun) throw new InputError("--dry-run needs a study file: ptalign run study.yaml --dry-run");
+      if (flags.shard !== undefined) throw new InputError("--shard needs a study file: ptalign run study.yaml --shard i/n");
       if (flags.model === undefined || (flags.target === undefined && flags.targetFile === undefined)) {
         throw new InputError(`run needs ${flags.model === undefined ? "--model" : "--target"} (ptalign run --model SPEC --target DIST), or a study file (ptalign run study.yaml)`);
       }

@@ -8,6 +8,7 @@ import { DamagedStoreError, isDamaged } from "../store/access.ts";
 import { callsOf, type Cell } from "../study/matrix.ts";
 import { loadStudy } from "../study/spec.ts";
 import { planOf, runStudy, type CellOutcome } from "../study/run.ts";
+import { parseShard, shardText, type Shard } from "../study/shard.ts";
 import { abbreviate, fmt, table } from "./common.ts";
 import { remoteInput, type RemoteFlags } from "./remoteFlags.ts";
 
@@ -15,11 +16,14 @@ export interface StudyFlags extends Partial<RemoteFlags> {
   out: string;
   json?: boolean;
   dryRun?: boolean;
+  /** --shard i/n (study/shard.ts). */
+  shard?: string;
 }
 
 const cellLabel = (c: Cell) => `${abbreviate(c.model.spec, 60)} × ${abbreviate(c.target.label, 60)}`;
 
 export async function studyAction(file: string, flags: StudyFlags): Promise<void> {
+  const shard = flags.shard === undefined ? undefined : parseShard(flags.shard);
   // openai: models take the command line's remote flags (--base-url, --chat, --scoring, ...), as in a single run.
   const study = await loadStudy(file, { remote: flags.scoring !== undefined ? remoteInput(flags) : undefined });
   if (flags.dryRun) {
@@ -27,16 +31,16 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
     try {
       let plan: Awaited<ReturnType<typeof planOf>>;
       try {
-        plan = await planOf(study, store);
+        plan = await planOf(study, store, { shard });
       } catch (err) {
         if (isDamaged(err)) throw new DamagedStoreError(join(flags.out, DB_FILE), err);
         throw err;
       }
       if (flags.json) {
-        process.stdout.write(JSON.stringify({ study: study.name, cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
+        process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), cells: plan.map((p) => ({ ...cellJson(p.cell), calls: callsOf(p.cell), stored: p.state, kept_runs: p.keptRuns })), calls: plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0) }) + "\n");
         return;
       }
-      process.stdout.write(dryRunText(study.name, plan, flags.out) + "\n");
+      process.stdout.write(dryRunText(study.name, plan, flags.out, shard) + "\n");
     } finally {
       await store?.close();
     }
@@ -54,20 +58,23 @@ export async function studyAction(file: string, flags: StudyFlags): Promise<void
       onCellEnd: (o) => {
         if (o.status === "failed") bar.log(`ptalign: cell ${o.cell.index} (${cellLabel(o.cell)}, ${o.cell.protocol}, T=${o.cell.temperature}, seed ${o.cell.seed}) failed: ${o.error}\n`);
       },
-    });
+    }, { shard });
   } finally {
     bar.stop();
   }
   if (flags.json) {
-    process.stdout.write(JSON.stringify({ study: study.name, out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
+    process.stdout.write(JSON.stringify({ study: study.name, ...shardJson(shard), out: flags.out, cells: outcomes.map(outcomeJson) }) + "\n");
   } else {
-    process.stdout.write(outcomesText(outcomes, flags.out) + "\n");
+    process.stdout.write(outcomesText(outcomes, flags.out, shard) + "\n");
   }
   const failed = outcomes.filter((o) => o.status === "failed");
   if (failed.length > 0) {
     throw new RunError(`${failed.length} of ${outcomes.length} cells failed (cell${failed.length > 1 ? "s" : ""} ${failed.map((o) => o.cell.index).join(", ")}); the others are stored in ${flags.out} — fix the cause and run the study again to finish it`);
   }
 }
+
+/** The shard, in the --json outputs, when one was given (a key added only then). */
+const shardJson = (shard: Shard | undefined) => (shard ? { shard: shardText(shard) } : {});
 
 function cellJson(c: Cell) {
   return { cell: c.index, hash: c.hash, model: c.model.spec, target: c.target.label, protocol: c.protocol, temperature: c.temperature, seed: c.seed, steps: c.steps, runs: c.runs };
@@ -87,7 +94,7 @@ function axes(cells: readonly Cell[]): { head: string[]; of: (c: Cell) => string
   };
 }
 
-function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out: string): string {
+function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out: string, shard?: Shard): string {
   const ax = axes(plan.map((p) => p.cell));
   const rows = plan.map((p) => [
     String(p.cell.index),
@@ -105,7 +112,7 @@ function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out:
   const left = plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0);
   const hasBatch = plan.some((p) => p.cell.protocol === "batch");
   return [
-    `study ${abbreviate(name)}: ${plan.length} cells`,
+    `study ${abbreviate(name)}: ${plan.length} cells${shard ? ` (shard ${shardText(shard)})` : ""}`,
     "",
     table(["#", "model", "target", "protocol", "T", ...ax.head, "seed", "runs×steps", "calls", "in store"], rows),
     "",
@@ -113,7 +120,7 @@ function dryRunText(name: string, plan: Awaited<ReturnType<typeof planOf>>, out:
   ].join("\n");
 }
 
-function outcomesText(outcomes: CellOutcome[], out: string): string {
+function outcomesText(outcomes: CellOutcome[], out: string, shard?: Shard): string {
   const ax = axes(outcomes.map((o) => o.cell));
   const rows = outcomes.map((o) => {
     const m = o.result?.metrics;
@@ -124,7 +131,7 @@ function outcomesText(outcomes: CellOutcome[], out: string): string {
   return [
     table(["#", "model", "target", "protocol", "T", ...ax.head, "seed", "status", "atvd", "volatility", "concentration", "verdict"], rows),
     "",
-    `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (ptalign report ${out} --out report.html)`,
+    `${n("done")} measured, ${n("skipped")} already stored, ${n("failed")} failed · results in ${out} (${shard ? `shard ${shardText(shard)}: join the shards' directories with ptalign merge DIR… --out DIR` : `ptalign report ${out} --out report.html`})`,
   ].join("\n");
 }
 

@@ -80,6 +80,8 @@ const EngineConfig = z.strictObject({
 const RemoteConfig = z.strictObject({
   /** --base-url; build.ts fills in OPENAI_BASE_URL when absent (absent in both: an openai: model refuses to open). */
   baseUrl: z.string().optional(),
+  /** --base-url given again: more servers of the same model (backends/remote/pool.ts); never part of a cell's hash. */
+  replicas: z.array(z.string()).optional(),
   apiKeyEnv: z.string().optional(),
   chat: z.boolean().default(DEFAULTS.remote.chat),
   scoring: z.enum(SCORING_MODES).default(DEFAULTS.remote.scoring),
@@ -87,6 +89,8 @@ const RemoteConfig = z.strictObject({
   topLogprobs: whole(1).optional(),
   nProbs: whole(1).optional(),
   concurrency: whole(1).default(DEFAULTS.remote.concurrency),
+  /** --server-concurrency: requests in flight on one server of a pool at most (absent: concurrency). */
+  serverConcurrency: whole(1).optional(),
   rpm: z.number().positive().optional(),
   /** Seconds per request. */
   timeout: z.number().positive().default(DEFAULTS.remote.timeout),

@@ -70,7 +70,7 @@ export async function loadStored(dir: string, opts: LoadOptions = {}): Promise<S
 }
 
 /** Result JSON files of DIR/runs whose measurement the store does not hold. */
-async function resultFiles(dir: string, known: Set<string>, withSteps: boolean): Promise<StoredRun[]> {
+export async function resultFiles(dir: string, known: Set<string>, withSteps: boolean): Promise<StoredRun[]> {
   const out: StoredRun[] = [];
   let names: string[] = [];
   try {

@@ -157,14 +157,14 @@ export class SqliteStore implements ResultStore {
     this.begin(r);
   }
 
-  private begin(r: BeginRun): void {
+  private begin(r: BeginRun, created?: string): void {
     const t = now();
     this.db
       .prepare(
         `INSERT INTO runs (id, cell, study, model, protocol, target, settings, status, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, 'running', ?, ?)
          ON CONFLICT (id) DO UPDATE SET status = 'running', error = NULL, updated = excluded.updated`,
       )
-      .run(r.id, r.cell ?? null, r.study ?? null, r.model, r.protocol, JSON.stringify(r.target), JSON.stringify(r.settings), t, t);
+      .run(r.id, r.cell ?? null, r.study ?? null, r.model, r.protocol, JSON.stringify(r.target), JSON.stringify(r.settings), created ?? t, t);
   }
 
   async addStep(runId: string, runIndex: number, seed: number, step: Step): Promise<void> {
@@ -218,9 +218,9 @@ export class SqliteStore implements ResultStore {
     this.db.prepare("DELETE FROM steps WHERE run_id = ? AND run_index >= ?").run(id, fromRunIndex);
   }
 
-  async putResult(result: Result & { id: string }, extra: { cell?: string | null; study?: string | null } = {}): Promise<void> {
+  async putResult(result: Result & { id: string }, extra: { cell?: string | null; study?: string | null; created?: string } = {}): Promise<void> {
     this.db.transaction(() => {
-      this.begin({ id: result.id, cell: extra.cell, study: extra.study, model: result.model, protocol: result.protocol, target: result.target, settings: result.settings ?? {} });
+      this.begin({ id: result.id, cell: extra.cell, study: extra.study, model: result.model, protocol: result.protocol, target: result.target, settings: result.settings ?? {} }, extra.created);
       this.drop(result.id, result.runs.length);
       result.runs.forEach((run, r) => run.steps.forEach((s) => this.add(result.id, r, run.seed, s)));
       if (result.settings?.partial) this.fail(result.id, "stopped early", result);

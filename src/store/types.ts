@@ -91,8 +91,11 @@ export interface ResultStore {
   finishedParts(id: string): Promise<Set<number>>;
   /** Deletes the steps of run index ≥ fromRunIndex (runs recomputed from their start). */
   dropSteps(id: string, fromRunIndex: number): Promise<void>;
-  /** A whole result in one transaction (runs saved without step-by-step recording, e.g. `demo`, `correct`). */
-  putResult(result: Result & { id: string }, extra?: { cell?: string | null; study?: string | null }): Promise<void>;
+  /**
+   * A whole result in one transaction (runs saved without step-by-step recording, e.g. `demo`, `correct`).
+   * `created` keeps the time it was first measured (a merge copies measurements between stores); default now.
+   */
+  putResult(result: Result & { id: string }, extra?: { cell?: string | null; study?: string | null; created?: string }): Promise<void>;
 
   getRun(id: string): Promise<RunRecord | undefined>;
   /** The most recent measurement of a study cell. */

@@ -15,6 +15,7 @@ import type { RecordedSettings, Result, Run } from "../types.ts";
 import { cellSettings, cellsOf, type Cell } from "./matrix.ts";
 import { modelOptionsOf, runSettingsOf } from "../config/build.ts";
 import type { Study } from "./spec.ts";
+import { cellsOfShard, type Shard } from "./shard.ts";
 
 export type CellStatus = "done" | "skipped" | "failed";
 
@@ -39,10 +40,15 @@ export interface StudyHooks {
   onWait?(cells: number): void;
 }
 
-/** What the store already holds for each cell: finished, or how many of its runs are complete. */
-export async function planOf(study: Study, store: ResultStore | undefined): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
+export interface StudyOptions {
+  /** Only this part of the cells (--shard i/n, study/shard.ts). */
+  shard?: Shard;
+}
+
+/** What the store already holds for each cell (of the shard): finished, or how many of its runs are complete. */
+export async function planOf(study: Study, store: ResultStore | undefined, opts: StudyOptions = {}): Promise<{ cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[]> {
   const plan: { cell: Cell; state: "todo" | "done" | "partial"; keptRuns: number }[] = [];
-  for (const cell of cellsOf(study)) {
+  for (const cell of cellsOfShard(cellsOf(study), opts.shard)) {
     const rec = await store?.findCell(cell.hash);
     if (!rec || !store) plan.push({ cell, state: "todo", keptRuns: 0 });
     else if (rec.status === "done") plan.push({ cell, state: "done", keptRuns: cell.runs });
@@ -54,10 +60,10 @@ export async function planOf(study: Study, store: ResultStore | undefined): Prom
   return plan;
 }
 
-export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}): Promise<CellOutcome[]> {
+export async function runStudy(study: Study, out: string, hooks: StudyHooks = {}, opts: StudyOptions = {}): Promise<CellOutcome[]> {
   const store = await openStore(out, { write: true });
   try {
-    const plan = await planOf(study, store);
+    const plan = await planOf(study, store, opts);
     hooks.onPlan?.(plan.reduce((n, p) => n + (p.state === "done" ? 0 : (p.cell.runs - p.keptRuns) * p.cell.steps), 0));
     const outcomes: CellOutcome[] = [];
     const byModel = new Map<string, Cell[]>();

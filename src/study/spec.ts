@@ -49,6 +49,11 @@ const StudySchema = z.strictObject({
     .optional(),
   prune: FIELDS.prune.optional(),
   engine: EngineSchema.default({}),
+  /**
+   * openai: models' servers, when the command line gives no --base-url: one, or several replicas of the same model
+   * (requests spread over them, with failover; the first names the cells: backends/remote/pool.ts).
+   */
+  base_urls: z.array(z.string().url()).min(1).optional(),
 });
 
 export interface StudyTarget {
@@ -198,7 +203,7 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
   });
   const e = s.engine;
   const config = buildConfig(
-    { steps: s.steps, runs: s.runs, prune: s.prune, template, engine: { threads: e.threads, contextSize: e.context_size, kv: e.kv, raw: e.raw, gpu: e.gpu, gpuLayers: e.gpu_layers, parallel: e.parallel }, remote: opts.remote },
+    { steps: s.steps, runs: s.runs, prune: s.prune, template, engine: { threads: e.threads, contextSize: e.context_size, kv: e.kv, raw: e.raw, gpu: e.gpu, gpuLayers: e.gpu_layers, parallel: e.parallel }, remote: remoteOf(opts.remote, s.base_urls) },
     { env: opts.env },
   );
 
@@ -216,6 +221,12 @@ export function parseStudy(text: string, file: string, opts: StudyOptions = {}):
     template,
     engine: config.engine,
   };
+}
+
+/** The command line's remote options, with the file's base_urls when the command line gives no --base-url. */
+function remoteOf(remote: RemoteInput | undefined, baseUrls: string[] | undefined): RemoteInput | undefined {
+  if (!baseUrls || remote?.baseUrl !== undefined) return remote;
+  return { ...remote, baseUrl: baseUrls[0], ...(baseUrls.length > 1 ? { replicas: baseUrls.slice(1) } : {}) };
 }
 
 // Read synchronously: parseStudy stays a pure function of (text, file) plus this one include.

@@ -9,11 +9,21 @@ import pRetry, { AbortError } from "p-retry";
 import { PendingRequest, RunError } from "../../errors.ts";
 import { maxResponseBytes } from "../../limits.ts";
 import { cacheKey, RequestCache } from "../../store/cache.ts";
-import { redactor } from "./redact.ts";
+import { displayUrl, redactor } from "./redact.ts";
+import { ServerPool, type Replica } from "./pool.ts";
 
 export interface ClientOptions {
   /** Base URL as the user gave it (e.g. http://127.0.0.1:8000/v1). */
   baseUrl: string;
+  /**
+   * Other servers serving the same model (--base-url given again): the requests are spread over all of them, with
+   * failover (remote/pool.ts). The first server (baseUrl) still names the measurement and the cache's keys.
+   */
+  replicas?: readonly string[];
+  /** Requests in flight on one server at most (--server-concurrency; default: concurrency). */
+  serverConcurrency?: number;
+  /** Where a dropped server's warning line goes (default stderr). */
+  warn?: (line: string) => void;
   /** The API key (from the environment only); sent as a Bearer token, never logged, cached or printed. */
   apiKey?: string;
   /** Model name (part of every cache key). */
@@ -75,48 +85,45 @@ export function isTransient(status: number, detail: string): boolean {
 
 /** An attempt that may succeed when repeated (rate limit, server error, timeout, reset). */
 class Transient extends Error {
-  constructor(message: string, readonly retryAfterMs?: number) {
+  /** `busy`: the server is up but overloaded (429, 408): not a sign that it is dying. */
+  constructor(message: string, readonly retryAfterMs?: number, readonly busy = false) {
     super(message);
   }
 }
 
-/** Removes userinfo (user:password@) from a URL so that it can be printed. */
-export function displayUrl(url: string): string {
-  try {
-    const u = new URL(url);
-    u.username = "";
-    u.password = "";
-    return u.toString().replace(/\/$/, "");
-  } catch {
-    return "(invalid URL)";
-  }
-}
+/** The server was never reached (refused, unknown host): a wrong URL or a server that is not running. */
+class Unreachable extends RunError {}
+
+export { displayUrl } from "./redact.ts";
 
 export class RemoteClient {
   readonly stats: ClientStats = { sent: 0, cached: 0, retried: 0 };
+  /** The first server's base URL: backends write every request's URL under it; the pool routes it to a replica. */
   readonly base: string;
   private readonly limit: LimitFunction;
   private readonly inflight = new Map<string, Promise<unknown>>();
   private nextSlot = 0;
-  private httpAgent?: http.Agent;
-  private httpsAgent?: https.Agent;
-  private everConnected = false;
+  /** The servers (one without --base-url given again). */
+  readonly pool: ServerPool;
 
   constructor(private readonly o: ClientOptions) {
-    this.base = o.baseUrl.replace(/\/+$/, "");
-    this.redact = redactor({ apiKey: o.apiKey, baseUrl: o.baseUrl });
+    const concurrency = o.concurrency ?? 8;
+    this.pool = new ServerPool([o.baseUrl, ...(o.replicas ?? [])], { perServer: o.serverConcurrency ?? concurrency, warn: o.warn });
+    this.base = this.pool.primary.base;
+    const redactors = [o.baseUrl, ...(o.replicas ?? [])].map((baseUrl) => redactor({ apiKey: o.apiKey, baseUrl }));
+    this.redact = (text) => redactors.reduce((t, r) => r(t), text);
     this.maxBytes = maxResponseBytes();
-    this.limit = pLimit(o.concurrency ?? 8);
+    this.limit = pLimit(concurrency);
   }
 
-  /** The server as it may be printed (no credentials). */
+  /** The server as it may be printed (no credentials): the first of a pool, which names the measurement. */
   get server(): string {
-    return displayUrl(this.base);
+    return this.pool.primary.server;
   }
 
   /** Root of the server (base URL without a trailing /v1): where llama-server's native endpoints live. */
   get root(): string {
-    return this.base.replace(/\/v1$/, "");
+    return this.pool.primary.root;
   }
 
   /**
@@ -152,8 +159,7 @@ export class RemoteClient {
 
   /** Closes the keep-alive connections. */
   close(): void {
-    this.httpAgent?.destroy();
-    this.httpsAgent?.destroy();
+    this.pool.close();
   }
 
   /** Settles once every request started so far has settled (batch mode collects every pending request this way). */
@@ -165,7 +171,7 @@ export class RemoteClient {
   async get(url: string): Promise<unknown> {
     if (this.o.collect) throw new RunError(`batch mode contacts no server: pass --scoring echo or --scoring top-k`);
     try {
-      const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "GET")));
+      const bytes = await this.limit(() => this.send(url, "GET"));
       return this.json(bytes.toString("utf8"), displayUrl(url));
     } catch (err) {
       throw this.redacted(err);
@@ -191,7 +197,7 @@ export class RemoteClient {
       throw new PendingRequest(`the answer to a request to ${endpoint} is not imported yet; run ptalign batch export, submit the file, then ptalign batch import`);
     }
     const payload = JSON.stringify(body);
-    const bytes = await this.limit(() => this.withRetry(url, () => this.once(url, "POST", payload)));
+    const bytes = await this.limit(() => this.send(url, "POST", payload));
     const value = read(bytes);
     if (cache) await cache.put(key, bytes);
     return value;
@@ -204,6 +210,58 @@ export class RemoteClient {
       const snippet = this.redact(text.slice(0, 60)).replace(/\s+/g, " ");
       throw new RunError(`${endpoint} answered with a body that is not JSON (${JSON.stringify(snippet)}${text.length > 60 ? "…" : ""}); is --base-url an OpenAI-compatible server?`);
     }
+  }
+
+  /** One request with its retries: to the server, or over the pool's replicas with failover (remote/pool.ts). */
+  private send(url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
+    if (this.pool.size === 1) {
+      const r = this.pool.primary;
+      // In r's slots too: --server-concurrency below --concurrency caps one server as it caps each of a pool.
+      return this.withRetry(url, () => this.pool.run(r, () => this.once(r, url, method, payload)));
+    }
+    return this.sendPooled(url, method, payload);
+  }
+
+  /**
+   * The pool's retry loop. A round sends the request to each live replica not yet tried in it, at once after a
+   * failure; only when a whole round failed does it wait (the backoff of a single server's retries, or Retry-After)
+   * and start another. `retries` counts rounds, so failing over to another replica never uses up the retries.
+   */
+  private async sendPooled(url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
+    const pool = this.pool;
+    const retries = this.o.retries ?? 6;
+    const tried = new Set<Replica>();
+    let last: Error | undefined;
+    for (let round = 0; ; ) {
+      const r = pool.pick(tried);
+      if (!r) {
+        if (pool.live().every((x) => x.dropped || (!x.everConnected && last instanceof Unreachable))) throw this.poolDown(last);
+        if (++round > retries) throw this.poolDown(last);
+        tried.clear();
+        const wait = last instanceof Transient && last.retryAfterMs !== undefined ? Math.min(last.retryAfterMs, 120_000) : Math.min((this.o.backoffMs ?? 500) * 2 ** (round - 1), 30_000) * (1 + Math.random());
+        await new Promise((res) => setTimeout(res, wait));
+        continue;
+      }
+      try {
+        const bytes = await pool.run(r, () => this.once(r, pool.urlFor(url, r), method, payload));
+        pool.answered(r);
+        return bytes;
+      } catch (err) {
+        // A refusal of the request itself (4xx, unsupported, too large) is the same on every replica: no failover.
+        if (!(err instanceof Transient) && !(err instanceof Unreachable)) throw err;
+        last = err;
+        tried.add(r);
+        this.stats.retried++;
+        if (!(err instanceof Transient && err.busy)) pool.failed(r, this.redact(err.message), err instanceof Unreachable);
+      }
+    }
+  }
+
+  /** No server of the pool answers: one line, naming them (the first in the list is the one recorded). */
+  private poolDown(last: Error | undefined): RunError {
+    const live = this.pool.live();
+    const why = last ? this.redact(last.message) : "no answer";
+    return new RunError(`no server of the pool answers (${this.pool.replicas.map((r) => r.server).join(", ")}; ${this.pool.size - live.length} dropped; last: ${why}); check that the servers are up, then run the same command again${this.o.cache ? " (answers received so far are cached)" : ""}`);
   }
 
   private withRetry(url: string, attempt: () => Promise<Buffer>): Promise<Buffer> {
@@ -239,7 +297,7 @@ export class RemoteClient {
     });
   }
 
-  private async once(url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
+  private async once(r: Replica, url: string, method: "GET" | "POST", payload?: string): Promise<Buffer> {
     await this.rateSlot();
     const endpoint = displayUrl(url);
     const timeout = this.o.timeoutMs ?? 120_000;
@@ -247,7 +305,7 @@ export class RemoteClient {
     if (payload !== undefined) headers["content-type"] = "application/json";
     if (this.o.apiKey) headers.authorization = `Bearer ${this.o.apiKey}`;
     this.stats.sent++;
-    return this.exchange(url, endpoint, timeout, method, headers, payload);
+    return this.exchange(r, url, endpoint, timeout, method, headers, payload);
   }
 
   /**
@@ -255,10 +313,11 @@ export class RemoteClient {
    * measured in bench/remote.ts). Resolves with the body of a 2xx, as bytes (a full-vocabulary answer is scanned
    * without decoding it to a string); throws Transient or RunError otherwise.
    */
-  private exchange(url: string, endpoint: string, timeout: number, method: string, headers: Record<string, string>, payload?: string): Promise<Buffer> {
+  private exchange(r: Replica, url: string, endpoint: string, timeout: number, method: string, headers: Record<string, string>, payload?: string): Promise<Buffer> {
     const target = new URL(url);
     const secure = target.protocol === "https:";
-    const agent = secure ? (this.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: this.o.concurrency ?? 8 })) : (this.httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: this.o.concurrency ?? 8 }));
+    const sockets = this.pool.o.perServer;
+    const agent = secure ? (r.httpsAgent ??= new https.Agent({ keepAlive: true, maxSockets: sockets })) : (r.httpAgent ??= new http.Agent({ keepAlive: true, maxSockets: sockets }));
     if (target.username || target.password) headers.authorization ??= `Basic ${Buffer.from(`${decodeURIComponent(target.username)}:${decodeURIComponent(target.password)}`).toString("base64")}`;
     if (payload !== undefined) headers["content-length"] = String(Buffer.byteLength(payload));
     return new Promise<Buffer>((resolve, reject) => {
@@ -276,7 +335,7 @@ export class RemoteClient {
       const timer = setTimeout(() => done(new Transient(connected ? `no complete answer within ${timeout} ms` : `no answer within ${timeout} ms`)), timeout);
       const req = (secure ? https : http).request(target, { method, headers, agent }, (res) => {
         connected = true;
-        this.everConnected = true;
+        r.everConnected = true;
         const chunks: Buffer[] = [];
         // Size cap (src/limits.ts): an answer larger than any real one is refused before it exhausts memory.
         const cap = this.maxBytes;
@@ -296,7 +355,7 @@ export class RemoteClient {
           const status = res.statusCode ?? 0;
           if (status >= 200 && status < 300) return done(null, bytes);
           const detail = this.redact(errorDetail(bytes.toString("utf8")));
-          if (isTransient(status, detail)) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers)));
+          if (isTransient(status, detail)) return done(new Transient(`HTTP ${status}${detail ? `: ${detail}` : ""}`, retryAfter(res.headers), status === 429 || status === 408));
           if (status === 501 || UNSUPPORTED.test(detail)) return done(new UnsupportedRequest(`${endpoint} does not support this request (HTTP ${status}${detail ? `: ${detail}` : ""})`));
           const hint = status === 401 || status === 403 ? "; check the key in OPENAI_API_KEY (or --api-key-env)" : status === 404 ? "; check --base-url and the model name" : "";
           done(new RunError(`${endpoint} refused the request: HTTP ${status}${detail ? ` ${detail}` : ""}${hint}`));
@@ -304,8 +363,8 @@ export class RemoteClient {
       });
       req.on("error", (err) => {
         const code = causeCode(err);
-        if (!this.everConnected && !connected && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN")) {
-          return done(new RunError(`cannot reach ${endpoint} (${code === "ECONNREFUSED" ? "connection refused" : "host not found"}); is the server running, and is --base-url right?`));
+        if (!r.everConnected && !connected && (code === "ECONNREFUSED" || code === "ENOTFOUND" || code === "EAI_AGAIN")) {
+          return done(new Unreachable(`cannot reach ${endpoint} (${code === "ECONNREFUSED" ? "connection refused" : "host not found"}); is the server running, and is --base-url right?`));
         }
         done(new Transient(code ? `connection error ${code}` : `network error (${errText(err)})`));
       });

@@ -68,3 +68,15 @@ function safeDecode(s: string): string {
     return s;
   }
 }
+
+/** Removes userinfo (user:password@) from a URL so that it can be printed. */
+export function displayUrl(url: string): string {
+  try {
+    const u = new URL(url);
+    u.username = "";
+    u.password = "";
+    return u.toString().replace(/\/$/, "");
+  } catch {
+    return "(invalid URL)";
+  }
+}
