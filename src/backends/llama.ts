@@ -199,7 +199,12 @@ export async function loadLlamaBackend(spec: string, options: LlamaOptions = {})
   const backend = new LlamaBackend(spec, model, evaluator, vocab, options.raw ?? false, resolveChatWrapper, info);
   if (options.inspect) {
     let head: Promise<OutputHead> | undefined;
-    backend.outputHead = () => (head ??= readOutputHead(path));
+    backend.outputHead = () => (head ??= readOutputHead(path, { native, threads }));
+    const close = backend.close.bind(backend);
+    backend.close = async () => {
+      if (head) (await head.catch(() => null))?.close?.();
+      await close();
+    };
   }
   return backend;
 }

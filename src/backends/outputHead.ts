@@ -6,6 +6,8 @@
 import { open } from "node:fs/promises";
 import type { GgufTensorInfo } from "node-llama-cpp";
 import { InputError } from "../errors.ts";
+import type { LibLlama } from "./libllama.ts";
+import { ggmlRowSize, nativeOutputHead } from "./nativeHead.ts";
 import type { OutputHead } from "./types.ts";
 
 const F32 = 0;
@@ -33,8 +35,29 @@ interface GgufInfo {
   tensorInfo?: readonly GgufTensorInfo[];
 }
 
-/** Reads the output head of the GGUF file at `path` (tied embeddings: the token embedding matrix). */
-export async function readOutputHead(path: string): Promise<OutputHead> {
+/** RMSNorm as llama.cpp computes it: x / sqrt(mean(x²) + eps), times the norm weight (float32 results). */
+function rmsNorm(hidden: Float32Array, norm: Float32Array, eps: number): Float32Array {
+  const d = norm.length;
+  let ss = 0;
+  for (let j = 0; j < d; j++) ss += hidden[j]! * hidden[j]!;
+  const r = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + eps));
+  const y = new Float32Array(d);
+  for (let j = 0; j < d; j++) y[j] = Math.fround(hidden[j]! * r) * norm[j]!;
+  return y;
+}
+
+/** Where the projection runs: ggml's CPU backend through the bound libllama (any matrix type), else JavaScript. */
+export interface HeadEngine {
+  native: LibLlama | null;
+  threads: number;
+}
+
+/**
+ * Reads the output head of the GGUF file at `path` (tied embeddings: the token embedding matrix). With a bound
+ * libllama the product runs in ggml (every ggml type); otherwise, or when ggml cannot be bound, in JavaScript
+ * (F32, F16, BF16, Q8_0).
+ */
+export async function readOutputHead(path: string, engine: HeadEngine = { native: null, threads: 1 }): Promise<OutputHead> {
   const { readGgufFileInfo } = await import("node-llama-cpp");
   const info = (await readGgufFileInfo(path, { readTensorInfo: true, logWarnings: false })) as unknown as GgufInfo;
   const meta = info.metadata;
@@ -52,7 +75,15 @@ export async function readOutputHead(path: string): Promise<OutputHead> {
   const nEmbd = Number(outInfo.dimensions[0]);
   const nVocab = Number(outInfo.dimensions[1]);
   const type = Number(outInfo.ggmlType);
-  if (!(type in TYPE_NAMES)) throw new InputError(`${path}'s output matrix ${outInfo.name} is quantised (ggml type ${type}); the logit lens reads F32, F16, BF16 or Q8_0 output matrices — use a file whose output tensor is one of those, or probe with --no-lens`);
+  let rowSize: number | null = null;
+  if (engine.native) {
+    try {
+      rowSize = ggmlRowSize(engine.native, type, nEmbd);
+    } catch {
+      rowSize = null; // ggml not bindable here: the JavaScript head below
+    }
+  }
+  if (rowSize === null && !(type in TYPE_NAMES)) throw new InputError(`${path}'s output matrix ${outInfo.name} is quantised (ggml type ${type}); the logit lens reads F32, F16, BF16 or Q8_0 output matrices — use a file whose output tensor is one of those, or probe with --no-lens`);
   if (Number(normInfo.ggmlType) !== F32) throw new InputError(`${path}'s output_norm.weight is not F32`);
   const file = await open(path, "r");
   try {
@@ -64,17 +95,41 @@ export async function readOutputHead(path: string): Promise<OutputHead> {
     };
     const normBuf = await read(normInfo, nEmbd * 4);
     const norm = new Float32Array(normBuf.buffer, normBuf.byteOffset, nEmbd).slice();
+    const softcap = typeof a["final_logit_softcapping"] === "number" ? (a["final_logit_softcapping"] as number) : 0;
+    const scale = typeof a["logit_scale"] === "number" ? (a["logit_scale"] as number) : 1;
+    const epsF = Math.fround(eps);
+    if (rowSize !== null && engine.native) {
+      const weights = await read(outInfo, rowSize * nVocab);
+      try {
+        return nativeOutputHead(engine.native, {
+          nEmbd,
+          nVocab,
+          type,
+          weights,
+          threads: engine.threads,
+          normalise: (h) => rmsNorm(h, norm, epsF),
+          finish: (out) => finishLogits(out, scale, softcap),
+        });
+      } catch (err) {
+        if (!(type in TYPE_NAMES)) throw new InputError(`the logit lens could not run ggml for ${outInfo.name} (${err instanceof Error ? err.message : String(err)}), and JavaScript reads only F32, F16, BF16 or Q8_0 output matrices; probe with --no-lens`);
+      }
+    }
     const rowBytes = type === F32 ? nEmbd * 4 : type === Q8_0 ? (nEmbd / 32) * 34 : nEmbd * 2;
     if (type === Q8_0 && nEmbd % 32 !== 0) throw new InputError(`${path}: Q8_0 output rows must be a multiple of 32 wide`);
     const raw = await read(outInfo, rowBytes * nVocab);
-    const softcap = typeof a["final_logit_softcapping"] === "number" ? (a["final_logit_softcapping"] as number) : 0;
-    const scale = typeof a["logit_scale"] === "number" ? (a["logit_scale"] as number) : 1;
-    return new GgufOutputHead(nEmbd, nVocab, Math.fround(eps), norm, type, raw, softcap, scale);
+    return new GgufOutputHead(nEmbd, nVocab, epsF, norm, type, raw, softcap, scale);
   } finally {
     await file.close();
   }
 }
 
+/** What llama.cpp does after the output product for some architectures: divide by a logit scale, soft-cap. */
+function finishLogits(out: Float32Array, scale: number, softcap: number): void {
+  if (scale !== 1) for (let v = 0; v < out.length; v++) out[v] = out[v]! / scale;
+  if (softcap > 0) for (let v = 0; v < out.length; v++) out[v] = softcap * Math.tanh(out[v]! / softcap);
+}
+
+/** The JavaScript projection (no ggml): F32, F16, BF16 and Q8_0 matrices. */
 class GgufOutputHead implements OutputHead {
   private readonly f32?: Float32Array;
   private readonly u16?: Uint16Array;
@@ -111,15 +166,7 @@ class GgufOutputHead implements OutputHead {
   logitsMany(hiddens: readonly Float32Array[]): Float32Array[] {
     const d = this.nEmbd;
     const K = hiddens.length;
-    // RMSNorm as llama.cpp computes it: x / sqrt(mean(x²) + eps), times the norm weight (float32 results).
-    const ys = hiddens.map((hidden) => {
-      const y = new Float64Array(d);
-      let ss = 0;
-      for (let j = 0; j < d; j++) ss += hidden[j]! * hidden[j]!;
-      const r = Math.fround(1 / Math.sqrt(Math.fround(ss / d) + this.eps));
-      for (let j = 0; j < d; j++) y[j] = Math.fround(Math.fround(hidden[j]! * r) * this.norm[j]!);
-      return y;
-    });
+    const ys = hiddens.map((hidden) => Float64Array.from(rmsNorm(hidden, this.norm, this.eps)));
     const outs = hiddens.map(() => new Float32Array(this.nVocab));
     const row = new Float64Array(d);
     const h = halves();
@@ -150,10 +197,7 @@ class GgufOutputHead implements OutputHead {
         outs[k]![v] = s0 + s1;
       }
     }
-    for (const out of outs) {
-      if (this.scale !== 1) for (let v = 0; v < out.length; v++) out[v] = out[v]! / this.scale;
-      if (this.softcap > 0) for (let v = 0; v < out.length; v++) out[v] = this.softcap * Math.tanh(out[v]! / this.softcap);
-    }
+    for (const out of outs) finishLogits(out, this.scale, this.softcap);
     return outs;
   }
 

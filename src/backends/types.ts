@@ -67,6 +67,8 @@ export interface OutputHead {
   logits(hidden: Float32Array): Float32Array;
   /** The logits of several residual streams (one per block) in one pass over the matrix. */
   logitsMany(hiddens: readonly Float32Array[]): Float32Array[];
+  /** Frees native memory (the ggml head's copy of the matrix); called when the model closes. */
+  close?(): void;
 }
 
 /** The bytes each token writes, as "binary strings" (one char per byte, latin1), "" for tokens that write no text. */

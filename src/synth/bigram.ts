@@ -58,6 +58,12 @@ export interface BigramSpec {
    * feed-forward turns it into the token's own row; from that block on the lens reads the rows.
    */
   lens?: { layer: number; before: Record<string, number> };
+  /**
+   * Attention scores (for the probe's attention, docs/probe.md): in every block the answer position attends to a
+   * token listed here with weight ∝ exp(score), to every other token with weight ∝ 1. A listed token needs its own row
+   * (its row class is what the keys read). The attention output stays zero, so the logits do not change.
+   */
+  attend?: Record<string, number>;
 }
 
 export interface SynthInfo {
@@ -188,7 +194,17 @@ export function buildBigramModel(spec: BigramSpec): BuiltBigram {
     classRows.push(validateRow(`row ${JSON.stringify(tok)}`, row, idOf));
   }
   const lens = spec.lens ? { layer: spec.lens.layer, before: validateRow("lens.before", spec.lens.before, idOf) } : undefined;
-  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute, "llama", lens);
+  let attend: Map<number, number> | undefined;
+  if (spec.attend) {
+    attend = new Map();
+    for (const [tok, score] of Object.entries(spec.attend)) {
+      const id = idOf.get(tok);
+      if (id === undefined || classOf[id] === 0) throw new InputError(`synth: attend names ${JSON.stringify(tok)}, which has no row of its own; give it a row in rows`);
+      if (!Number.isFinite(score)) throw new InputError(`synth: attend score of ${JSON.stringify(tok)} must be a finite number`);
+      attend.set(classOf[id]!, score);
+    }
+  }
+  const model = bigramTensors(vocab.length, classOf, classRows, spec.compute, "llama", lens, attend);
 
   const addSpacePrefix = spec.addSpacePrefix ?? false;
   const metadata: Array<[string, GgufValue]> = [
@@ -219,7 +235,12 @@ export interface BigramTensors {
   nVocab: number;
   /** Each row class's probabilities renormalised to sum exactly 1. */
   classRows: ReadonlyArray<ReadonlyMap<number, number>>;
+  /** <arch>.rope.freq_base when the model attends (BigramSpec.attend); llama.cpp's default otherwise. */
+  ropeBase?: number;
 }
+
+/** RoPE base of attending models: the head's last pair turns by pos × 1e30^(−(d−2)/d), nothing at any position. */
+export const ATTEND_ROPE_BASE = 1e30;
 
 /**
  * The weights that make the logits after a token of row class c exactly log p of class c's row (see the header).
@@ -233,11 +254,13 @@ export function bigramTensors(
   compute: BigramSpec["compute"],
   arch: SynthArch = "llama",
   lens?: LensPlan,
+  attend?: ReadonlyMap<number, number>,
 ): BigramTensors {
   const nClasses = classRows.length;
   // Extra width, layers and feed-forward size change the cost of a token, never its logits (all block outputs are 0).
   // A lens plan doubles the width: class c's token enters as e_{N+c} ("before" direction), block `layer` moves it to e_c.
-  const wide = Math.max(lens ? 2 * nClasses : nClasses, compute?.width ?? 0);
+  // Attention scores live in the head's last pair of dimensions, which RoPE must leave unrotated: at least 4 wide.
+  const wide = Math.max(lens ? 2 * nClasses : nClasses, compute?.width ?? 0, attend ? 4 : 0);
   const d = Math.max(2, wide + (wide % 2));
   if (lens && (!Number.isInteger(lens.layer) || lens.layer < 0)) throw new InputError(`synth: lens.layer must be a block index ≥ 0, got ${lens.layer}`);
   const nLayers = Math.max(compute?.layers ?? 1, lens ? lens.layer + 1 : 1);
@@ -296,12 +319,30 @@ export function bigramTensors(
           { name: `blk.${i}.attn_v.bias`, dims: [d], data: zeros(d) },
         ]
       : [];
+  // attend: q and k in head dimension d−2, the pair RoPE turns by pos·base^(−(d−2)/d) — nothing with base 1e30
+  // (ATTEND_ROPE_BASE). attn_norm(e_j) = e_j / sqrt(1/d + eps) = e_j / normScale, so q = 1 for every token and
+  // k = score·sqrt(d) for a listed token's class (either entry direction), giving q·k/sqrt(d) = score.
+  const attention = () => {
+    const q = zeros(d * d);
+    const k = zeros(d * d);
+    if (attend) {
+      const a = d - 2;
+      const used = lens ? 2 * nClasses : nClasses;
+      for (let j = 0; j < used; j++) q[a * d + j] = normScale;
+      for (const [c, score] of attend) {
+        k[a * d + c] = score * Math.sqrt(d) * normScale;
+        if (lens) k[a * d + nClasses + c] = score * Math.sqrt(d) * normScale;
+      }
+    }
+    return { q, k };
+  };
+  const qk = attention();
   const tensors: GgufTensor[] = [
     { name: "token_embd.weight", dims: [d, nVocab], data: tokEmbd },
     ...Array.from({ length: nLayers }, (_, i) => [
       { name: `blk.${i}.attn_norm.weight`, dims: [d], data: ones },
-      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: zeros(d * d) },
-      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: zeros(d * d) },
+      { name: `blk.${i}.attn_q.weight`, dims: [d, d], data: qk.q },
+      { name: `blk.${i}.attn_k.weight`, dims: [d, d], data: qk.k },
       { name: `blk.${i}.attn_v.weight`, dims: [d, d], data: zeros(d * d) },
       ...biases(i),
       { name: `blk.${i}.attn_output.weight`, dims: [d, d], data: zeros(d * d) },
@@ -313,7 +354,7 @@ export function bigramTensors(
     { name: "output_norm.weight", dims: [d], data: new Float32Array(d).fill(normScale) },
     { name: "output.weight", dims: [d, nVocab], data: output },
   ];
-  return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised };
+  return { tensors, nEmbd: d, nLayers, nFf, nVocab, classRows: normalised, ...(attend ? { ropeBase: ATTEND_ROPE_BASE } : {}) };
 }
 
 /** Where a model writes its rows (BigramSpec.lens) with token ids. */
@@ -345,6 +386,7 @@ export function architectureMetadata(arch: SynthArch, name: string, model: Bigra
     [`${arch}.rope.dimension_count`, gguf.u32(d)],
     [`${arch}.attention.layer_norm_rms_epsilon`, gguf.f32(RMS_EPS)],
     [`${arch}.vocab_size`, gguf.u32(model.nVocab)],
+    ...(model.ropeBase !== undefined ? [[`${arch}.rope.freq_base`, gguf.f32(model.ropeBase)] as [string, GgufValue]] : []),
   ];
 }
 

@@ -172,6 +172,29 @@ describe("ptalign probe: logit lens and attention on models written in a known b
   });
 });
 
+describe("ptalign probe: attention on a model whose keys single out the answer tokens", () => {
+  const ANSWERS = SUPPORT.map((a) => `▁${a},`);
+  const SCORE = 3;
+  const spec = (): BigramSpec => ({ ...dLikeSpec(SUPPORT, { peak: D_PEAK, first: 1 }), compute: { layers: 3 }, attend: Object.fromEntries(ANSWERS.map((a) => [a, SCORE])) });
+
+  it("each block's weight on a position is exp(score) for an answer token, 1 otherwise: history mass by hand, positions in order", async () => {
+    const model = await cachedModel("d-attend.gguf", spec(), (p) => writeBigramModel(p, spec()));
+    const r = await probe(model, ["--target", "extreme", "--steps", "5", "--runs", "1", "--no-lens"]);
+    const ids = new Set(ANSWERS.map((a) => buildBigramModel(spec()).ids[a]!));
+    const steps = r.runs[0]!.steps as ProbeStep[];
+    const n0 = steps[0]!.tokens!.length;
+    for (const s of steps) {
+      assert.equal(s.lens, undefined, "--no-lens");
+      const w = s.tokens!.map((t) => (ids.has(t) ? Math.exp(SCORE) : 1));
+      const Z = w.reduce((a, b) => a + b, 0);
+      const history = w.slice(n0).reduce((a, b) => a + b, 0) / Z;
+      for (const a of s.attention!) close(a.history, history, 1e-6, `step ${s.t} block ${a.layer}`);
+    }
+    // Every sample is an answer token: the history's share grows with the steps.
+    assert.ok(steps[4]!.attention![0]!.history > steps[1]!.attention![0]!.history);
+  });
+});
+
 describe("ptalign probe: what it refuses", () => {
   it("a model without layers to read (sim, remote): one line, exit 2", async () => {
     for (const model of ["sim:d", "openai:gpt-4o"]) {
