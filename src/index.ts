@@ -27,3 +27,4 @@ export { exportLines, type ExportFormat, type ExportLevel } from "./report/expor
 export * from "./synth/index.ts";
 export * from "./tasks/index.ts";
 export * from "./analysis/index.ts";
+export { counterfactualProbe, measureCounterfactual, checkCounterfactual, summariseCounterfactual, type CounterfactualStep, type CounterfactualSummary, type CounterfactualProbe } from "./probe/counterfactual.ts";

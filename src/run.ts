@@ -2,7 +2,7 @@ import { closeModel, openModel, type ModelOptions, type Model } from "./backends
 import { classify, type Thresholds } from "./classify/index.ts";
 import { describeDist, promptWords } from "./distributions/index.ts";
 import { computeMetrics, type ValueTestOptions } from "./metrics/index.ts";
-import { renderPrompt, runProtocol, type RunSettings, type StepListener } from "./protocols/index.ts";
+import { renderPrompt, runProtocol, type ProtocolRequest, type RunSettings, type StepListener } from "./protocols/index.ts";
 import type { ProtocolName, RecordedSettings, Result, Run, Target } from "./types.ts";
 import { peerTestsOf } from "./config/recorded.ts";
 
@@ -22,6 +22,8 @@ export interface RunRequest {
   signal?: AbortSignal;
   /** Runs finished by an earlier attempt, by run index (a resumed measurement): kept, not measured again. */
   kept?: ReadonlyMap<number, Run>;
+  /** A probe of every scoring (ProtocolRequest.wrapPort): `ptalign probe --counterfactual`. */
+  wrapPort?: ProtocolRequest["wrapPort"];
 }
 
 /** Result JSON from finished runs: metrics, verdict (with bootstrap CIs seeded by the run's seed) and settings. */
@@ -61,7 +63,7 @@ export async function collectRuns(req: RunRequest, opened?: Model): Promise<{ ru
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   try {
     // The one protocol loop over the model's scoring port; the port says what the result records about it.
-    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs, signal: req.signal, kept: req.kept });
+    const { recorded } = await runProtocol(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings, onStep: req.onStep, runs, signal: req.signal, kept: req.kept, wrapPort: req.wrapPort });
     return { runs, settings: { ...req.settings, ...recorded } };
   } finally {
     if (!opened) await closeModel(model);

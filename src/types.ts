@@ -63,6 +63,7 @@ export interface Metrics {
   volatility: number;
   concentration: number;
   entropy_ratio: number | null;
+  /** 1 − atvd under its old name, kept as the alias of `alignment_score` (not the paper's e-score; docs/metrics.md). */
   e_score: number;
   leak: number;
   chi2: number | null;

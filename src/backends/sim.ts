@@ -6,6 +6,8 @@
 //              Each step is far from p, yet E[q_t] = p, so the samples match p in aggregate.  peak = 0 gives p itself.
 //   e          q_t ∝ p · exp(noise · z),  z_i ~ N(0, 1) iid each step (logit-Gaussian perturbation of p).
 //   collapsed  q_t ∝ (peak·onehot(mode) + (1 − peak)·p) · exp(jitter · z): always the same (wrong) answer.
+//   d-plan     as d, but c_t is drawn from w ∝ p · exp(plan · (t·p − n_t)), n_t = the answers' counts so far: a D model
+//              that plans its sequence, committing to the answers it has drawn too rarely (docs/classification.md).
 //
 // Every family also takes `leak` (raw mass outside the support reported at every step) and `repeat` (history
 // dependence: q(x) is multiplied by exp(repeat × number of times x was drawn so far), then renormalised).
@@ -16,7 +18,7 @@ import { drawIndex, gaussian, normalise, type Rng } from "../rng.ts";
 import type { Target } from "../types.ts";
 import type { Capabilities } from "./types.ts";
 
-export type SimFamily = "d" | "e" | "collapsed";
+export type SimFamily = "d" | "e" | "collapsed" | "d-plan";
 
 export interface SimModel {
   readonly kind: "sim";
@@ -79,6 +81,24 @@ const FAMILY_PARAMS: Record<SimFamily, ParamSpec[]> = {
     LEAK,
     REPEAT,
   ],
+  "d-plan": [
+    {
+      name: "peak",
+      default: 0.95,
+      range: "0 ≤ peak ≤ 1",
+      valid: (v) => v >= 0 && v <= 1,
+      help: "mass moved onto the answer committed to for this step (rest follows p)",
+    },
+    {
+      name: "plan",
+      default: 2,
+      range: "0 ≤ plan ≤ 50",
+      valid: (v) => v >= 0 && v <= 50,
+      help: "planning strength: the committed answer is drawn ∝ p · exp(plan × (t·p − times drawn)); 0 = sim:d",
+    },
+    LEAK,
+    REPEAT,
+  ],
   collapsed: [
     {
       name: "peak",
@@ -113,7 +133,7 @@ const FAMILY_PARAMS: Record<SimFamily, ParamSpec[]> = {
  */
 export const SIM_CAPABILITIES: Capabilities = { scoring: "exact", generation: false, protocols: ["sequential", "independent", "batch"], parallel: 1, logitBias: true, samplerTruncation: true, temperatures: "any" };
 
-export const SIM_FAMILIES: readonly SimFamily[] = ["d", "e", "collapsed"];
+export const SIM_FAMILIES: readonly SimFamily[] = ["d", "e", "collapsed", "d-plan"];
 
 function validParamsLine(family: SimFamily): string {
   return FAMILY_PARAMS[family]
@@ -183,6 +203,13 @@ function tilt(q: readonly number[], logBoost: (i: number) => number): number[] {
   return normalise(logs.map((l) => (l === -Infinity ? 0 : Math.exp(l - max))));
 }
 
+/** Times each answer index occurs in the history (indices outside the support are ignored). */
+function countsOf(history: readonly number[], K: number): number[] {
+  const counts = new Array<number>(K).fill(0);
+  for (const h of history) if (h >= 0 && h < K) counts[h]! += 1;
+  return counts;
+}
+
 function leastLikely(probs: readonly number[]): number {
   let best = 0;
   for (let i = 1; i < probs.length; i++) if (probs[i]! < probs[best]!) best = i;
@@ -194,12 +221,11 @@ function makeModel(family: SimFamily, params: Record<string, number>, spec: stri
   const repeat = params.repeat ?? 0;
   const applyRepeat = (q: number[], history: readonly number[]): number[] => {
     if (repeat === 0 || history.length === 0) return q;
-    const counts = new Array<number>(q.length).fill(0);
-    for (const h of history) if (h >= 0 && h < counts.length) counts[h]! += 1;
+    const counts = countsOf(history, q.length);
     return tilt(q, (i) => repeat * counts[i]!);
   };
 
-  let base: (target: Target, rng: Rng) => number[];
+  let base: (target: Target, rng: Rng, history: readonly number[]) => number[];
   switch (family) {
     case "d": {
       const peak = params.peak ?? 0.95;
@@ -214,6 +240,17 @@ function makeModel(family: SimFamily, params: Record<string, number>, spec: stri
       base = (target, rng) => {
         const z = target.probs.map(() => gaussian(rng));
         return noise === 0 ? normalise(target.probs) : tilt(target.probs, (i) => noise * z[i]!);
+      };
+      break;
+    }
+    case "d-plan": {
+      const peak = params.peak ?? 0.95;
+      const plan = params.plan ?? 2;
+      base = (target, rng, history) => {
+        // The deficit t·p(x) − n_t(x): how far behind its share answer x is after t draws. One uniform per step, as sim:d.
+        const counts = countsOf(history, target.probs.length);
+        const c = drawIndex(tilt(target.probs, (i) => plan * (history.length * target.probs[i]! - counts[i]!)), rng);
+        return target.probs.map((p, i) => (1 - peak) * p + (i === c ? peak : 0));
       };
       break;
     }
@@ -242,7 +279,7 @@ function makeModel(family: SimFamily, params: Record<string, number>, spec: stri
     family,
     params: { ...params },
     step(target, history, rng) {
-      return { ptoken: applyRepeat(base(target, rng), history), leak };
+      return { ptoken: applyRepeat(base(target, rng, history), history), leak };
     },
   };
 }

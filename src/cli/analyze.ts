@@ -5,6 +5,7 @@ import { assertResultsDir, targetLabel } from "../store/read.ts";
 import { DEFAULT_RESULTS_DIR } from "../store/results.ts";
 import { shownLocation } from "../store/registry.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
+import { compareHistory, storedCounterfactual } from "../analysis/counterfactual.ts";
 import { advise, parseWeights, PROFILES, type Profile } from "../analysis/advise.ts";
 import { adviseTasks, type TaskDomainAdvice } from "../analysis/adviseTasks.ts";
 import { adviseSearch, type SearchDomainAdvice } from "../analysis/adviseSearch.ts";
@@ -20,7 +21,7 @@ const probed = (runs: readonly { steps: readonly unknown[] }[]) => runs.some((r)
 
 export function analyzeCommand(): Command {
   return new Command("analyze")
-    .description("internal properties per measurement: history dependence, argmax autocorrelation, effective temperature, margin, leak, entropy")
+    .description("internal properties per measurement: history dependence, argmax autocorrelation, effective temperature, margin, leak, entropy (and a probe's counterfactual histories)")
     .argument("[dir]", "results directory", DEFAULT_RESULTS_DIR)
     .option("--json", "print a JSON array, one object per measurement")
     .addHelpText("after", "\nDefinitions: docs/metrics.md, section \"Analysis\".\nExample:\n  $ ptalign analyze ./ptalign-results --json")
@@ -28,7 +29,11 @@ export function analyzeCommand(): Command {
       assertResultsDir(dir);
       // The store keeps every step field (entropy_full included; a schema-1 store gets them from runs/*.json when migrated).
       const stored = await loadRuns(dir);
-      const out = stored.filter((r) => r.runs.length > 0).map((r) => ({ id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs), ...(probed(r.runs) ? { probe: summariseProbe(r) } : {}) }));
+      const out = stored.filter((r) => r.runs.length > 0).map((r) => {
+        // probe --counterfactual: the effects it stored, beside the observational slope (only such results get the key).
+        const cf = storedCounterfactual(r);
+        return { id: r.id, model: r.model, target: targetLabel(r), protocol: r.protocol, temperature: r.settings?.temperature ?? null, ...analyzeRuns(r.target, r.runs), ...(probed(r.runs) ? { probe: summariseProbe(r) } : {}), ...(cf ? { counterfactual: { ...cf, comparison: compareHistory(r.target, r.runs, cf) } } : {}) };
+      });
       if (flags.json) {
         process.stdout.write(JSON.stringify(out) + "\n");
         return;
@@ -43,6 +48,7 @@ export function analyzeCommand(): Command {
       // Probed measurements (ptalign probe): what the inside of the model shows, in words.
       const inside = out.filter((a) => a.probe);
       if (inside.length > 0) process.stdout.write(`\ninside the model (ptalign probe):\n${inside.map((a) => `  ${a.model} on ${a.target}: ${probeWords(a.probe!)}`).join("\n")}\n`);
+      for (const a of out) if (a.counterfactual) process.stdout.write(`\ncounterfactual histories (probe), ${a.model} on ${a.target}: ${a.counterfactual.comparison.words}\n`);
     });
 }
 

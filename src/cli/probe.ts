@@ -15,7 +15,10 @@ import { takeSignal } from "./interrupt.ts";
 import { addEngineOptions } from "./engineFlags.ts";
 import { configOfFlags, loadBias, type RunFlags } from "./run.ts";
 import { summaryText } from "./summary.ts";
-import { probeText } from "./probeSummary.ts";
+import { counterfactualText, probeText } from "./probeSummary.ts";
+import { addRemoteOptions } from "./remoteFlags.ts";
+import { compareHistory } from "../analysis/counterfactual.ts";
+import { measureCounterfactualRecorded, type CounterfactualRunResult } from "../probe/counterfactualRun.ts";
 import { addTargetOptions, loadTarget } from "./targetFlags.ts";
 
 export interface ProbeFlags extends RunFlags {
@@ -25,16 +28,18 @@ export interface ProbeFlags extends RunFlags {
   attention: boolean;
   /** Attention per head as well as the mean over heads. */
   heads?: boolean;
+  /** Counterfactual histories at every step (any backend that scores exactly). */
+  counterfactual?: boolean;
 }
 
 /** Backends whose layers the probe can read: the embedded engine. */
 const EMBEDDED = new Set(["gguf-file", "gguf", "hf"]);
 
 export function probeCommand(): Command {
-  return addEngineOptions(addTargetOptions(
+  return addRemoteOptions(addEngineOptions(addTargetOptions(
     new Command("probe")
       .description("measure like run, and look inside the model at every step: logit lens per layer, attention to the model's own history")
-      .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH or hf:USER/REPO[:QUANT] (the embedded engine)")
+      .option("-m, --model <spec>", "model: PATH.gguf, gguf:PATH or hf:USER/REPO[:QUANT] (the embedded engine); with --counterfactual also sim:FAMILY and openai:MODEL")
       .option("-t, --target <dist>", "P_task (the grammar of run --target)")
       .addOption(new Option("-p, --protocol <name>", "how samples are asked for").choices(PROTOCOLS.filter((p) => p !== "batch")).default(DEFAULTS.protocol))
       .option("-n, --steps <n>", "samples per run", wholeNumber("--steps", 1), DEFAULTS.steps)
@@ -55,21 +60,25 @@ export function probeCommand(): Command {
       .option("--no-lens", "skip the logit lens")
       .option("--no-attention", "skip the attention to history")
       .option("--heads", "attention per head as well as the mean over heads")
+      .option("--counterfactual", "re-score every step with its history changed (one draw of each answer more or less, shuffled, removed): the change of q_t(x) per extra draw of x; any model that scores exactly (embedded, sim, openai: with exact scoring), where lens and attention need the embedded engine")
       .addHelpText(
         "after",
         `
 Examples:
   $ ptalign probe --model ./qwen2.5-0.5b-instruct-f16.gguf --target extreme --steps 20 --runs 2 --json
-  $ ptalign probe --model ./model.gguf --target "uniform(1,6)" --heads --out results`,
+  $ ptalign probe --model ./model.gguf --target "uniform(1,6)" --heads --out results
+  $ ptalign probe --model sim:d-plan --target extreme --steps 30 --runs 5 --counterfactual`,
       )
       .action(async (flags: ProbeFlags) => probeAction(flags)),
-  ));
+  )));
 }
 
 async function probeAction(flags: ProbeFlags): Promise<void> {
   if (flags.model === undefined) throw new InputError("probe needs --model (a .gguf path, gguf:PATH or hf:USER/REPO[:QUANT])");
   if (flags.target === undefined && flags.targetFile === undefined) throw new InputError("probe needs --target DIST or --target-file FILE");
   const parsed = parseModelSpec(flags.model);
+  // Counterfactuals alone need no look inside: any exact backend, and the embedded engine opened as for run.
+  if (flags.counterfactual && (!EMBEDDED.has(parsed.backend.name) || (!flags.lens && !flags.attention))) return counterfactualAction(flags as ProbeFlags & { model: string });
   if (!EMBEDDED.has(parsed.backend.name)) {
     throw new InputError(`probe reads the model's layers, which only the embedded GGUF engine shows; ${flags.model} is a ${parsed.backend.name} model (use a .gguf path, gguf:PATH or hf:USER/REPO[:QUANT])`);
   }
@@ -78,7 +87,7 @@ async function probeAction(flags: ProbeFlags): Promise<void> {
   // One sequence: the probe reads the steps in order, and llama.cpp's cache cells are then the context's positions.
   let config = configOfFlags({ ...flags, protocol: flags.protocol, parallel: 1, maxAnswerTokens: DEFAULTS.maxAnswerTokens, maxFailures: DEFAULTS.maxFailures, samplerOrder: DEFAULTS.samplerOrder }, template);
   if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
-  const settings = { ...recordSettings(config), probe: { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads) } };
+  const settings = { ...recordSettings(config), probe: { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads), ...(flags.counterfactual ? { counterfactual: true } : {}) } };
   const model = await openModel(flags.model, { ...modelOptionsOf(config, config.runs), parallel: 1, inspect: true });
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   let result: ProbeResult;
@@ -91,7 +100,7 @@ async function probeAction(flags: ProbeFlags): Promise<void> {
       backend,
       // Ctrl-C: recorded interrupted with its steps, exit 130 (a probe is not resumed: measure it again).
       { id: newRunId(flags.model), out: flags.save ? flags.out : undefined, ...(signal ? { signal } : {}) },
-      { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads) },
+      { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads), counterfactual: Boolean(flags.counterfactual) },
     ));
   } catch (err) {
     progress.stop();
@@ -102,5 +111,37 @@ async function probeAction(flags: ProbeFlags): Promise<void> {
     await closeModel(model);
   }
   if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
-  else process.stdout.write(`${summaryText(result, file)}\n\n${probeText(result.probe)}\n`);
+  else process.stdout.write(`${summaryText(result, file)}\n\n${probeText(result.probe)}\n${result.counterfactual ? `\n${counterfactualText(compareHistory(result.target, result.runs, result.counterfactual), result.counterfactual)}\n` : ""}`);
+}
+
+/**
+ * --counterfactual on a model without layers to read (sim, an exact remote server): the measurement with its
+ * counterfactual histories only; the lens and the attention need the embedded engine, so they are not asked for.
+ */
+async function counterfactualAction(flags: ProbeFlags & { model: string }): Promise<void> {
+  const target = await loadTarget(flags, "probe needs --target DIST or --target-file FILE");
+  const template = await loadTemplate(flags.promptFile);
+  let config = configOfFlags({ ...flags, maxAnswerTokens: DEFAULTS.maxAnswerTokens, maxFailures: DEFAULTS.maxFailures, samplerOrder: DEFAULTS.samplerOrder }, template);
+  if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
+  const settings = { ...recordSettings(config), probe: { lens: false, attention: false, heads: false, counterfactual: true } };
+  const model = await openModel(flags.model, modelOptionsOf(config, config.runs));
+  const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
+  let result: CounterfactualRunResult;
+  let file: string | undefined;
+  try {
+    ({ result, file } = await measureCounterfactualRecorded(
+      { model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() },
+      model,
+      { id: newRunId(flags.model), out: flags.save ? flags.out : undefined },
+    ));
+  } catch (err) {
+    progress.stop();
+    if (err instanceof StepsKept) throw new (err.cause instanceof InputError ? InputError : RunError)(err.message);
+    throw err;
+  } finally {
+    progress.stop();
+    await closeModel(model);
+  }
+  if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
+  else process.stdout.write(`${summaryText(result, file)}\n\n${counterfactualText(compareHistory(result.target, result.runs, result.counterfactual), result.counterfactual)}\n`);
 }

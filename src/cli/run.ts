@@ -87,6 +87,9 @@ export function runCommand(): Command {
     .addHelpText(
       "after",
       `
+Verdicts: D = deterministic (each step bets on one answer; the sequence follows P_task), E = exploratory (every step
+spreads like P_task), collapsed, mixed, off-format, uncertain (docs/classification.md; D and E are arXiv 2601.17865's).
+
 Examples:
   $ ptalign run --model ./qwen2.5-7b-instruct-q4_k_m.gguf --target extreme --steps 50 --runs 5 --json
   $ ptalign run --model sim:d --target "{1:0.1,2:0.7,3:0.1,4:0.1}"

@@ -12,7 +12,7 @@ export function summaryText(result: Result, file?: string): string {
   const v = result.verdict;
   const rows: [string, string, string][] = summaryMetrics()
     .filter((d) => d.summary!.show?.(m, result.target) ?? true)
-    .map((d) => [d.name, formatValue(metricValue(m, d.name) ?? null, d.format.digits), d.summary!.meaning?.(m) ?? d.meaning]);
+    .map((d) => [d.name, formatValue(metricValue(m, d) ?? null, d.format.digits), d.summary!.meaning?.(m) ?? d.meaning]);
   // The target's tail mass and the peers' tests are not metrics of the registry: their rows follow.
   rows.push(...continuousRows(result.target, m).filter(([k]) => !metricByName(k)).map(([k, val, meaning]): [string, string, string] => [k, fmt(val), meaning]));
   const steps = result.runs.reduce((n, r) => n + r.steps.length, 0);

@@ -82,13 +82,17 @@ export const entropyRatio = defineMetric({
   export: true,
 });
 
+// e_score is ptalign's old name for 1 − atvd, which is not the paper's e-score (step-to-step variability; docs/metrics.md,
+// "The paper's measures and ours"): the value's name is now alignment_score, and e_score stays, written and shown, as
+// its alias for the readers of older results.
 export const eScore = defineMetric({
   name: "e_score",
   meaning: "1 - atvd",
   direction: "higher",
   format: P,
   compute: (ctx) => avg(ctx, (m) => m.e_score),
-  summary: { rank: 60 },
+  aliasOf: "alignment_score",
+  summary: { rank: 60, meaning: () => "1 - atvd (alias of alignment_score; not the paper's e-score)" },
   export: true,
   html: { rank: 50 },
 });

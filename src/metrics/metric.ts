@@ -70,6 +70,13 @@ export interface MetricDef {
   export?: boolean;
   html?: HtmlSpec;
   bootstrap?: BootstrapSpec;
+  /**
+   * Keys that held this value before the metric had its name (a rename is additive: the old key stays registered as
+   * an alias and is still written). Readers of results written before the name existed find the value there.
+   */
+  formerly?: readonly string[];
+  /** This key is an alias kept for readers of older results: the same value as the metric named here (docs/metrics.md). */
+  aliasOf?: string;
 }
 
 /** Identity with type checking: a metric file writes `export const x = defineMetric({...})`. */
@@ -110,10 +117,22 @@ export function metricContext(target: Target, runs: readonly Run[], options: Val
   };
 }
 
-/** A metric's value in a (possibly older, stored) metrics object: undefined when it was not recorded. */
-export function metricValue(m: Readonly<Metrics> | null | undefined, name: string): number | null | undefined {
-  const v = m ? (m as unknown as Record<string, unknown>)[name] : undefined;
-  return typeof v === "number" || v === null ? v : undefined;
+/**
+ * A metric's value in a (possibly older, stored) metrics object: undefined when it was not recorded. Given the
+ * metric's definition, a result written before the metric had its name is read under its former keys.
+ */
+export function metricValue(m: Readonly<Metrics> | null | undefined, metric: string | Pick<MetricDef, "name" | "formerly">): number | null | undefined {
+  const record = m as unknown as Record<string, unknown> | null | undefined;
+  const read = (key: string) => {
+    const v = record ? record[key] : undefined;
+    return typeof v === "number" || v === null ? v : undefined;
+  };
+  if (typeof metric === "string") return read(metric);
+  for (const key of [metric.name, ...(metric.formerly ?? [])]) {
+    const v = read(key);
+    if (v !== undefined) return v;
+  }
+  return undefined;
 }
 
 /** A value as the text outputs print it: `digits` decimals, tiny non-zero values in exponent form, "—" for none. */

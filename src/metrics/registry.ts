@@ -7,18 +7,23 @@
 // of the export columns (a contract), it is visible in one place, and no reader can see a half-filled registry
 // because some module that registers a metric happened not to be imported yet.
 
+import { alignmentScore } from "./alignmentScore.ts";
 import { BUILTIN_METRICS } from "./builtin.ts";
 import { chi2MinExpected, chi2SmallCells } from "./chi2Cells.ts";
 import { hamming } from "./hamming.ts";
 import type { MetricDef } from "./metric.ts";
 
-export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS, hamming, chi2MinExpected, chi2SmallCells];
+export const METRICS: readonly MetricDef[] = [...BUILTIN_METRICS, hamming, chi2MinExpected, chi2SmallCells, alignmentScore];
 
 {
   const seen = new Set<string>();
   for (const m of METRICS) {
     if (seen.has(m.name)) throw new Error(`metric ${m.name} is registered twice (src/metrics/registry.ts)`);
     seen.add(m.name);
+  }
+  // An alias and the metric it stands for name each other, and both are registered (the alias is still written).
+  for (const m of METRICS) {
+    if (m.aliasOf && !METRICS.some((t) => t.name === m.aliasOf && t.formerly?.includes(m.name))) throw new Error(`metric ${m.name} is an alias of ${m.aliasOf}, which does not list it in formerly (src/metrics/registry.ts)`);
   }
 }
 

@@ -9,7 +9,9 @@ import { renderPrompt } from "../protocols/index.ts";
 import { measureRecorded } from "../record.ts";
 import type { RunRequest } from "../run.ts";
 import type { Result } from "../types.ts";
+import type { ScoringPort } from "../protocols/port.ts";
 import { CapturingBackend } from "./capture.ts";
+import { counterfactualProbe } from "./counterfactual.ts";
 import { probeStep, type StepProber } from "./step.ts";
 import { summariseProbe } from "./summary.ts";
 import type { ProbeResult, ProbeStep } from "./types.ts";
@@ -21,6 +23,8 @@ export interface ProbeOptions {
   attention: boolean;
   /** Attention per head as well as the mean over heads. */
   heads: boolean;
+  /** Counterfactual histories at every step (counterfactual.ts), scored on the engine beneath the capture. */
+  counterfactual?: boolean;
 }
 
 export interface ProbeRecordOptions {
@@ -45,16 +49,20 @@ export async function probeMeasure(req: RunRequest, model: TokenBackend, record:
   const capturing = new CapturingBackend(model);
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   const prober: StepProber = await probeStep(capturing, req, prompt, options);
+  // The counterfactual histories go to the engine itself, not through the capture: they are not the step's evaluations.
+  const cf = options.counterfactual ? await counterfactualProbe(capturing, { protocol: req.protocol, target: req.target, prompt, settings: req.settings }, model) : undefined;
   const { result, file } = await measureRecorded(
     {
       ...req,
+      ...(cf ? { wrapPort: (port: ScoringPort) => cf.wrapPort(port) } : {}),
       onStep: async (r, step, run) => {
         await prober(step as ProbeStep, capturing.take());
+        cf?.attach(r, step);
         await req.onStep?.(r, step, run);
       },
     },
     capturing,
-    { ...record, complete: (res) => ({ ...res, probe: summariseProbe(res as Result) }) },
+    { ...record, complete: (res) => ({ ...res, probe: summariseProbe(res as Result), ...(cf ? { counterfactual: cf.summary() } : {}) }) },
   );
   return { result: result as ProbeResult & { id: string }, ...(file !== undefined ? { file } : {}) };
 }

@@ -2,6 +2,7 @@
 // position (logit lens, attention to its own history); per measurement, their summary. All keys are additive: a
 // probe result is a run result (src/types.ts) whose steps and top level carry more fields.
 import type { Result, Step } from "../types.ts";
+import type { CounterfactualStep, CounterfactualSummary } from "./counterfactual.ts";
 
 /** One token of a layer's own next-token prediction at the answer position. */
 export interface TokenP {
@@ -49,6 +50,8 @@ export interface ProbeStep extends Step {
   /** The first block from which the final top answer stays on top of the lens (null: never, ties included). */
   commit_layer?: number | null;
   attention?: AttentionLayer[];
+  /** --counterfactual: what changing the step's history did to q_t (counterfactual.ts). */
+  counterfactual?: CounterfactualStep;
 }
 
 /** Per block, the mean over every probed step of the measurement. */
@@ -85,4 +88,6 @@ export interface ProbeSummary {
 
 export interface ProbeResult extends Result {
   probe: ProbeSummary;
+  /** --counterfactual: the effects of the steps' counterfactual histories (counterfactual.ts). */
+  counterfactual?: CounterfactualSummary;
 }

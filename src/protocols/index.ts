@@ -1,7 +1,7 @@
 export { runProtocol, runPort, type ProtocolRequest } from "./loop.ts";
 export { runSeed, type RunSettings, type StepListener } from "./settings.ts";
 export { checkCapabilities } from "./capabilities.ts";
-export type { ScoringPort, RunCursor, SupportScore } from "./port.ts";
+export type { ScoringPort, RunCursor, SupportScore, Written } from "./port.ts";
 export { portFor, simPort, simScore, tokenPort, textPort } from "./ports/index.ts";
 export { simulateRuns, type SimulateOptions } from "./simulate.ts";
 export { runTokenProtocol } from "./tokens.ts";

@@ -30,6 +30,8 @@ export interface ProtocolRequest {
   signal?: AbortSignal;
   /** Runs finished by an earlier attempt (a resumed measurement), by run index: taken as they are, not measured. */
   kept?: ReadonlyMap<number, Run>;
+  /** A probe that sees every scoring of the loop (counterfactual histories, src/probe/): the loop runs over the port it returns. */
+  wrapPort?: (port: ScoringPort) => ScoringPort;
 }
 
 /**
@@ -38,7 +40,8 @@ export interface ProtocolRequest {
  */
 export async function runProtocol(model: Model, req: ProtocolRequest): Promise<{ runs: Run[]; recorded: Record<string, unknown> }> {
   checkCapabilities(model.capabilities, req.protocol, req.settings);
-  const port = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
+  const inner = await portFor(model, req.protocol, req.target, req.prompt, req.settings);
+  const port = req.wrapPort ? req.wrapPort(inner) : inner;
   const runs = req.runs ?? [];
   await runPort(port, req.protocol, req.target, req.settings, req.onStep, runs, { signal: req.signal, kept: req.kept });
   return { runs, recorded: port.recorded() };

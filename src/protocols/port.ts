@@ -33,10 +33,22 @@ export interface RunCursor {
   generateUntilDelimiter?(written: string, budget: number): Promise<Generated>;
 }
 
+/** One answer a run wrote: its index in the support and, on token backends, the token path appended for it. */
+export interface Written {
+  readonly index: number;
+  readonly path?: readonly number[] | null;
+}
+
 export interface ScoringPort {
   readonly capabilities: Capabilities;
   /** A run's cursor at the prompt alone; `rng` is the run's one generator (sim models draw from it too). */
   begin(rng: Rng): RunCursor;
+  /**
+   * A cursor at the prompt followed by these answers, as if the run had written them: the counterfactual histories
+   * of `ptalign probe --counterfactual` (src/probe/counterfactual.ts) re-score a step after another history. Every
+   * scored port has it (sim, tokens, text); a token backend needs each answer's path (what `advance` appended).
+   */
+  resume?(rng: Rng, written: readonly Written[]): RunCursor;
   /** The run failure for a step where no answer has any probability (its advice depends on the backend). */
   noAnswer(t: number, scored: SupportScore): RunError;
   /** What the result records about the measurement (settings.prompt, chat_template, engine, remote, model_spec). */

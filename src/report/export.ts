@@ -37,12 +37,12 @@ export function* exportLines(runs: StoredRun[], format: ExportFormat, level: Exp
       return;
     }
     // The metric columns are the registry's (src/metrics/registry.ts), in its order; a metric a stored run predates is empty.
-    const metrics = exportMetrics().map((d) => d.name);
-    yield csvLine(["run_id", "status", "model", "target", "protocol", "temperature", "base_seed", "runs", "steps", "verdict", ...metrics, "atvd_ci_lo", "atvd_ci_hi", "volatility_ci_lo", "volatility_ci_hi", "support", "p_task"]);
+    const metrics = exportMetrics();
+    yield csvLine(["run_id", "status", "model", "target", "protocol", "temperature", "base_seed", "runs", "steps", "verdict", ...metrics.map((d) => d.name), "atvd_ci_lo", "atvd_ci_hi", "volatility_ci_lo", "volatility_ci_hi", "support", "p_task"]);
     for (const r of runs) {
       const c = runColumns(r);
       const ci = r.verdict?.ci;
-      yield csvLine([...Object.values(c), r.runs.length, r.progress.steps, r.verdict?.type ?? null, ...metrics.map((k) => metricValue(r.metrics, k) ?? null), ci?.atvd[0], ci?.atvd[1], ci?.volatility[0], ci?.volatility[1], r.target.support, r.target.probs]);
+      yield csvLine([...Object.values(c), r.runs.length, r.progress.steps, r.verdict?.type ?? null, ...metrics.map((d) => metricValue(r.metrics, d) ?? null), ci?.atvd[0], ci?.atvd[1], ci?.volatility[0], ci?.volatility[1], r.target.support, r.target.probs]);
     }
     return;
   }

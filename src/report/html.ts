@@ -7,6 +7,7 @@ import type { Result } from "../types.ts";
 import { heatmapSpec, histogramSpec, renderSvg, scatterSpec, tvSpec, VERDICT_COLORS, type MapPoint } from "./charts.ts";
 import { densitySpec, valueHistogramSpec } from "./density.ts";
 import { analyzeRuns } from "../analysis/properties.ts";
+import { counterfactualBlock } from "./counterfactual.ts";
 import { esc } from "./escape.ts";
 import { htmlMetrics, metricValue, type MetricDef } from "../metrics/index.ts";
 import { logitBiasOf, promptNameOf } from "../config/recorded.ts";
@@ -171,7 +172,7 @@ function comparisonTable(runs: StoredRun[], name: (r: StoredRun) => string, byPr
 /** A metric's cell: the value (with the verdict's interval when the metric has one), flagged above its warning threshold. */
 function metricCell(d: MetricDef, r: StoredRun, cell: (text: string, sort: string | number | null | undefined, cls?: string) => string): string {
   const spec = d.html!;
-  const v = metricValue(r.metrics, d.name);
+  const v = metricValue(r.metrics, d);
   const digits = spec.digits ?? d.format.digits;
   if (spec.ci) {
     const ci = (r.verdict?.ci as Record<string, [number, number] | undefined> | undefined)?.[d.name];
@@ -184,12 +185,12 @@ function metricCell(d: MetricDef, r: StoredRun, cell: (text: string, sort: strin
 
 /**
  * The detail of one measurement: its charts (the heat map, TV over steps and the histogram; density charts for a
- * continuous target) and the analysis line. The costly part of a section (vega renders, analyzeRuns ~15 ms): a
- * compact section leaves it out and `view` loads it on demand.
+ * continuous target), a probe's charts, the analysis line and the counterfactual histories. The costly part of a
+ * section (vega renders, analyzeRuns ~15 ms): a compact section leaves it out and `view` loads it on demand.
  */
 export async function runDetail(r: StoredRun): Promise<string> {
   if (!r.runs.some((x) => x.steps.length > 0)) return "";
-  return `${await runCharts(r)}${analysisLine(r)}`;
+  return `${await runCharts(r)}${await probeSection(r.runs)}${analysisLine(r)}${await counterfactualBlock(r)}`;
 }
 
 async function runCharts(r: StoredRun): Promise<string> {
@@ -216,7 +217,7 @@ async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt
   const sub = `${byPrompt ? `prompt ${shortHtml(promptOf(r), 60)} · ` : ""}${esc(r.protocol)} · temperature ${esc(s.temperature ?? "—")} · seed ${esc(s.seed ?? "—")} · ${r.runs.length} run${r.runs.length === 1 ? "" : "s"} · id ${esc(r.id)}`;
   const hasSteps = r.runs.some((x) => x.steps.length > 0);
   const charts = compact ? chartsPlaceholder(r, compact.onDemand) : hasSteps ? await runCharts(r) : "";
-  const analysis = !compact && hasSteps ? analysisLine(r) : "";
+  const analysis = !compact && hasSteps ? analysisLine(r) + (await counterfactualBlock(r)) : "";
   // A number counted in its bin keeps its text as raw too ("0.37" → 0.4): only answers with no sample are outside.
   const offSupport = r.runs.flatMap((run, i) => run.steps.filter((st) => st.raw !== undefined && st.sample === null).map((st) => ({ run: i + 1, t: st.t, raw: st.raw! })));
   const raw = offSupport.length
@@ -231,7 +232,7 @@ async function runSection(r: StoredRun, name: (r: StoredRun) => string, byPrompt
   return `<section class="run" id="${anchor(r)}">
 <h2>${title} ${verdictBadge(r)}</h2>
 <p class="meta">${sub}</p>
-${error}${charts}${hasSteps ? await probeSection(r.runs) : ""}${reasons}${analysis}${correctionTable(r)}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
+${error}${charts}${!compact && hasSteps ? await probeSection(r.runs) : ""}${reasons}${analysis}${correctionTable(r)}${raw}${prompt ? `<details class="prompt"><summary>prompt</summary><pre>${esc(prompt)}</pre></details>` : ""}
 </section>`;
 }
 

@@ -33,7 +33,7 @@ function hashes(dir: string, base = dir, out = new Map<string, string>()): Map<s
 /** The schema 1 store dropped these step fields; the JSON files kept them, and schema 2 does too. */
 const V1_DROPPED = ["value", "outside", "entropy_full", "entropy_full_bounds"];
 /** Metrics registered after the fixture was written (additive keys of the result JSON): present now, absent then. */
-const METRICS_ADDED = ["hamming", "chi2_min_expected", "chi2_small_cells"];
+const METRICS_ADDED = ["hamming", "chi2_min_expected", "chi2_small_cells", "alignment_score"];
 
 interface Json {
   id: string;

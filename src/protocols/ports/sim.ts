@@ -29,15 +29,17 @@ export function simScore(model: Pick<SimModel, "step">, target: Target, history:
 export function simPort(model: Pick<SimModel, "step" | "capabilities">, target: Target, settings: RunSettings, spec?: string): ScoringPort {
   return {
     capabilities: model.capabilities,
-    begin(rng): RunCursor {
-      // sequential and batch show the model the answers drawn so far; independent shows it none (advance is not called).
-      const history: number[] = [];
-      return {
-        score: async () => simScore(model, target, history, rng, settings),
-        advance: (index) => void history.push(index),
-      };
-    },
+    begin: (rng) => simCursor(model, target, settings, rng, []),
+    resume: (rng, written) => simCursor(model, target, settings, rng, written.map((w) => w.index)),
     noAnswer: (t, scored) => new RunError(`at step ${t} the sampler keeps no answer of the support (leak ${scored.leak.toFixed(3)}); loosen --top-k, --top-p or --min-p`),
     recorded: () => (spec === undefined ? {} : { model_spec: spec }),
+  };
+}
+
+/** sequential and batch show the model the answers drawn so far; independent shows it none (advance is not called). */
+function simCursor(model: Pick<SimModel, "step">, target: Target, settings: RunSettings, rng: Rng, history: number[]): RunCursor {
+  return {
+    score: async () => simScore(model, target, history, rng, settings),
+    advance: (index) => void history.push(index),
   };
 }

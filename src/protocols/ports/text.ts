@@ -22,6 +22,14 @@ export function textPort(backend: TextBackend, protocol: ProtocolName, target: T
         advance: (index) => void (written += texts[index]!),
       };
     },
+    // A history the run did not write is always asked for (never the independent protocol's one cached answer).
+    resume(_rng, history): RunCursor {
+      let written = history.map((w) => texts[w.index]!).join("");
+      return {
+        score: () => backend.score(prompt, written, texts, { prune: settings.prune }),
+        advance: (index) => void (written += texts[index]!),
+      };
+    },
     noAnswer(t, scored) {
       const why = scored.unknown > 0 ? `; ${(scored.unknown * 100).toFixed(1)}% of the mass is outside the server's top-k` : "";
       return new RunError(`at step ${t} the model puts no visible probability on any answer (leak ${scored.leak.toFixed(3)}${why}); check the prompt with --show-prompt or use --prompt-file`);

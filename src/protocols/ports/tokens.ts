@@ -4,6 +4,7 @@ import type { PromptParts, TokenBackend } from "../../backends/types.ts";
 import { RunError } from "../../errors.ts";
 import { assertExpressible, optionTexts, scoreOptions } from "../../scoring/index.ts";
 import { generateUntil } from "../../scoring/generate.ts";
+import type { Rng } from "../../rng.ts";
 import type { ProtocolName, Target } from "../../types.ts";
 import { answerTokenBias } from "../bias.ts";
 import type { RunCursor, ScoringPort } from "../port.ts";
@@ -24,22 +25,32 @@ export async function tokenPort(backend: TokenBackend, protocol: ProtocolName, t
   const levels = width > 1 && (width === Infinity || settings.runs === 1);
   // The benchmark's baseline forgets the cached prefix before every scored step (never inside a batch generation).
   const reset = settings.reusePrefix === false && protocol !== "batch";
+  // sequential: the context grows by each drawn answer, so step t sees the samples 0..t-1; the engine's cached
+  // prefix makes a step cost the answer's tokens, not the whole context. batch: it grows by what the model writes.
+  const cursorAt = (rng: Rng, start: number[]): RunCursor => {
+    let context = start;
+    return {
+      async score(consumed = "") {
+        if (reset) await backend.reset();
+        return scoreOptions(backend, context, texts, { temperature: T === 0 ? 1 : T, sampler: T === 0 ? undefined : settings.sampler, prune: settings.prune, consumed, bias, levels });
+      },
+      advance(index, scored) {
+        context = [...context, ...scored.paths![index]!];
+      },
+      generateUntilDelimiter: (written, budget) => generateUntil(backend, context, written, { temperature: T, sampler: settings.sampler, rng, budget, done: (w) => w.includes(DELIMITER) }),
+    };
+  };
   return {
     capabilities: backend.capabilities,
-    begin(rng): RunCursor {
-      // sequential: the context grows by each drawn answer, so step t sees the samples 0..t-1; the engine's cached
-      // prefix makes a step cost the answer's tokens, not the whole context. batch: it grows by what the model writes.
-      let context = [...promptTokens];
-      return {
-        async score(consumed = "") {
-          if (reset) await backend.reset();
-          return scoreOptions(backend, context, texts, { temperature: T === 0 ? 1 : T, sampler: T === 0 ? undefined : settings.sampler, prune: settings.prune, consumed, bias, levels });
-        },
-        advance(index, scored) {
-          context = [...context, ...scored.paths![index]!];
-        },
-        generateUntilDelimiter: (written, budget) => generateUntil(backend, context, written, { temperature: T, sampler: settings.sampler, rng, budget, done: (w) => w.includes(DELIMITER) }),
-      };
+    begin: (rng) => cursorAt(rng, [...promptTokens]),
+    resume(rng, written) {
+      const context = [...promptTokens];
+      for (const w of written) {
+        // A programming error, not the user's: the caller hands back the paths the scoring gave (Scored.paths).
+        if (!w.path) throw new Error(`tokenPort.resume: answer ${w.index} has no token path`);
+        context.push(...w.path);
+      }
+      return cursorAt(rng, context);
     },
     noAnswer(t, scored) {
       const pruned = scored.unknown > 0 ? `; ${fmtMass(scored.unknown)} of the mass was on paths pruned below --prune ${settings.prune} before they reached an answer, so lower --prune (e.g. --prune 0) to follow them, or` : ";";
