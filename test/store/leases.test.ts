@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { hostname } from "node:os";
 import { after, before, describe, it } from "node:test";
+import { dropLease, newLease } from "../../src/store/lease.ts";
 import { openStore } from "../../src/store/registry.ts";
 import type { ResultStore } from "../../src/store/types.ts";
 import { startPostgres, type TestPostgres } from "../support/postgres.ts";
@@ -73,6 +74,18 @@ for (const [kind, location] of kinds) {
       const other = { owner: "w:2:z", ms: 60_000 };
       // SQLite's writers share its machine, so a dead pid is proof; a database server cannot know the workers' pids.
       assert.equal(await store.claimNext(["orphan"], other), kind === "sqlite" ? "orphan" : undefined);
+    });
+
+    it("a lease in this process's name that it no longer holds (its release failed, e.g. on a full disk) is abandoned on SQLite", async () => {
+      const held = newLease(60_000);
+      const dropped = newLease(60_000);
+      assert.equal(await store.claimNext(["mine-held"], held), "mine-held");
+      assert.equal(await store.claimNext(["mine-dropped"], dropped), "mine-dropped");
+      dropLease(dropped); // as after a release that could not be written
+      const other = newLease(60_000);
+      assert.equal(await store.claimNext(["mine-held"], other), undefined, "a lease this process still holds is respected");
+      assert.equal(await store.claimNext(["mine-dropped"], other), kind === "sqlite" ? "mine-dropped" : undefined);
+      for (const l of [held, other]) dropLease(l);
     });
 
     it("8 claimers racing over 40 cells: every cell claimed exactly once", async () => {

@@ -77,11 +77,11 @@ describe("concurrent studies", () => {
     const plan = await ptalign(["run", study, "--out", out, "--dry-run", "--json"]);
     const hash = (JSON.parse(plan.stdout) as Out).cells[0]!.hash;
     await (await openStore(out, { write: true })).close();
-    // A worker that died holding the cell, with this very process's pid (a reused pid changes nothing: a lease is
-    // an owner id and an expiry), its lease lapsing 1.5 s from now.
+    // A worker that died holding the cell, whose pid is now a live process's (the test runner's parent: a reused pid
+    // proves nothing, so the lease is waited out), its lease lapsing 1.5 s from now.
     const db = new Database(join(out, "ptalign.db"));
     const expires = Date.now() + 1500;
-    db.prepare("INSERT INTO leases (cell, owner, expires) VALUES (?, ?, ?)").run(hash, `${(await import("node:os")).hostname()}:${process.pid}:dead`, expires);
+    db.prepare("INSERT INTO leases (cell, owner, expires) VALUES (?, ?, ?)").run(hash, `${(await import("node:os")).hostname()}:${process.ppid}:dead`, expires);
     db.close();
     const r = await ptalign(["run", study, "--out", out, "--json"]);
     assert.equal(r.code, 0, r.stderr);

@@ -157,11 +157,17 @@ describe("study workers on one PostgreSQL store", () => {
     const [cells, runs, steps] = [24, 2, 10];
     await writeFile(study, `models: [sim:d, sim:e]\ntargets: [extreme, flat]\nseeds: [1, 2, 3, 4, 5, 6]\nsteps: ${steps}\nruns: ${runs}\nlease_seconds: 20\n`);
     const workers = Array.from({ length: 3 }, () => worker(study, url));
-    for (let i = 0; i < 1200; i++) {
+    // Restarted once every worker is connected and working (a worker that cannot reach the database at its start
+    // exits 2 by design: only one that loses it mid-run retries) and some cells are done.
+    const owners = new Set<string>();
+    for (let i = 0; i < 2400; i++) {
       const [r] = await server.sql<{ n: number }>(name, "SELECT count(*)::int AS n FROM ptalign_runs WHERE status = 'done'").catch(() => [{ n: 0 }]);
-      if (r!.n >= 3) break;
+      const held = await server.sql<{ owner: string | null }>(name, "SELECT owner FROM ptalign_leases").catch(() => []);
+      for (const h of held) if (h.owner) owners.add(h.owner);
+      if (r!.n >= 3 && owners.size >= 3) break;
       await sleep(25);
     }
+    assert.ok(owners.size >= 3, `every worker claimed a cell before the restart (${owners.size} seen)`);
     const t0 = Date.now();
     await server.restart(1000);
     const down = Date.now() - t0;
