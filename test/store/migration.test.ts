@@ -18,7 +18,7 @@ const expected = (name: string) => readFileSync(join(EXPECTED, name), "utf8");
 
 /** As "nobody" when root (root reads and writes anything: a read-only directory needs another user). */
 const cli = (args: string[], asNobody: boolean): Promise<CliResult> =>
-  ptalign(args, { env: { PTALIGN_DEBUG: "" }, prefix: asNobody && ROOT ? ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] : [] });
+  ptalign(args, { env: { PTALIGN_DEBUG: "" }, ...(asNobody && ROOT ? { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] } : {}) });
 
 /** Every file under DIR with its hash (what "never written" means). */
 function hashes(dir: string, base = dir, out = new Map<string, string>()): Map<string, string> {

@@ -29,7 +29,7 @@ export interface CliOptions {
  * process when `child` (or `prefix`) says the process itself is under test.
  */
 export function ptalign(args: string[], options: CliOptions = {}): Promise<CliResult> {
-  return options.child !== undefined || options.prefix ? inChild(args, options) : inProcess(args, options);
+  return options.child !== undefined || options.prefix?.length ? inChild(args, options) : inProcess(args, options);
 }
 
 /** Runs the real CLI in a child process. */
