@@ -1,46 +1,43 @@
 import { Command, CommanderError } from "commander";
-import { demoCommand } from "./demo.ts";
-import { metricsCommand } from "./metrics.ts";
-import { runCommand } from "./run.ts";
-import { batchCommand } from "./batch.ts";
-import { lsCommand } from "./ls.ts";
-import { exportCommand } from "./export.ts";
-import { reportCommand } from "./report.ts";
-import { viewCommand } from "./view.ts";
-import { taskCommand } from "./task.ts";
-import { analyzeCommand, adviseCommand } from "./analyze.ts";
-import { correctCommand } from "./correct.ts";
-import { mergeCommand } from "./merge.ts";
-import { probeCommand } from "./probe.ts";
 import { exitCodeOf, reportError } from "./common.ts";
 import { withInterruption, type Interruption } from "./interrupt.ts";
 import { checkOutputFile, checkWritableDir, translate } from "../store/access.ts";
 import { forgetWarnings } from "../store/read.ts";
 import { isUrl } from "../store/registry.ts";
-import { storeCommand } from "./store.ts";
 
-/** The command tree, built afresh for every call (commander keeps parsed options on its Command objects). */
-function program(): Command {
+// The commands in the order help lists them, each loaded only when needed: a process that runs `ls` does not load the
+// engine, the tasks and the sandbox (every module costs start-up time through tsx's loader, ~200 modules in all).
+const COMMANDS: readonly [string, () => Promise<Command>][] = [
+  ["run", async () => (await import("./run.ts")).runCommand()],
+  ["batch", async () => (await import("./batch.ts")).batchCommand()],
+  ["metrics", async () => (await import("./metrics.ts")).metricsCommand()],
+  ["demo", async () => (await import("./demo.ts")).demoCommand()],
+  ["ls", async () => (await import("./ls.ts")).lsCommand()],
+  ["export", async () => (await import("./export.ts")).exportCommand()],
+  ["report", async () => (await import("./report.ts")).reportCommand()],
+  ["view", async () => (await import("./view.ts")).viewCommand()],
+  ["task", async () => (await import("./task.ts")).taskCommand()],
+  ["analyze", async () => (await import("./analyze.ts")).analyzeCommand()],
+  ["advise", async () => (await import("./analyze.ts")).adviseCommand()],
+  ["correct", async () => (await import("./correct.ts")).correctCommand()],
+  ["store", async () => (await import("./store.ts")).storeCommand()],
+  ["merge", async () => (await import("./merge.ts")).mergeCommand()],
+  ["probe", async () => (await import("./probe.ts")).probeCommand()],
+];
+
+/**
+ * The command tree, built afresh for every call (commander keeps parsed options on its Command objects). When the
+ * first argument names a command, only that command is built; otherwise (help, a version, a mistyped command that
+ * gets a suggestion) all of them.
+ */
+async function program(argv: readonly string[]): Promise<Command> {
   const program = new Command("ptalign")
     .description("Does a model's next-token probability follow the distribution the task asks for, step after step?")
     .version("0.1.0")
     .exitOverride()
-    .showHelpAfterError("(run with --help for usage)")
-    .addCommand(runCommand())
-    .addCommand(batchCommand())
-    .addCommand(metricsCommand())
-    .addCommand(demoCommand())
-    .addCommand(lsCommand())
-    .addCommand(exportCommand())
-    .addCommand(reportCommand())
-    .addCommand(viewCommand())
-    .addCommand(taskCommand())
-    .addCommand(analyzeCommand())
-    .addCommand(adviseCommand())
-    .addCommand(correctCommand())
-    .addCommand(storeCommand())
-    .addCommand(mergeCommand())
-    .addCommand(probeCommand());
+    .showHelpAfterError("(run with --help for usage)");
+  const named = COMMANDS.find(([name]) => name === argv[0]);
+  for (const [, load] of named ? [named] : COMMANDS) program.addCommand(await load());
   for (const cmd of program.commands) cmd.exitOverride();
 
   // Every --out is checked before any work starts (a measurement must not end in ENOTDIR): `--out <dir>` must be, or
@@ -70,7 +67,8 @@ export async function main(argv: readonly string[], opts: { interruption?: Inter
   forgetWarnings();
   let code: number;
   try {
-    await withInterruption(opts.interruption, () => program().parseAsync([...argv], { from: "user" }));
+    const tree = await program(argv);
+    await withInterruption(opts.interruption, () => tree.parseAsync([...argv], { from: "user" }));
     // A command may set process.exitCode to report a failure without throwing.
     code = typeof process.exitCode === "number" ? process.exitCode : 0;
   } catch (err) {
