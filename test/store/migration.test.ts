@@ -16,9 +16,13 @@ const EXPECTED = join(FIXTURE, "expected");
 const ROOT = process.getuid?.() === 0;
 const expected = (name: string) => readFileSync(join(EXPECTED, name), "utf8");
 
-/** As "nobody" when root (root reads and writes anything: a read-only directory needs another user). */
+/**
+ * Read-only for real: root reads and writes anything, so as root the reader is a child process without the
+ * capabilities that bypass file permissions (still uid 0, so it reads the clone wherever it lies — a mode-700 home,
+ * a `mktemp -d` directory — where another user such as "nobody" could not read bin/ptalign.js).
+ */
 const cli = (args: string[], asNobody: boolean): Promise<CliResult> =>
-  ptalign(args, { env: { PTALIGN_DEBUG: "" }, ...(asNobody && ROOT ? { prefix: ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"] } : {}) });
+  ptalign(args, { env: { PTALIGN_DEBUG: "" }, ...(asNobody && ROOT ? { child: "file permissions bind only a process without CAP_DAC_OVERRIDE", prefix: ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] } : {}) });
 
 /** Every file under DIR with its hash (what "never written" means). */
 function hashes(dir: string, base = dir, out = new Map<string, string>()): Map<string, string> {
@@ -154,7 +158,7 @@ describe("results directory written by ptalign 0.1.0 (store schema 1)", () => {
     assert.deepEqual((JSON.parse(an.stdout) as { id: string }[]).filter((x) => x.id !== added), JSON.parse(expected("analyze.json")));
   });
 
-  it("read-only (chmod -R a-w, read by another user through a private copy): the same output, nothing written", async () => {
+  it("read-only (chmod -R a-w, read by a process that file permissions bind, through a private copy): the same output, nothing written", async () => {
     const dir = join(tmp, "ro");
     cpSync(join(FIXTURE, "dir"), dir, { recursive: true });
     const before = hashes(dir);
