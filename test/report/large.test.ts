@@ -3,7 +3,7 @@
 // sections are compact (bounded bytes per cell); `view` renders in a worker thread and loads a section's charts on
 // demand. Timings and the 2,000-cell figures: bench/report.ts.
 import assert from "node:assert/strict";
-import { writeFile } from "node:fs/promises";
+import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { buildReport, CHART_LIMIT } from "../../src/report/html.ts";
@@ -48,9 +48,20 @@ describe("the report of a large study stays small", () => {
     assert.equal((all.match(/data-chart="heatmap"/g) ?? []).length, 0);
     const full = await buildReport(runs.slice(0, 12), { source: "d" });
     assert.equal((full.match(/data-chart="heatmap"/g) ?? []).length, 12);
-    const out = join(await tempDir(), "r.html");
-    const r = await ptalign(["report", dir, "--out", out, "--charts", "all"]);
-    assert.equal(r.code, 0, r.stderr);
+    // Through the CLI on a small study (every chart rendered costs ~30 ms): --charts 2 makes its 3 sections compact,
+    // --charts all puts all of them inline.
+    const tmp = await tempDir();
+    await writeFile(join(tmp, "small.yaml"), "models: [sim:e]\ntargets: [extreme, flat, \"uniform(1,6)\"]\nsteps: 4\nruns: 1\n");
+    const smallDir = join(tmp, "small");
+    assert.equal((await ptalign(["run", join(tmp, "small.yaml"), "--out", smallDir])).code, 0);
+    const out = join(tmp, "r.html");
+    const heatmaps = async (charts: string) => {
+      const r = await ptalign(["report", smallDir, "--out", out, "--charts", charts]);
+      assert.equal(r.code, 0, r.stderr);
+      return ((await readFile(out, "utf8")).match(/data-chart="heatmap"/g) ?? []).length;
+    };
+    assert.equal(await heatmaps("2"), 0);
+    assert.equal(await heatmaps("all"), 3);
     const bad = await ptalign(["report", dir, "--out", out, "--charts", "some"]);
     assert.equal(bad.code, 2);
     assert.match(bad.stderr, /--charts must be a whole number ≥ 0 or all \(got some\)/);
