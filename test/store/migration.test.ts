@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { before, describe, it } from "node:test";
 import Database from "better-sqlite3";
-import { ptalign, type CliResult } from "../support/cli.ts";
+import { inOneChild, ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
 const FIXTURE = fileURLToPath(new URL("../fixtures/results-v1/", import.meta.url));
@@ -54,8 +54,21 @@ function comparison(html: string): { head: string[]; rows: string[][] } {
 }
 
 async function checkOutputs(dir: string, asNobody: boolean, tmp: string): Promise<string> {
+  const html = join(tmp, "public", `report-${asNobody ? "ro" : "rw"}.html`);
+  // The restricted reader runs every command in one process (its privileges are the subject, not its start-up).
+  const calls = [["ls", dir], ["ls", dir, "--json"], ["analyze", dir], ["analyze", dir, "--json"], ["advise", dir], ...["calibration", "stability", "diversity"].map((p) => ["advise", dir, "--prefer", p]), ["export", dir], ["export", dir, "--format", "jsonl"], ["export", dir, "--format", "jsonl", "--level", "runs"], ["report", dir, "--out", html]];
+  const writer = ["run", "--model", "sim:d", "--target", "extreme", "--steps", "1", "--runs", "1", "--out", dir];
+  const restricted = asNobody && ROOT ? await inOneChild([...calls, writer], { env: { PTALIGN_DEBUG: "" }, prefix: ["setpriv", "--bounding-set=-dac_override,-dac_read_search"] }) : undefined;
+  if (restricted) {
+    // The restriction holds: the same process could not write a measurement there.
+    const denied = restricted[calls.length]!;
+    assert.equal(denied.code, 2, denied.stderr);
+    assert.match(denied.stderr, /is not writable/);
+  }
   const run = async (args: string[]) => {
-    const r = await cli(args, asNobody);
+    const at = calls.findIndex((c) => c.join("\0") === args.join("\0"));
+    assert.ok(at >= 0, `${args.join(" ")} is in the list of calls`);
+    const r = restricted ? restricted[at]! : await cli(args, false);
     assert.equal(r.code, 0, `${args.join(" ")}: ${r.stderr}`);
     assert.equal(r.stderr, "", `${args.join(" ")} warns nothing`);
     return r.stdout;
@@ -91,7 +104,6 @@ async function checkOutputs(dir: string, asNobody: boolean, tmp: string): Promis
   assert.ok(gained > 0, "the top-k and synth runs regain their dropped step fields");
 
   // report: the same numbers as ls (atvd, volatility, leak, verdict ... per measurement) and as analyze.
-  const html = join(tmp, "public", `report-${asNobody ? "ro" : "rw"}.html`);
   await run(["report", dir, "--out", html]);
   const page = readFileSync(html, "utf8");
   const ls = JSON.parse(expected("ls.json")) as (Json & { status: string; verdict: { type: string } | null })[];

@@ -32,6 +32,26 @@ export function ptalign(args: string[], options: CliOptions = {}): Promise<CliRe
   return options.child !== undefined || options.prefix?.length ? inChild(args, options) : inProcess(args, options);
 }
 
+/**
+ * Several calls in one child process (test/support/cliBatch.ts), in order, each as an in-process call there; for tests
+ * whose subject is the process's privileges (`options.prefix`, e.g. setpriv), not its start-up.
+ */
+export async function inOneChild(calls: string[][], options: CliOptions = {}): Promise<CliResult[]> {
+  const script = fileURLToPath(new URL("./cliBatch.ts", import.meta.url));
+  const [cmd, ...argv] = [...(options.prefix ?? []), process.execPath, "--import", "tsx", script, JSON.stringify(calls)];
+  const r = await new Promise<CliResult>((resolve, reject) => {
+    const child = spawn(cmd!, argv, { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.on("error", reject);
+    child.on("close", (code) => resolve({ code, stdout, stderr }));
+  });
+  if (r.code !== 0) throw new Error(`the batch of ${calls.length} CLI calls failed (exit ${r.code}): ${r.stderr}`);
+  return JSON.parse(r.stdout) as CliResult[];
+}
+
 /** Runs the real CLI in a child process. */
 export function inChild(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const [cmd, ...argv] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
