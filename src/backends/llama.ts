@@ -81,7 +81,34 @@ export function engineRuntime(gpu: GpuChoice = "auto"): Promise<Llama> {
 
 const GPU_NAMES: Record<string, string> = { cuda: "CUDA", vulkan: "Vulkan", metal: "Metal" };
 
+/**
+ * node-llama-cpp checks its prebuilt binding in a child process forked with this process's `execArgv` before loading
+ * it. Under a TypeScript loader (`node --import tsx`: the tests, the benchmarks) that child loads the loader too, for
+ * nothing (it runs plain JS): ~0.5 s and ~0.8 CPU-s per process that opens a GGUF model. The loader flags are left out
+ * of `execArgv` while the runtime is opened (a few hundred ms, before any model is loaded).
+ */
+async function withoutLoaderArgs<T>(open: () => Promise<T>): Promise<T> {
+  const argv = process.execArgv;
+  const kept: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    if ((a === "--import" || a === "--loader" || a === "--experimental-loader") && /tsx/.test(argv[i + 1] ?? "")) i++;
+    else if (!/^--(import|loader|experimental-loader)=.*tsx/.test(a)) kept.push(a);
+  }
+  if (kept.length === argv.length) return open();
+  process.execArgv = kept;
+  try {
+    return await open();
+  } finally {
+    process.execArgv = argv;
+  }
+}
+
 async function openRuntime(gpu: GpuChoice): Promise<Llama> {
+  return withoutLoaderArgs(() => openRuntimeWith(gpu));
+}
+
+async function openRuntimeWith(gpu: GpuChoice): Promise<Llama> {
   const { getLlama, getLlamaGpuTypes, LlamaLogLevel } = await nodeLlamaCpp();
   const base = { build: "never", logLevel: LlamaLogLevel.error, progressLogs: false } as const;
   if (gpu === "off") return getLlama({ ...base, gpu: false });
