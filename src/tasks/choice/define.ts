@@ -10,7 +10,7 @@ import type { MeasureEnv, Task, TaskData, TaskEstimate, TaskMetric, TaskOptionVa
 import { modelLabel } from "../task.ts";
 import { OFF_FORMAT_LEAK } from "../warnings.ts";
 import { aggregateRecords, measured } from "./aggregate.ts";
-import { checkpointKey, openCheckpoint } from "./checkpoint.ts";
+import { checkpointKey, isContextRecord, openCheckpoint } from "./checkpoint.ts";
 import { exists } from "./input.ts";
 import { jsonlReader } from "./jsonl.ts";
 import { choiceOptions, choiceSettings } from "./options.ts";
@@ -84,7 +84,7 @@ export async function measureChoice(spec: ChoiceTaskSpec, modelSpec: string, dat
     const name = isSimModel(model) ? model.spec : modelSpec;
     const { out: _out, data: _data, ...numbers } = core;
     const key = checkpointKey({ task: spec.name, model: name, settings: numbers, extra: s.extra, contexts: data.contexts });
-    const checkpoint = await openCheckpoint(core.out, spec.name, key);
+    const checkpoint = await openCheckpoint(core.out, spec.name, key, isContextRecord);
     const prompt = spec.prompt ?? choicePrompt;
     const per = unitsPerContext(core);
     const records: ContextRecord[] = [];

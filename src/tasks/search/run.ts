@@ -4,8 +4,7 @@
 import { closeModel, isSimModel, openModel, type Model, type ModelOptions } from "../../backends/index.ts";
 import { interruption } from "../../errors.ts";
 import { makeRng } from "../../rng.ts";
-import { checkpointKey } from "../choice/checkpoint.ts";
-import { openSearchCheckpoint } from "./checkpoint.ts";
+import { checkpointKey, openCheckpoint } from "../choice/checkpoint.ts";
 import type { SearchData, SearchQuery } from "./data.ts";
 import type { Browsing, BrowsingModel } from "./exposure.ts";
 import { exposureOf, queryMetrics, type QueryMetrics, type StepVerdict } from "./metrics.ts";
@@ -195,7 +194,12 @@ export async function runSearch(modelSpec: string, data: SearchData, s: SearchSe
     const name = isSimModel(model) ? model.spec : modelSpec;
     const { out, ...numbers } = s;
     const key = checkpointKey({ task: "search", model: name, settings: numbers, queries: data.queries.map((q) => [q.id, q.text, q.pool.map((d) => [d.id, d.grade, d.text])]) });
-    const checkpoint = await openSearchCheckpoint<SearchQueryRecord>(out, key);
+    // DIR/tasks/partial/search-<key>.jsonl: each ranked query's record as soon as it is measured (the choice core's
+    // checkpoint; a line without a pool and rankings is measured again).
+    const checkpoint = await openCheckpoint<SearchQueryRecord>(out, "search", key, (r): r is SearchQueryRecord => {
+      const q = r as SearchQueryRecord;
+      return typeof q.id === "string" && Array.isArray(q.pool) && Array.isArray(q.rankings);
+    });
     const records: SearchQueryRecord[] = [];
     let resumed = 0;
     for (const q of data.queries) {
