@@ -39,15 +39,7 @@ export function ptalign(args: string[], options: CliOptions = {}): Promise<CliRe
 export async function inOneChild(calls: string[][], options: CliOptions = {}): Promise<CliResult[]> {
   const script = fileURLToPath(new URL("./cliBatch.ts", import.meta.url));
   const [cmd, ...argv] = [...(options.prefix ?? []), process.execPath, "--import", "tsx", script, JSON.stringify(calls)];
-  const r = await new Promise<CliResult>((resolve, reject) => {
-    const child = spawn(cmd!, argv, { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
-    child.on("error", reject);
-    child.on("close", (code) => resolve({ code, stdout, stderr }));
-  });
+  const r = await spawnCaptured(cmd!, argv, options);
   if (r.code !== 0) throw new Error(`the batch of ${calls.length} CLI calls failed (exit ${r.code}): ${r.stderr}`);
   return JSON.parse(r.stdout) as CliResult[];
 }
@@ -55,8 +47,13 @@ export async function inOneChild(calls: string[][], options: CliOptions = {}): P
 /** Runs the real CLI in a child process. */
 export function inChild(args: string[], options: CliOptions = {}): Promise<CliResult> {
   const [cmd, ...argv] = [...(options.prefix ?? []), process.execPath, BIN, ...args];
+  return spawnCaptured(cmd!, argv, options);
+}
+
+/** A child process with CI=1 and the call's environment, its two output streams captured apart. */
+function spawnCaptured(cmd: string, argv: string[], options: CliOptions): Promise<CliResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd!, argv, { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
+    const child = spawn(cmd, argv, { cwd: options.cwd, env: { ...process.env, CI: "1", ...options.env }, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     child.stdout.on("data", (d: Buffer) => (stdout += d.toString()));
