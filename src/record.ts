@@ -96,9 +96,9 @@ export async function measureRecorded(req: RunRequest, model: Model, opts: Recor
         const why = err instanceof Interrupted ? `${err.signal} after ${kept} steps` : `no space left on the device after ${kept} steps`;
         await recorder.interrupt(why, kept >= 2 && opts.out !== undefined ? safely(partialOf) : undefined);
         if (err instanceof Interrupted) {
-          throw new Interrupted(err.signal, opts.out === undefined ? `interrupted (${err.signal}) after ${kept} steps; nothing was saved (--no-save)` : `interrupted (${err.signal}): ${kept} steps kept${where}; run the same command again to resume`);
+          throw new Interrupted(err.signal, opts.out === undefined ? `interrupted (${err.signal}) after ${kept} steps; nothing was saved (--no-save)` : `interrupted (${err.signal}): ${kept} steps kept${where}; ${opts.key !== undefined ? "run the same command again to resume" : "this measurement is not resumed (a probe): run the command again for a complete one"}`);
         }
-        throw new DiskFull(`no space left on the device while writing the results${where} (${diskCode(err)}): the steps written before are kept; free some space (or move the results directory to a larger disk), then run the same command again to resume`);
+        throw new DiskFull(`no space left on the device while writing the results${where} (${diskCode(err)}): the steps written before are kept; free some space (or move the results directory to a larger disk), then run the same command again${opts.key !== undefined ? " to resume" : " (a probe starts afresh)"}`);
       }
       if (kept > 0 && opts.out !== undefined && err instanceof Error) {
         // Keep what was computed: the finished steps are summarised and exported to <id>.partial.json.

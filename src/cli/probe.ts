@@ -128,11 +128,13 @@ async function counterfactualAction(flags: ProbeFlags & { model: string }): Prom
   const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
   let result: CounterfactualRunResult;
   let file: string | undefined;
+  const signal = takeSignal();
   try {
     ({ result, file } = await measureCounterfactualRecorded(
       { model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() },
       model,
-      { id: newRunId(flags.model), out: flags.save ? flags.out : undefined },
+      // Ctrl-C: recorded interrupted with its steps, exit 130 (as the probe above).
+      { id: newRunId(flags.model), out: flags.save ? flags.out : undefined, ...(signal ? { signal } : {}) },
     ));
   } catch (err) {
     progress.stop();

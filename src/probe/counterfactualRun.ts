@@ -15,7 +15,7 @@ export interface CounterfactualRunResult extends Result {
   counterfactual: CounterfactualSummary;
 }
 
-export async function measureCounterfactualRecorded(req: RunRequest, model: Model, record: { id: string; out: string | undefined }): Promise<{ result: CounterfactualRunResult; file?: string }> {
+export async function measureCounterfactualRecorded(req: RunRequest, model: Model, record: { id: string; out: string | undefined; signal?: AbortSignal }): Promise<{ result: CounterfactualRunResult; file?: string }> {
   const prompt = renderPrompt(req.template, { distribution: describeDist(req.target), support: req.target.support, ...promptWords(req.target), steps: req.settings.steps });
   const probe = await counterfactualProbe(model, { protocol: req.protocol, target: req.target, prompt, settings: req.settings });
   const { result, file } = await measureRecorded(

@@ -74,6 +74,20 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     assert.deepEqual(readdirSync(join(out, "runs")), [`${rec!.id}.json`], "the partial export is replaced by the result");
   });
 
+  it("probe --counterfactual: SIGINT → exit 130, one line saying a probe is not resumed, the steps kept as interrupted", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "res");
+    const { child, exit } = spawnCli(["probe", "--model", "sim:d-plan", "--target", "extreme", "--steps", "20000", "--runs", "1", "--counterfactual", "--out", out]);
+    await waitFor("200 stored steps", () => stepsStored(out) >= 200);
+    child.kill("SIGINT");
+    const r = await exit;
+    assert.equal(r.code, 130, r.stderr);
+    oneLine(r.stderr, /^ptalign: interrupted \(SIGINT\): \d+ steps kept in .*res \(measurement [^)]+\); this measurement is not resumed \(a probe\): run the command again for a complete one$/);
+    const [rec] = await listed(out);
+    assert.equal(rec!.status, "interrupted");
+    assert.ok(rec!.progress.steps >= 200 && rec!.progress.steps < 20000, `steps kept: ${rec!.progress.steps}`);
+  });
+
   it("study: SIGTERM → exit 143, the cell in progress interrupted with its claim released; the same command finishes it as an uninterrupted study", async () => {
     const dir = await tempDir();
     const study = join(dir, "s.yaml");
