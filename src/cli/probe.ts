@@ -1,12 +1,11 @@
 // `ptalign probe`: a measurement like `run`, probed inside the model at every step (docs/probe.md).
 import { Command, Option } from "commander";
-import { closeModel, openModel, parseModelSpec } from "../backends/index.ts";
+import { closeModel, openModel, parseModelSpec, type Model } from "../backends/index.ts";
 import { modelOptionsOf, recordSettings } from "../config/build.ts";
 import { DEFAULTS } from "../config/defaults.ts";
 import { KV_TYPES, PROTOCOLS } from "../config/schema.ts";
 import { InputError, RunError } from "../errors.ts";
 import { probeBackend, probeMeasure } from "../probe/measure.ts";
-import type { ProbeResult } from "../probe/types.ts";
 import { loadTemplate } from "../protocols/index.ts";
 import { StepsKept } from "../record.ts";
 import { DEFAULT_RESULTS_DIR, newRunId } from "../store/results.ts";
@@ -18,7 +17,7 @@ import { summaryText } from "./summary.ts";
 import { counterfactualText, probeText } from "./probeSummary.ts";
 import { addRemoteOptions } from "./remoteFlags.ts";
 import { compareHistory } from "../analysis/counterfactual.ts";
-import { measureCounterfactualRecorded, type CounterfactualRunResult } from "../probe/counterfactualRun.ts";
+import { measureCounterfactualRecorded } from "../probe/counterfactualRun.ts";
 import { addTargetOptions, loadTarget } from "./targetFlags.ts";
 
 export interface ProbeFlags extends RunFlags {
@@ -89,27 +88,15 @@ async function probeAction(flags: ProbeFlags): Promise<void> {
   if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
   const settings = { ...recordSettings(config), probe: { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads), ...(flags.counterfactual ? { counterfactual: true } : {}) } };
   const model = await openModel(flags.model, { ...modelOptionsOf(config, config.runs), parallel: 1, inspect: true });
-  const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
-  let result: ProbeResult;
-  let file: string | undefined;
-  const signal = takeSignal();
-  try {
-    const backend = probeBackend(model);
-    ({ result, file } = await probeMeasure(
-      { model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() },
-      backend,
-      // Ctrl-C: recorded interrupted with its steps, exit 130 (a probe is not resumed: measure it again).
-      { id: newRunId(flags.model), out: flags.save ? flags.out : undefined, ...(signal ? { signal } : {}) },
+  const spec = flags.model;
+  const { result, file } = await measured(flags, spec, model, (onStep, record) =>
+    probeMeasure(
+      { model: spec, target, protocol: flags.protocol, settings, template, onStep },
+      probeBackend(model),
+      record,
       { lens: flags.lens, attention: flags.attention, heads: Boolean(flags.heads), counterfactual: Boolean(flags.counterfactual) },
-    ));
-  } catch (err) {
-    progress.stop();
-    if (err instanceof StepsKept) throw new (err.cause instanceof InputError ? InputError : RunError)(err.message);
-    throw err;
-  } finally {
-    progress.stop();
-    await closeModel(model);
-  }
+    ),
+  );
   if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
   else process.stdout.write(`${summaryText(result, file)}\n\n${probeText(result.probe)}\n${result.counterfactual ? `\n${counterfactualText(compareHistory(result.target, result.runs, result.counterfactual), result.counterfactual)}\n` : ""}`);
 }
@@ -125,25 +112,27 @@ async function counterfactualAction(flags: ProbeFlags & { model: string }): Prom
   if (flags.logitBias) config = { ...config, logitBias: await loadBias(flags.logitBias, target.support) };
   const settings = { ...recordSettings(config), probe: { lens: false, attention: false, heads: false, counterfactual: true } };
   const model = await openModel(flags.model, modelOptionsOf(config, config.runs));
-  const progress = new Progress(flags.steps * flags.runs, flags.model, Boolean(flags.json));
-  let result: CounterfactualRunResult;
-  let file: string | undefined;
+  const { result, file } = await measured(flags, flags.model, model, (onStep, record) =>
+    measureCounterfactualRecorded({ model: flags.model, target, protocol: flags.protocol, settings, template, onStep }, model, record),
+  );
+  if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
+  else process.stdout.write(`${summaryText(result, file)}\n\n${counterfactualText(compareHistory(result.target, result.runs, result.counterfactual), result.counterfactual)}\n`);
+}
+
+/**
+ * One probe measurement with its progress bar, closing the model after. Ctrl-C: recorded interrupted with its steps,
+ * exit 130 (a probe is not resumed: measure it again); a failure that kept steps is one line of its kind.
+ */
+async function measured<R>(flags: ProbeFlags, spec: string, model: Model, measure: (onStep: () => void, record: { id: string; out: string | undefined; signal?: AbortSignal }) => Promise<{ result: R; file?: string }>): Promise<{ result: R; file?: string }> {
+  const progress = new Progress(flags.steps * flags.runs, spec, Boolean(flags.json));
   const signal = takeSignal();
   try {
-    ({ result, file } = await measureCounterfactualRecorded(
-      { model: flags.model, target, protocol: flags.protocol, settings, template, onStep: () => progress.tick() },
-      model,
-      // Ctrl-C: recorded interrupted with its steps, exit 130 (as the probe above).
-      { id: newRunId(flags.model), out: flags.save ? flags.out : undefined, ...(signal ? { signal } : {}) },
-    ));
+    return await measure(() => progress.tick(), { id: newRunId(spec), out: flags.save ? flags.out : undefined, ...(signal ? { signal } : {}) });
   } catch (err) {
-    progress.stop();
     if (err instanceof StepsKept) throw new (err.cause instanceof InputError ? InputError : RunError)(err.message);
     throw err;
   } finally {
     progress.stop();
     await closeModel(model);
   }
-  if (flags.json) process.stdout.write(JSON.stringify(result) + "\n");
-  else process.stdout.write(`${summaryText(result, file)}\n\n${counterfactualText(compareHistory(result.target, result.runs, result.counterfactual), result.counterfactual)}\n`);
 }
