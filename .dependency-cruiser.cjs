@@ -30,7 +30,7 @@ const LAYERS = [
   { name: "store", rank: 20, path: "^src/store/" },
   { name: "distributions", rank: 10, path: "^src/distributions/" },
   { name: "settings-record", rank: 5, path: "^src/config/(recorded|defaults)\\.ts$" },
-  { name: "types", rank: 0, path: "^src/(types\\.ts|types/|errors\\.ts|rng\\.ts|limits\\.ts|text\\.ts)" },
+  { name: "types", rank: 0, path: "^src/(types\\.ts|types/|errors\\.ts|rng\\.ts|limits\\.ts|text\\.ts|lazyRequire\\.ts)" },
 ];
 
 const layerRules = LAYERS.flatMap((from) => {

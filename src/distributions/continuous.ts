@@ -1,45 +1,48 @@
 // Continuous families of P_task, binned at the precision the model writes (docs/metrics.md, "Continuous targets").
 // The CDFs, densities and quantiles come from stdlib (Boost-derived special functions, tested against R and
 // scipy by their authors), never from formulas written here: the only arithmetic of our own is the binning.
-import betaCdf from "@stdlib/stats-base-dists-beta-cdf";
-import betaPdf from "@stdlib/stats-base-dists-beta-pdf";
-import betaQuantile from "@stdlib/stats-base-dists-beta-quantile";
-import cauchyCdf from "@stdlib/stats-base-dists-cauchy-cdf";
-import cauchyPdf from "@stdlib/stats-base-dists-cauchy-pdf";
-import cauchyQuantile from "@stdlib/stats-base-dists-cauchy-quantile";
-import chisqCdf from "@stdlib/stats-base-dists-chisquare-cdf";
-import chisqPdf from "@stdlib/stats-base-dists-chisquare-pdf";
-import chisqQuantile from "@stdlib/stats-base-dists-chisquare-quantile";
-import expCdf from "@stdlib/stats-base-dists-exponential-cdf";
-import expPdf from "@stdlib/stats-base-dists-exponential-pdf";
-import expQuantile from "@stdlib/stats-base-dists-exponential-quantile";
-import fCdf from "@stdlib/stats-base-dists-f-cdf";
-import fPdf from "@stdlib/stats-base-dists-f-pdf";
-import fQuantile from "@stdlib/stats-base-dists-f-quantile";
-import gammaCdf from "@stdlib/stats-base-dists-gamma-cdf";
-import gammaPdf from "@stdlib/stats-base-dists-gamma-pdf";
-import gammaQuantile from "@stdlib/stats-base-dists-gamma-quantile";
-import laplaceCdf from "@stdlib/stats-base-dists-laplace-cdf";
-import laplacePdf from "@stdlib/stats-base-dists-laplace-pdf";
-import laplaceQuantile from "@stdlib/stats-base-dists-laplace-quantile";
-import logisticCdf from "@stdlib/stats-base-dists-logistic-cdf";
-import logisticPdf from "@stdlib/stats-base-dists-logistic-pdf";
-import logisticQuantile from "@stdlib/stats-base-dists-logistic-quantile";
-import normalCdf from "@stdlib/stats-base-dists-normal-cdf";
-import normalPdf from "@stdlib/stats-base-dists-normal-pdf";
-import normalQuantile from "@stdlib/stats-base-dists-normal-quantile";
-import tCdf from "@stdlib/stats-base-dists-t-cdf";
-import tPdf from "@stdlib/stats-base-dists-t-pdf";
-import tQuantile from "@stdlib/stats-base-dists-t-quantile";
-import uniformCdf from "@stdlib/stats-base-dists-uniform-cdf";
-import uniformPdf from "@stdlib/stats-base-dists-uniform-pdf";
-import uniformQuantile from "@stdlib/stats-base-dists-uniform-quantile";
-import weibullCdf from "@stdlib/stats-base-dists-weibull-cdf";
-import weibullPdf from "@stdlib/stats-base-dists-weibull-pdf";
-import weibullQuantile from "@stdlib/stats-base-dists-weibull-quantile";
 import { InputError } from "../errors.ts";
+import { lazyRequire } from "../lazyRequire.ts";
 import type { ContinuousInfo, Target } from "../types.ts";
 import { MAX_SUPPORT } from "./families.ts";
+
+// Loaded on first use (src/lazyRequire.ts): a measurement on a discrete target never loads them.
+const betaCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-beta-cdf")>("@stdlib/stats-base-dists-beta-cdf");
+const betaPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-beta-pdf")>("@stdlib/stats-base-dists-beta-pdf");
+const betaQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-beta-quantile")>("@stdlib/stats-base-dists-beta-quantile");
+const cauchyCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-cauchy-cdf")>("@stdlib/stats-base-dists-cauchy-cdf");
+const cauchyPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-cauchy-pdf")>("@stdlib/stats-base-dists-cauchy-pdf");
+const cauchyQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-cauchy-quantile")>("@stdlib/stats-base-dists-cauchy-quantile");
+const chisqCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-chisquare-cdf")>("@stdlib/stats-base-dists-chisquare-cdf");
+const chisqPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-chisquare-pdf")>("@stdlib/stats-base-dists-chisquare-pdf");
+const chisqQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-chisquare-quantile")>("@stdlib/stats-base-dists-chisquare-quantile");
+const expCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-exponential-cdf")>("@stdlib/stats-base-dists-exponential-cdf");
+const expPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-exponential-pdf")>("@stdlib/stats-base-dists-exponential-pdf");
+const expQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-exponential-quantile")>("@stdlib/stats-base-dists-exponential-quantile");
+const fCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-f-cdf")>("@stdlib/stats-base-dists-f-cdf");
+const fPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-f-pdf")>("@stdlib/stats-base-dists-f-pdf");
+const fQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-f-quantile")>("@stdlib/stats-base-dists-f-quantile");
+const gammaCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-gamma-cdf")>("@stdlib/stats-base-dists-gamma-cdf");
+const gammaPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-gamma-pdf")>("@stdlib/stats-base-dists-gamma-pdf");
+const gammaQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-gamma-quantile")>("@stdlib/stats-base-dists-gamma-quantile");
+const laplaceCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-laplace-cdf")>("@stdlib/stats-base-dists-laplace-cdf");
+const laplacePdf = lazyRequire<typeof import("@stdlib/stats-base-dists-laplace-pdf")>("@stdlib/stats-base-dists-laplace-pdf");
+const laplaceQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-laplace-quantile")>("@stdlib/stats-base-dists-laplace-quantile");
+const logisticCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-logistic-cdf")>("@stdlib/stats-base-dists-logistic-cdf");
+const logisticPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-logistic-pdf")>("@stdlib/stats-base-dists-logistic-pdf");
+const logisticQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-logistic-quantile")>("@stdlib/stats-base-dists-logistic-quantile");
+const normalCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-normal-cdf")>("@stdlib/stats-base-dists-normal-cdf");
+const normalPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-normal-pdf")>("@stdlib/stats-base-dists-normal-pdf");
+const normalQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-normal-quantile")>("@stdlib/stats-base-dists-normal-quantile");
+const tCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-t-cdf")>("@stdlib/stats-base-dists-t-cdf");
+const tPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-t-pdf")>("@stdlib/stats-base-dists-t-pdf");
+const tQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-t-quantile")>("@stdlib/stats-base-dists-t-quantile");
+const uniformCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-uniform-cdf")>("@stdlib/stats-base-dists-uniform-cdf");
+const uniformPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-uniform-pdf")>("@stdlib/stats-base-dists-uniform-pdf");
+const uniformQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-uniform-quantile")>("@stdlib/stats-base-dists-uniform-quantile");
+const weibullCdf = lazyRequire<typeof import("@stdlib/stats-base-dists-weibull-cdf")>("@stdlib/stats-base-dists-weibull-cdf");
+const weibullPdf = lazyRequire<typeof import("@stdlib/stats-base-dists-weibull-pdf")>("@stdlib/stats-base-dists-weibull-pdf");
+const weibullQuantile = lazyRequire<typeof import("@stdlib/stats-base-dists-weibull-quantile")>("@stdlib/stats-base-dists-weibull-quantile");
 
 export const CONTINUOUS_NAMES = ["normal", "cuniform", "beta", "exponential", "cauchy", "student_t", "chi2", "f", "gamma", "weibull", "laplace", "logistic"] as const;
 export type ContinuousName = (typeof CONTINUOUS_NAMES)[number];
@@ -81,74 +84,74 @@ const FAMILIES: Readonly<Record<ContinuousName, Family>> = {
     params: ["mu", "sigma"], usage: "normal(mu,sigma)", example: "normal(0,1)",
     check: (a) => fin(["mu"], a, [0]) ?? pos(["mu", "sigma"], a, [1]),
     bounds: () => R, hasMean: always,
-    make: ([m, s]) => ({ cdf: (x) => normalCdf(x, m!, s!), pdf: (x) => normalPdf(x, m!, s!), quantile: (p) => normalQuantile(p, m!, s!) }),
+    make: ([m, s]) => ({ cdf: (x) => normalCdf()(x, m!, s!), pdf: (x) => normalPdf()(x, m!, s!), quantile: (p) => normalQuantile()(p, m!, s!) }),
   },
   cuniform: {
     params: ["a", "b"], usage: "cuniform(a,b)", example: "cuniform(0,1)",
     check: (a) => fin(["a", "b"], a, [0, 1]) ?? (a[0]! < a[1]! ? null : `a is ${a[0]}, not below b = ${a[1]}; write the smaller bound first`),
     bounds: ([a, b]) => [a!, b!], hasMean: always,
-    make: ([a, b]) => ({ cdf: (x) => uniformCdf(x, a!, b!), pdf: (x) => uniformPdf(x, a!, b!), quantile: (p) => uniformQuantile(p, a!, b!) }),
+    make: ([a, b]) => ({ cdf: (x) => uniformCdf()(x, a!, b!), pdf: (x) => uniformPdf()(x, a!, b!), quantile: (p) => uniformQuantile()(p, a!, b!) }),
   },
   beta: {
     params: ["alpha", "beta"], usage: "beta(alpha,beta)", example: "beta(2,2)",
     check: (a) => pos(["alpha", "beta"], a, [0, 1]),
     bounds: () => [0, 1], hasMean: always,
-    make: ([a, b]) => ({ cdf: (x) => betaCdf(x, a!, b!), pdf: (x) => betaPdf(x, a!, b!), quantile: (p) => betaQuantile(p, a!, b!) }),
+    make: ([a, b]) => ({ cdf: (x) => betaCdf()(x, a!, b!), pdf: (x) => betaPdf()(x, a!, b!), quantile: (p) => betaQuantile()(p, a!, b!) }),
   },
   exponential: {
     params: ["lambda"], usage: "exponential(lambda) (rate λ, mean 1/λ)", example: "exponential(1)",
     check: (a) => pos(["lambda"], a, [0]),
     bounds: () => POS, hasMean: always,
-    make: ([l]) => ({ cdf: (x) => expCdf(x, l!), pdf: (x) => expPdf(x, l!), quantile: (p) => expQuantile(p, l!) }),
+    make: ([l]) => ({ cdf: (x) => expCdf()(x, l!), pdf: (x) => expPdf()(x, l!), quantile: (p) => expQuantile()(p, l!) }),
   },
   cauchy: {
     params: ["x0", "gamma"], usage: "cauchy(x0,gamma)", example: "cauchy(0,1,precision=0)",
     check: (a) => fin(["x0"], a, [0]) ?? pos(["x0", "gamma"], a, [1]),
     bounds: () => R, hasMean: () => false,
-    make: ([x0, g]) => ({ cdf: (x) => cauchyCdf(x, x0!, g!), pdf: (x) => cauchyPdf(x, x0!, g!), quantile: (p) => cauchyQuantile(p, x0!, g!) }),
+    make: ([x0, g]) => ({ cdf: (x) => cauchyCdf()(x, x0!, g!), pdf: (x) => cauchyPdf()(x, x0!, g!), quantile: (p) => cauchyQuantile()(p, x0!, g!) }),
   },
   student_t: {
     params: ["df"], usage: "student_t(df)", example: "student_t(3)",
     check: (a) => pos(["df"], a, [0]),
     bounds: () => R, hasMean: ([df]) => df! > 1,
-    make: ([v]) => ({ cdf: (x) => tCdf(x, v!), pdf: (x) => tPdf(x, v!), quantile: (p) => tQuantile(p, v!) }),
+    make: ([v]) => ({ cdf: (x) => tCdf()(x, v!), pdf: (x) => tPdf()(x, v!), quantile: (p) => tQuantile()(p, v!) }),
   },
   chi2: {
     params: ["k"], usage: "chi2(k) (k degrees of freedom)", example: "chi2(5)",
     check: (a) => pos(["k"], a, [0]),
     bounds: () => POS, hasMean: always,
-    make: ([k]) => ({ cdf: (x) => chisqCdf(x, k!), pdf: (x) => chisqPdf(x, k!), quantile: (p) => chisqQuantile(p, k!) }),
+    make: ([k]) => ({ cdf: (x) => chisqCdf()(x, k!), pdf: (x) => chisqPdf()(x, k!), quantile: (p) => chisqQuantile()(p, k!) }),
   },
   f: {
     params: ["d1", "d2"], usage: "f(d1,d2)", example: "f(5,10)",
     check: (a) => pos(["d1", "d2"], a, [0, 1]),
     bounds: () => POS, hasMean: ([, d2]) => d2! > 2,
-    make: ([d1, d2]) => ({ cdf: (x) => fCdf(x, d1!, d2!), pdf: (x) => fPdf(x, d1!, d2!), quantile: (p) => fQuantile(p, d1!, d2!) }),
+    make: ([d1, d2]) => ({ cdf: (x) => fCdf()(x, d1!, d2!), pdf: (x) => fPdf()(x, d1!, d2!), quantile: (p) => fQuantile()(p, d1!, d2!) }),
   },
   gamma: {
     params: ["shape", "scale"], usage: "gamma(shape,scale) (mean shape·scale)", example: "gamma(2,2)",
     check: (a) => pos(["shape", "scale"], a, [0, 1]),
     bounds: () => POS, hasMean: always,
     // stdlib takes the rate β = 1/scale.
-    make: ([k, s]) => ({ cdf: (x) => gammaCdf(x, k!, 1 / s!), pdf: (x) => gammaPdf(x, k!, 1 / s!), quantile: (p) => gammaQuantile(p, k!, 1 / s!) }),
+    make: ([k, s]) => ({ cdf: (x) => gammaCdf()(x, k!, 1 / s!), pdf: (x) => gammaPdf()(x, k!, 1 / s!), quantile: (p) => gammaQuantile()(p, k!, 1 / s!) }),
   },
   weibull: {
     params: ["shape", "scale"], usage: "weibull(shape,scale)", example: "weibull(1.5,1)",
     check: (a) => pos(["shape", "scale"], a, [0, 1]),
     bounds: () => POS, hasMean: always,
-    make: ([k, l]) => ({ cdf: (x) => weibullCdf(x, k!, l!), pdf: (x) => weibullPdf(x, k!, l!), quantile: (p) => weibullQuantile(p, k!, l!) }),
+    make: ([k, l]) => ({ cdf: (x) => weibullCdf()(x, k!, l!), pdf: (x) => weibullPdf()(x, k!, l!), quantile: (p) => weibullQuantile()(p, k!, l!) }),
   },
   laplace: {
     params: ["mu", "b"], usage: "laplace(mu,b)", example: "laplace(0,1)",
     check: (a) => fin(["mu"], a, [0]) ?? pos(["mu", "b"], a, [1]),
     bounds: () => R, hasMean: always,
-    make: ([m, b]) => ({ cdf: (x) => laplaceCdf(x, m!, b!), pdf: (x) => laplacePdf(x, m!, b!), quantile: (p) => laplaceQuantile(p, m!, b!) }),
+    make: ([m, b]) => ({ cdf: (x) => laplaceCdf()(x, m!, b!), pdf: (x) => laplacePdf()(x, m!, b!), quantile: (p) => laplaceQuantile()(p, m!, b!) }),
   },
   logistic: {
     params: ["mu", "s"], usage: "logistic(mu,s)", example: "logistic(0,1)",
     check: (a) => fin(["mu"], a, [0]) ?? pos(["mu", "s"], a, [1]),
     bounds: () => R, hasMean: always,
-    make: ([m, s]) => ({ cdf: (x) => logisticCdf(x, m!, s!), pdf: (x) => logisticPdf(x, m!, s!), quantile: (p) => logisticQuantile(p, m!, s!) }),
+    make: ([m, s]) => ({ cdf: (x) => logisticCdf()(x, m!, s!), pdf: (x) => logisticPdf()(x, m!, s!), quantile: (p) => logisticQuantile()(p, m!, s!) }),
   },
 };
 

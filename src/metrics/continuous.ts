@@ -1,9 +1,12 @@
 // Sample tests of numbers against a continuous distribution: one-sample Kolmogorov–Smirnov against the CDF,
 // Wasserstein-1 against the distribution, and the "bad dice" peers' recipe (two-sample KS against reference draws,
 // chi-square with sparse tail cells merged). Pure functions; formulas in docs/metrics.md, "Continuous targets".
-import kstest from "@stdlib/stats-kstest";
-import pKolmogorov from "@stdlib/stats-kstest/lib/marsaglia.js";
+import { lazyRequire } from "../lazyRequire.ts";
 import { chi2Survival } from "./chisq.ts";
+
+// Loaded on first use (src/lazyRequire.ts).
+const kstest = lazyRequire<typeof import("@stdlib/stats-kstest")>("@stdlib/stats-kstest");
+const pKolmogorov = lazyRequire<typeof import("@stdlib/stats-kstest/lib/marsaglia.js")>("@stdlib/stats-kstest/lib/marsaglia.js");
 
 type Fn = (x: number) => number;
 
@@ -13,7 +16,7 @@ type Fn = (x: number) => number;
  */
 export function ksOneSample(values: readonly number[], cdf: Fn): { ks: number; ks_p: number } | null {
   if (values.length === 0) return null;
-  const r = kstest([...values], (x: number) => cdf(x));
+  const r = kstest()([...values], (x: number) => cdf(x));
   return { ks: r.statistic, ks_p: clamp01(r.pValue) };
 }
 
@@ -35,7 +38,7 @@ export function ksTwoSample(a: readonly number[], b: readonly number[]): { ks: n
     d = Math.max(d, Math.abs(i / x.length - j / y.length));
   }
   const en = Math.round((x.length * y.length) / (x.length + y.length));
-  return { ks: d, ks_p: clamp01(1 - pKolmogorov(d, Math.max(1, en))) };
+  return { ks: d, ks_p: clamp01(1 - pKolmogorov()(d, Math.max(1, en))) };
 }
 
 /**

@@ -1,3 +1,4 @@
+// test-process: own — a tmpfs mounted for this file (top-level hooks), child processes (test/support/suite.ts)
 // A full disk (issue 20.10), on a real full file system: a 16 MB tmpfs (SQLite's write-ahead log grows to ~4 MB
 // before it is checkpointed, so a smaller one could never hold the resumed run) mounted for this file (root), filled with a
 // filler file to the byte, or to a few hundred KB short so that a run fills it part way. Every command says so in one

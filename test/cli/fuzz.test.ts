@@ -1,3 +1,4 @@
+// test-process: own — the real binary and a restricted reader in child processes, ~30 CPU-s (test/support/suite.ts)
 // Broken inputs and faults through the real CLI (bin/ptalign.js), as a user would meet them (issue 13): none may print
 // "internal error" or a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already
 // stored in the results directory is lost. The calls run in a small pool: in-process ones one at a time, the read-only ones as child processes.

@@ -1,3 +1,4 @@
+// test-process: own — a 2,000-cell study (top-level hook) (test/support/suite.ts)
 // Issue 20, item 13: a large study's report. Three charts per measurement made a 2,000-cell study's report 96 MB
 // and 78 s, and `view` rendered it on its event loop (/version waited 87 s). Above CHART_LIMIT measurements the
 // sections are compact (bounded bytes per cell); `view` renders in a worker thread and loads a section's charts on

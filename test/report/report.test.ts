@@ -1,3 +1,4 @@
+// test-process: own — Chromium, ~16 CPU-s (test/support/suite.ts)
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";

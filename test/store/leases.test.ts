@@ -1,3 +1,4 @@
+// test-process: own — a PostgreSQL server (top-level hooks) (test/support/suite.ts)
 // The lease contract of ResultStore.claimNext / renewCell / releaseCell, run against both stores (SQLite in a temp
 // directory, PostgreSQL on a private server): one owner per cell, in the cells' order, a lapsed lease taken over and
 // its old owner told so, a done cell never claimed, and N concurrent claimers never sharing a cell.

@@ -1,3 +1,4 @@
+// test-process: own — a restricted reader process, ~15 CPU-s (test/support/suite.ts)
 // A results directory written by ptalign 0.1.0 (store schema 1 + runs/*.json, tasks, an off-format run, a batch run,
 // a top-k remote run, a partial run: test/fixtures/results-v1) opens in this version with the same output, also
 // read-only. The committed fixture is never touched: every case works on a temp copy.

@@ -1,3 +1,4 @@
+// test-process: own — a PostgreSQL server (top-level hooks) (test/support/suite.ts)
 // The PostgreSQL store against a private server (test/support/postgres.ts): the schema-1 fixture copied in with
 // `store copy` prints what the fixture's expected/ holds; copied back out, the directory exports byte for byte what
 // the database does and reports the same page; --store / PTALIGN_STORE / a study's store:; the password from

@@ -1,3 +1,4 @@
+// test-process: own — worker processes and a PostgreSQL server (top-level hooks) (test/support/suite.ts)
 // Several worker processes running one study into one PostgreSQL store (issue 21 item 2): they split the cells, none
 // measured twice; a worker killed with SIGKILL mid-cell lets its lease lapse and another takes the cell over, keeping
 // its finished run parts; a database restarted mid-run is waited for. Counted in the database: cells, duplicated

@@ -1,3 +1,4 @@
+// test-process: own — the engine's models loaded by top-level hooks (test/support/suite.ts)
 // Loads generated models with the real engine (node-llama-cpp, CPU, 1 thread) and checks tokenization,
 // next-token probabilities against the chosen rows, the chat template, and load time.
 import { strict as assert } from "node:assert";

@@ -1,3 +1,4 @@
+// test-process: own — the engine's models loaded by top-level hooks (test/support/suite.ts)
 // Byte-level BPE models loaded by the real engine (node-llama-cpp, CPU, 1 thread): llama.cpp tokenizes as
 // bpeTokenize predicts, the next-token rows come back exactly, resolveChatWrapper applies the real templates with the
 // model's turn left open, and vocab.ts reads the bytes every token writes.
