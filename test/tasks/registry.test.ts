@@ -1,3 +1,4 @@
+// test-process: own — it registers a task for the rest of its process (test/support/suite.ts)
 // The task registry: a task declared once gets its `ptalign task` subcommand (flags, their errors, help), its
 // output and its report section with no other edit; the codegen problem check is returned as structured reasons.
 
