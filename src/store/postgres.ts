@@ -5,7 +5,7 @@
 // PTALIGN_PG_RETRY_SECONDS, default 60) — every operation is idempotent, so a retry whose first attempt did commit
 // changes nothing. Schema: src/store/postgresSchema.ts; docs/store.md.
 
-import pg from "pg";
+import type pg from "pg";
 import { InputError, RunError } from "../errors.ts";
 import { assembleRuns, resultFields, runFields, splitStep, toRecord } from "./fields.ts";
 import { PG_SCHEMA_VERSION, PG_TABLES, SCHEMA_LOCK } from "./postgresSchema.ts";
@@ -18,9 +18,9 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // bigint columns (seed) and count(*) come back as numbers: every value we store fits a double exactly.
 const INT8_OID = 20;
-const types = {
-  getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : pg.types.getTypeParser(oid, format as "text"))) as pg.CustomTypesConfig["getTypeParser"],
-};
+const typesOf = (driver: typeof pg): pg.CustomTypesConfig => ({
+  getTypeParser: ((oid: number, format?: string) => (oid === INT8_OID ? (v: string) => Number(v) : driver.types.getTypeParser(oid, format as "text"))) as pg.CustomTypesConfig["getTypeParser"],
+});
 
 /** Socket errors and SQLSTATEs that mean "the server is (re)starting or the connection dropped": worth retrying. */
 const TRANSIENT_SOCKET = new Set(["ECONNREFUSED", "ECONNRESET", "EPIPE", "ETIMEDOUT", "EHOSTUNREACH", "ENETUNREACH", "EAI_AGAIN"]);
@@ -67,7 +67,10 @@ export class PostgresStore implements ResultStore {
    */
   static async open(url: string, write: boolean): Promise<PostgresStore | undefined> {
     const target = parsePostgresUrl(url);
-    const pool = new pg.Pool({
+    // The driver loads here, not when this module does: every command that opens a store imports this module, few
+    // use PostgreSQL (docs/architecture.md, "Start-up cost").
+    const { default: driver } = await import("pg");
+    const pool = new driver.Pool({
       host: target.host,
       port: target.port,
       database: target.database,
@@ -84,7 +87,7 @@ export class PostgresStore implements ResultStore {
       max: 4,
       connectionTimeoutMillis: 10_000,
       idleTimeoutMillis: 10_000,
-      types,
+      types: typesOf(driver),
     });
     // An idle connection the server dropped (restart): the pool discards it and the next query reconnects.
     pool.on("error", () => {});
