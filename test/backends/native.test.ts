@@ -1,4 +1,3 @@
-// test-process: own — the engine on several generated models, ~15 CPU-s (test/support/suite.ts)
 // The fast path (float32 logits read through libllama's C API) against the oracle (node-llama-cpp's probability Map):
 // the same distributions within 1e-6 on the generated models the tests use, the same scoring and runs; and runs in
 // parallel on sequences of one context give bit-identical steps to the same runs one after another.

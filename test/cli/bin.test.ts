@@ -1,4 +1,3 @@
-// test-process: own — the real binary's exit status and streams (test/support/suite.ts)
 // The real binary (bin/ptalign.js) in a child process: its exit status and its two output streams are the subject
 // here. Every other CLI test calls main(argv) in-process (test/support/cli.ts).
 import assert from "node:assert/strict";

@@ -1,4 +1,4 @@
-// test-process: own — child processes stopped by signals (test/support/suite.ts)
+// test-process: own — child processes stopped by signals, ~18 CPU-s (test/support/suite.ts)
 // Ctrl-C and SIGTERM (issue 20.11). The subject is a process, so each case spawns bin/ptalign.js, waits until the
 // store holds some steps (read from another connection, never written), sends the signal, and checks the exit code,
 // the one line on stderr, what the store keeps (status "interrupted", the steps, no claim left) and that the same

@@ -1,4 +1,3 @@
-// test-process: own — child processes whose peak RSS is measured, ~12 CPU-s (test/support/suite.ts)
 // Issue 20, item 9: size caps. A huge server answer and a gzip bomb are refused in one line naming the limit,
 // and the process's peak RSS stays bounded. The large bodies are generated chunk by chunk: the test never holds them.
 import assert from "node:assert/strict";

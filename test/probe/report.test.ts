@@ -1,4 +1,3 @@
-// test-process: own — Chromium and the engine, ~10 CPU-s (test/support/suite.ts)
 // The probe in the stored record: `ptalign report` draws the lens heatmap, the commit-layer histogram and the
 // attention per block (rendered in headless Chromium, as the other report tests), `ptalign analyze` says it in words.
 import assert from "node:assert/strict";

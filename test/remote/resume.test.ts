@@ -1,4 +1,3 @@
-// test-process: own — kill -9 and resume of a child process (test/support/suite.ts)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";

@@ -1,4 +1,3 @@
-// test-process: own — Chromium, ~16 CPU-s (test/support/suite.ts)
 import assert from "node:assert/strict";
 import { statSync } from "node:fs";
 import { writeFile } from "node:fs/promises";

@@ -1,4 +1,3 @@
-// test-process: own — view stopped by SIGTERM in a child process (test/support/suite.ts)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { readdir, readFile } from "node:fs/promises";

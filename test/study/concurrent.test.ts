@@ -1,4 +1,3 @@
-// test-process: own — two studies at once in two processes (test/support/suite.ts)
 // Two identical studies started at once (issue 13): a cell another live process is measuring is waited for and taken
 // as stored, never measured twice; a lease left by a process that died is taken over once it lapses (issue 20
 // item 11: a lease, not a PID, so a reused PID cannot make a rerun wait forever).

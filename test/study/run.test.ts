@@ -1,4 +1,3 @@
-// test-process: own — a study killed by a signal in a child process (test/support/suite.ts)
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";

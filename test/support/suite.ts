@@ -6,11 +6,13 @@
 //
 //     // test-process: own — <why>
 //
-// because its subject is a process, a server or a browser, because it is heavy enough that it should run beside
-// the others rather than after them, or because it has top-level hooks: `before(…)`, `beforeEach(…)` or
-// `afterEach(…)` at the top of a file would run around every file of a shared process, so a shared file with one is
-// refused (a top-level `after(…)` only runs later, at the end of the process). Within a shared process the files
-// run one after another, each file's tests in order, as in a process of its own.
+// because it has top-level hooks (`before(…)`, `beforeEach(…)` or `afterEach(…)` at the top of a file would run
+// around every file of a shared process, so a shared file with one is refused; a top-level `after(…)` only runs
+// later, at the end of the process), because it leaves process-wide state it cannot undo (a registered task), or
+// because it is heavy enough (~15 CPU-s) that it should run beside the others rather than after them. A file whose
+// subject is a child process (signals, exit codes, kill -9, concurrent writers) shares a process like any other: the
+// child is what it tests, not the test process. Within a shared process the files run one after another, each
+// file's tests in order, as in a process of its own.
 import { spawn, type StdioOptions } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";

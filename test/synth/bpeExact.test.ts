@@ -1,4 +1,3 @@
-// test-process: own — the engine on 150k-vocabulary models, ~12 CPU-s (test/support/suite.ts)
 // P_token is exact on byte-level BPE models for multi-digit answers, through the real engine, the model's real chat
 // template and ptalign's scorer; `ptalign run --show-prompt` shows the template with the model's turn left open.
 import { strict as assert } from "node:assert";
