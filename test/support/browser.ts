@@ -41,7 +41,7 @@ async function locate(): Promise<Found> {
  * package version: the rename is atomic, the first process wins, the others use its copy.
  */
 async function packaged(): Promise<Found> {
-  let pkg: { default: { executablePath(): Promise<string>; args: string[] } };
+  let pkg: { default: { executablePath(): Promise<string> } };
   let version: string;
   try {
     pkg = (await import("@sparticuz/chromium")) as typeof pkg;
@@ -74,8 +74,10 @@ async function packaged(): Promise<Found> {
       rmSync(stage, { recursive: true, force: true }); // another test file unpacked it first
     }
   }
-  // --single-process (meant for AWS Lambda) ends the whole browser when a test closes its page: the tests open several.
-  return { executablePath: binary, args: pkg.default.args.filter((a) => a !== "--single-process"), source: `@sparticuz/chromium ${version}` };
+  // The package's own args are for AWS Lambda: --single-process ends the whole browser when a test closes its page (the
+  // tests open several), and SwiftShader's GL in an in-process GPU cost ~8 CPU-s more over the report files. The
+  // charts are SVG: the same flags as Debian's browser do.
+  return { executablePath: binary, args: SYSTEM_ARGS, source: `@sparticuz/chromium ${version}` };
 }
 
 export async function launchChromium(): Promise<Browser> {
