@@ -13,10 +13,11 @@ import { chromium, type Browser } from "playwright-core";
  * playwright-core drives it; it never downloads a browser of its own. Without any, the test fails with one line.
  */
 const SYSTEM_CHROMIUM = "/usr/bin/chromium";
-const SYSTEM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
+/** The flags every browser here runs with, whichever is found: headless, no sandbox, no GPU (the charts are SVG). */
+const CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"];
 const HOW_TO_FIX = "run npm ci (it installs @sparticuz/chromium), apt-get install chromium, or set PTALIGN_CHROMIUM to a Chromium binary";
 
-interface Found { executablePath: string; args: string[]; source: string }
+interface Found { executablePath: string; source: string }
 let found: Promise<Found> | undefined;
 
 export async function findChromium(): Promise<Found> {
@@ -28,10 +29,10 @@ async function locate(): Promise<Found> {
   const env = process.env.PTALIGN_CHROMIUM;
   if (env) {
     if (!existsSync(env)) throw new Error(`PTALIGN_CHROMIUM=${env} not found: ${HOW_TO_FIX}`);
-    return { executablePath: env, args: SYSTEM_ARGS, source: "PTALIGN_CHROMIUM" };
+    return { executablePath: env, source: "PTALIGN_CHROMIUM" };
   }
   // PTALIGN_TEST_NO_SYSTEM_CHROMIUM=1 pretends Debian's browser is absent (to test the packaged one on a machine that has both).
-  if (existsSync(SYSTEM_CHROMIUM) && !process.env.PTALIGN_TEST_NO_SYSTEM_CHROMIUM) return { executablePath: SYSTEM_CHROMIUM, args: SYSTEM_ARGS, source: "Debian's chromium" };
+  if (existsSync(SYSTEM_CHROMIUM) && !process.env.PTALIGN_TEST_NO_SYSTEM_CHROMIUM) return { executablePath: SYSTEM_CHROMIUM, source: "Debian's chromium" };
   return packaged();
 }
 
@@ -74,13 +75,13 @@ async function packaged(): Promise<Found> {
       rmSync(stage, { recursive: true, force: true }); // another test file unpacked it first
     }
   }
-  // The package's own args are for AWS Lambda: --single-process ends the whole browser when a test closes its page (the
-  // tests open several), and SwiftShader's GL in an in-process GPU cost ~8 CPU-s more over the report files. The
-  // charts are SVG: the same flags as Debian's browser do.
-  return { executablePath: binary, args: SYSTEM_ARGS, source: `@sparticuz/chromium ${version}` };
+  // Launched with CHROMIUM_ARGS, not the package's own flags: those are for AWS Lambda (--single-process ends the whole
+  // browser when a test closes its page, and SwiftShader's GL in an in-process GPU cost ~8 CPU-s more over the report
+  // files).
+  return { executablePath: binary, source: `@sparticuz/chromium ${version}` };
 }
 
 export async function launchChromium(): Promise<Browser> {
-  const { executablePath, args } = await findChromium();
-  return chromium.launch({ executablePath, args });
+  const { executablePath } = await findChromium();
+  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
 }
