@@ -1,6 +1,7 @@
-// One long-lived worker thread that renders for `view` (render.ts), started on the first request. The sources are
-// TypeScript run through tsx, which bin/ptalign.js registers in-process only: the worker registers it itself before
-// importing renderWorker.ts.
+// One long-lived worker thread that renders for `view` (render.ts), started on the first request. Run from dist/
+// (scripts/dist.js) this module is JavaScript and so is renderWorker.js next to it; run from the sources, it is
+// TypeScript through tsx, which bin/ptalign.js and the tests register in their own thread only, so the worker
+// registers it itself before importing renderWorker.ts.
 
 import { Worker } from "node:worker_threads";
 import type { RenderRequest } from "./render.ts";
@@ -20,9 +21,9 @@ export function startRenderer(): Renderer {
     worker = undefined; // the next request starts a new worker
   };
   const start = () => {
-    const tsx = import.meta.resolve("tsx/esm/api");
-    const entry = new URL("./renderWorker.ts", import.meta.url).href;
-    const w = new Worker(`import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}); });`, { eval: true });
+    const w = import.meta.url.endsWith(".js")
+      ? new Worker(new URL("./renderWorker.js", import.meta.url))
+      : new Worker(`import(${JSON.stringify(import.meta.resolve("tsx/esm/api"))}).then((m) => { m.register(); return import(${JSON.stringify(new URL("./renderWorker.ts", import.meta.url).href)}); });`, { eval: true });
     w.on("message", (m: { seq: number; html?: string | null; error?: string }) => {
       const p = waiting.get(m.seq);
       if (!p) return;

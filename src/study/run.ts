@@ -193,7 +193,7 @@ class Worker {
         this.settle({ cell, id, status: "failed", error: model });
         return;
       }
-      this.settle(await runCell(this.store, this.study, cell, id, settings, model, this.hooks, this.out, () => lost));
+      this.settle(await runCell(this.store, this.study, cell, id, settings, model, this.hooks, this.out, () => lost, this.lease));
     } catch (err) {
       if (!(err instanceof LeaseLost)) throw err;
       // Left pending: the worker that took it over finishes it (or its lease lapses too and it comes back here).
@@ -225,7 +225,7 @@ class Worker {
   }
 }
 
-async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string, lost: () => boolean): Promise<CellOutcome> {
+async function runCell(store: ResultStore, study: Study, cell: Cell, id: string, settings: RecordedSettings, model: Model, hooks: StudyHooks, out: string, lost: () => boolean, lease: Lease): Promise<CellOutcome> {
   const done = await store.finishedParts(id);
   const steps = stepWriter(store, id);
   let extra: Record<string, unknown> = {};
@@ -259,6 +259,11 @@ async function runCell(store: ResultStore, study: Study, cell: Cell, id: string,
       const { prompt, chat_template, model_spec } = measured.settings ?? {};
       extra = { ...extra, ...(prompt !== undefined ? { prompt, chat_template } : {}), ...(model_spec !== undefined ? { model_spec } : {}) };
     }
+    // The cell is finished by the one who holds its lease. A worker stalled past its lease (a starved process on a
+    // loaded machine: the renewal timer could not fire) while another took the cell over would otherwise finish it
+    // too, and both would report it measured. Renewing here fences that: once renewed, nobody can take the cell over
+    // for a whole lease, far longer than the few writes that finish it.
+    if (lost() || !(await store.renewCell(cell.hash, lease))) throw new LeaseLost(`lost the lease on cell ${cell.hash}`);
     const final = { ...settings, ...extra };
     // The runs as stored, every step field included (a top-k cell keeps `outside`, so its bound names the server).
     const result = summarise(cell.model.spec, cell.protocol, cell.target.dist, await store.runsOf(id), final, undefined, cell.seed);

@@ -7,6 +7,8 @@ import { join } from "node:path";
 import { describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { openStore } from "../../src/store/registry.ts";
+import { runStudy } from "../../src/study/run.ts";
+import { parseStudy } from "../../src/study/spec.ts";
 import { ptalign, type CliResult } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -87,5 +89,38 @@ describe("concurrent studies", () => {
     assert.equal(r.code, 0, r.stderr);
     assert.equal((JSON.parse(r.stdout) as Out).cells[0]!.status, "done");
     assert.ok(Date.now() >= expires, "the unexpired lease was waited for");
+  });
+
+  it("a worker stalled past its lease while another took the cell over does not finish the cell: the holder does", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "res");
+    const study = parseStudy("models: [sim:e]\ntargets: [extreme]\nsteps: 3\nruns: 1\nlease_seconds: 0.1\n", join(dir, "s.yaml"));
+    const other = `${(await import("node:os")).hostname()}:${process.ppid}:other`; // alive: only its lease lapsing frees the cell
+    let db: Database.Database | undefined;
+    let stalled = false;
+    const ownersAtEnd: string[] = [];
+    const steps: number[] = [];
+    const outcomes = await runStudy(study, out, {
+      onStep() {
+        steps.push(1);
+        if (stalled || steps.length < 3) return;
+        // The last step, then a stall of 250 ms (no renewal can fire: the 100 ms lease lapses), during which another
+        // worker takes the cell over, holding it 400 ms.
+        stalled = true;
+        const until = Date.now() + 250;
+        while (Date.now() < until);
+        db = new Database(join(out, "ptalign.db"));
+        db.prepare("UPDATE leases SET owner = ?, expires = ?").run(other, Date.now() + 400);
+      },
+      onCellEnd() {
+        ownersAtEnd.push((db!.prepare("SELECT owner FROM leases").get() as { owner: string } | undefined)?.owner ?? "none");
+      },
+    });
+    db?.close();
+    assert.ok(stalled);
+    assert.deepEqual(outcomes.map((o) => o.status), ["done"]);
+    assert.equal(ownersAtEnd.length, 1, "finished once");
+    assert.notEqual(ownersAtEnd[0], other, "finished by the lease's holder, after the other's lease lapsed, not by the stalled worker under the other's lease");
+    assert.equal(steps.length, 3, "the finished run was kept, not measured again");
   });
 });
