@@ -7,7 +7,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
-import { PER_SHARED_PROCESS, planSuite, runSuite, testFiles } from "../support/suite.ts";
+import { entriesOf, PER_SHARED_PROCESS, planSuite, runSuite, testFiles } from "../support/suite.ts";
 
 const TEST_DIR = dirname(dirname(fileURLToPath(import.meta.url)));
 
@@ -33,6 +33,11 @@ describe("npm test's layout", () => {
       assert.equal(new Set(group.map((f) => dirname(f))).size, 1, `one folder per process: ${group.join(", ")}`);
     }
     assert.ok(shared.length < files.length - own.length, "some files share a process");
+    // node --test starts the files it is given in sorted order: the entry names sort as planned, own files first.
+    const entries = entriesOf({ own, shared });
+    assert.deepEqual(entries.map((e) => e.files), [...own.map((f) => [f]), ...shared]);
+    assert.deepEqual(entries.map((e) => e.name), [...entries.map((e) => e.name)].sort());
+    assert.match(entries[0]!.name, /^0+-\w+-\w+\.test\.mjs$/);
   });
 
   it("refuses to share a file with a top-level before(): it would run around its neighbours' tests", async () => {

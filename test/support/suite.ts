@@ -58,11 +58,28 @@ export function planSuite(files: readonly string[]): SuitePlan {
   return { own, shared };
 }
 
-/** The entry file of a shared process, in `dir`: it imports its files in order (each registers its tests as it loads). */
-function writeEntry(dir: string, files: readonly string[], index: number): string {
-  const path = join(dir, `${basename(dirname(files[0]!))}-${index}.test.mjs`);
-  const imports = files.map((f) => `import ${JSON.stringify(pathToFileURL(f).href)};`);
-  writeFileSync(path, `// ${files.join(", ")}\n${imports.join("\n")}\n`);
+export interface Entry {
+  /** The entry file's name: `node --test` sorts the files it is given, so the names sort in start order. */
+  name: string;
+  /** The test files it imports, in order. */
+  files: string[];
+}
+
+/**
+ * One entry file per test process, in the order they should start: the files of their own first (the long ones: one
+ * started last would be the suite's tail), then the shared groups.
+ */
+export function entriesOf(plan: SuitePlan): Entry[] {
+  const groups = [...plan.own.map((f) => [f]), ...plan.shared];
+  const width = String(groups.length).length;
+  return groups.map((files, i) => ({ name: `${String(i).padStart(width, "0")}-${basename(dirname(files[0]!))}-${basename(files[0]!, ".test.ts")}.test.mjs`, files }));
+}
+
+/** Writes an entry file into `dir`: it imports its files in order (each registers its tests as it loads). */
+function writeEntry(dir: string, entry: Entry): string {
+  const path = join(dir, entry.name);
+  const imports = entry.files.map((f) => `import ${JSON.stringify(pathToFileURL(f).href)};`);
+  writeFileSync(path, `// ${entry.files.join(", ")}\n${imports.join("\n")}\n`);
   return path;
 }
 
@@ -83,10 +100,8 @@ export async function runSuite(options: RunOptions): Promise<number> {
   let files = options.files ?? [];
   let entries: string | undefined;
   if (files.length === 0) {
-    const { own, shared } = planSuite(testFiles(options.testDir));
     entries = mkdtempSync(join(tmpdir(), "ptalign-test-run-"));
-    // Files of their own first: they are the long ones, and a long file started last would be the suite's tail.
-    files = [...own, ...shared.map((group, i) => writeEntry(entries!, group, i))];
+    files = entriesOf(planSuite(testFiles(options.testDir))).map((entry) => writeEntry(entries!, entry));
   }
   try {
     // tsx as resolved from here, so a suite outside this repository (the layout's own test) loads it too.
