@@ -2,10 +2,9 @@
 // attention per block (rendered in headless Chromium, as the other report tests), `ptalign analyze` says it in words.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
+import { before, describe, it } from "node:test";
 import { dLikeSpec, writeBigramModel, type BigramSpec } from "../../src/synth/index.ts";
-import { launchChromium } from "../support/browser.ts";
+import { withPage } from "../support/browser.ts";
 import { ptalign } from "../support/cli.ts";
 import { cachedModel } from "../support/modelCache.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -19,7 +18,6 @@ function spec(): BigramSpec {
 }
 
 describe("probe results in report and analyze", () => {
-  let browser: Browser;
   let dir: string;
   let out: string;
   before(async () => {
@@ -28,30 +26,28 @@ describe("probe results in report and analyze", () => {
     out = join(dir, "results");
     const r = await ptalign(["probe", "--model", model, "--target", "extreme", "--steps", String(STEPS), "--runs", "1", "--seed", "2", "--out", out]);
     assert.equal(r.code, 0, r.stderr);
-    browser = await launchChromium();
   });
-  after(() => browser?.close());
 
   it("report: lens heatmap (one cell per block and step), commit histogram, attention per block, all drawn", async () => {
     const file = join(dir, "report.html");
     const r = await ptalign(["report", out, "--out", file]);
     assert.equal(r.code, 0, r.stderr);
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`file://${file}`);
-    const charts = await page.$$eval(".probe .chart", (els) =>
-      els.map((el) => {
-        const box = el.querySelector("svg")?.getBoundingClientRect();
-        return { kind: el.getAttribute("data-chart"), width: box?.width ?? 0, height: box?.height ?? 0, rects: el.querySelectorAll("g.role-mark path, g.role-mark rect").length };
-      }),
-    );
-    assert.deepEqual(charts.map((c) => c.kind), ["lens", "commit", "attention"]);
-    for (const c of charts) assert.ok(c.width > 50 && c.height > 50 && c.rects > 0, `${c.kind} drawn (${JSON.stringify(c)})`);
-    const lens = charts[0]!;
-    assert.ok(lens.rects >= LAYERS * STEPS, `a cell per block and step (${lens.rects})`);
-    const words = await page.$eval(".probe .analysis", (el) => el.textContent ?? "");
-    assert.match(words, /4 blocks, 4 steps probed/);
-    assert.match(words, /median commit layer/);
-    await page.close();
+    await withPage(async (page) => {
+      await page.goto(`file://${file}`);
+      const charts = await page.$$eval(".probe .chart", (els) =>
+        els.map((el) => {
+          const box = el.querySelector("svg")?.getBoundingClientRect();
+          return { kind: el.getAttribute("data-chart"), width: box?.width ?? 0, height: box?.height ?? 0, rects: el.querySelectorAll("g.role-mark path, g.role-mark rect").length };
+        }),
+      );
+      assert.deepEqual(charts.map((c) => c.kind), ["lens", "commit", "attention"]);
+      for (const c of charts) assert.ok(c.width > 50 && c.height > 50 && c.rects > 0, `${c.kind} drawn (${JSON.stringify(c)})`);
+      const lens = charts[0]!;
+      assert.ok(lens.rects >= LAYERS * STEPS, `a cell per block and step (${lens.rects})`);
+      const words = await page.$eval(".probe .analysis", (el) => el.textContent ?? "");
+      assert.match(words, /4 blocks, 4 steps probed/);
+      assert.match(words, /median commit layer/);
+    }, { viewport: { width: 1400, height: 1000 } });
   });
 
   it("analyze: the probe summary in JSON and in words", async () => {

@@ -4,9 +4,8 @@
 import assert from "node:assert/strict";
 import { mkdir, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
-import { launchChromium } from "../support/browser.ts";
+import { before, describe, it } from "node:test";
+import { withPage } from "../support/browser.ts";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -28,11 +27,9 @@ const SNLI = [
 ].map((x) => JSON.stringify(x)).join("\n") + "\n";
 
 describe("report: task decide charts in the browser", () => {
-  let browser: Browser;
   let file: string;
 
   before(async () => {
-    browser = await launchChromium();
     const dir = await tempDir();
     const c13k = join(dir, "choices13k");
     await mkdir(c13k);
@@ -48,43 +45,42 @@ describe("report: task decide charts in the browser", () => {
     const res = await ptalign(["report", out, "--out", file]);
     assert.equal(res.code, 0, res.stderr);
   });
-  after(() => browser?.close());
 
   it("P(B) against bRate: one point per problem and model, sim:e's on the diagonal; label points; verdict bars", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`file://${file}`);
-    const figures = await page.$$eval("section.tasks figure", (els) =>
-      els.map((el) => ({
-        caption: el.querySelector("figcaption")?.textContent ?? "",
-        marks: [...el.querySelectorAll("[aria-label]")].map((m) => {
-          const b = m.getBoundingClientRect();
-          return { label: m.getAttribute("aria-label")!, role: m.getAttribute("aria-roledescription"), x: b.x, y: b.y, width: b.width, height: b.height };
-        }),
-        lines: [...el.querySelectorAll("g.mark-line path")].map((p) => {
-          const b = p.getBoundingClientRect();
-          return { x: b.x, y: b.y, width: b.width, height: b.height };
-        }),
-      })),
-    );
-    const pb = figures.find((f) => f.caption.startsWith("choices: the model's P_token(B)"));
-    assert.ok(pb, `a P(B) figure among: ${figures.map((f) => f.caption).join(" | ")}`);
-    const points = pb.marks.filter((m) => m.role === "point");
-    assert.equal(points.length, 4 * 2, "4 problems × 2 models");
-    // The dashed diagonal spans the plot from (0, 0) to (1, 1): its box is the plot area.
-    const diag = pb.lines[0]!;
-    assert.ok(diag.width > 100 && diag.height > 100, "the diagonal is drawn");
-    const e = points.filter((p) => p.label.includes("model: sim:e"));
-    assert.equal(e.length, 4);
-    for (const p of e) {
-      const fx = (p.x + p.width / 2 - diag.x) / diag.width;
-      const fy = (diag.y + diag.height - (p.y + p.height / 2)) / diag.height;
-      assert.ok(Math.abs(fx - fy) < 0.02, `sim:e follows people: ${p.label} at (${fx.toFixed(3)}, ${fy.toFixed(3)})`);
-    }
-    const labels = figures.find((f) => f.caption.startsWith("labels:"));
-    assert.ok(labels);
-    assert.equal(labels.marks.filter((m) => m.role === "point").length, 2 * 3 * 2, "2 items × 3 labels × 2 models");
-    const verdicts = figures.find((f) => f.caption.startsWith("per-context verdicts"));
-    assert.ok(verdicts && verdicts.marks.some((m) => m.role === "bar" && m.width > 10), "verdict bars drawn");
-    await page.close();
+    await withPage(async (page) => {
+      await page.goto(`file://${file}`);
+      const figures = await page.$$eval("section.tasks figure", (els) =>
+        els.map((el) => ({
+          caption: el.querySelector("figcaption")?.textContent ?? "",
+          marks: [...el.querySelectorAll("[aria-label]")].map((m) => {
+            const b = m.getBoundingClientRect();
+            return { label: m.getAttribute("aria-label")!, role: m.getAttribute("aria-roledescription"), x: b.x, y: b.y, width: b.width, height: b.height };
+          }),
+          lines: [...el.querySelectorAll("g.mark-line path")].map((p) => {
+            const b = p.getBoundingClientRect();
+            return { x: b.x, y: b.y, width: b.width, height: b.height };
+          }),
+        })),
+      );
+      const pb = figures.find((f) => f.caption.startsWith("choices: the model's P_token(B)"));
+      assert.ok(pb, `a P(B) figure among: ${figures.map((f) => f.caption).join(" | ")}`);
+      const points = pb.marks.filter((m) => m.role === "point");
+      assert.equal(points.length, 4 * 2, "4 problems × 2 models");
+      // The dashed diagonal spans the plot from (0, 0) to (1, 1): its box is the plot area.
+      const diag = pb.lines[0]!;
+      assert.ok(diag.width > 100 && diag.height > 100, "the diagonal is drawn");
+      const e = points.filter((p) => p.label.includes("model: sim:e"));
+      assert.equal(e.length, 4);
+      for (const p of e) {
+        const fx = (p.x + p.width / 2 - diag.x) / diag.width;
+        const fy = (diag.y + diag.height - (p.y + p.height / 2)) / diag.height;
+        assert.ok(Math.abs(fx - fy) < 0.02, `sim:e follows people: ${p.label} at (${fx.toFixed(3)}, ${fy.toFixed(3)})`);
+      }
+      const labels = figures.find((f) => f.caption.startsWith("labels:"));
+      assert.ok(labels);
+      assert.equal(labels.marks.filter((m) => m.role === "point").length, 2 * 3 * 2, "2 items × 3 labels × 2 models");
+      const verdicts = figures.find((f) => f.caption.startsWith("per-context verdicts"));
+      assert.ok(verdicts && verdicts.marks.some((m) => m.role === "bar" && m.width > 10), "verdict bars drawn");
+    }, { viewport: { width: 1400, height: 1000 } });
   });
 });

@@ -1,19 +1,17 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
-import { launchChromium } from "../support/browser.ts";
+import { before, describe, it } from "node:test";
+import { withPage } from "../support/browser.ts";
 import { ptalign } from "../support/cli.ts";
 import { writeBeir } from "../support/searchLayouts.ts";
 import { tempDir } from "../support/tmp.ts";
 
 /** Pixel positions of the exposure chart's points and its diagonal, as Chromium lays the report out. */
-async function exposureChart(browser: Browser, file: string) {
-  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-  try {
+async function exposureChart(file: string) {
+  return withPage(async (page) => {
     await page.goto(`file://${file}`);
     // No named functions inside: the page runs this code as written, without tsx's helpers.
-    return await page.$$eval("section.tasks figure", (figs) => {
+    return page.$$eval("section.tasks figure", (figs) => {
       const fig = figs.find((f) => /on the dashed diagonal/.test(f.querySelector("figcaption")?.textContent ?? ""));
       if (!fig) return null;
       const line = fig.querySelector(".mark-line.role-mark path");
@@ -24,24 +22,19 @@ async function exposureChart(browser: Browser, file: string) {
         diagonal: lr ? { x0: lr.x, y0: lr.y + lr.height, x1: lr.x + lr.width, y1: lr.y } : null,
       };
     });
-  } finally {
-    await page.close();
-  }
+  }, { viewport: { width: 1400, height: 1000 } });
 }
 
 describe("report: the search task's exposure chart, rendered in headless Chromium", () => {
-  let browser: Browser;
   let out: string;
   let data: string;
   before(async () => {
-    browser = await launchChromium();
     const root = await tempDir();
     out = join(root, "results");
     data = await writeBeir(join(root, "beir"), Array.from({ length: 5 }, (_, i) => ({ id: `d${i + 1}`, text: `doc ${i + 1}` })), [{ id: "q1", text: "a" }, { id: "q2", text: "b" }], [
       ["q1", "d1", 3], ["q1", "d2", 2], ["q1", "d3", 1], ["q2", "d4", 2], ["q2", "d5", 1],
     ]);
   });
-  after(() => browser?.close());
 
   it("a target-following model's points lie on the diagonal; a collapsed model's leave it", async () => {
     const run = (model: string) => ptalign(["task", "search", "--model", model, "--data", data, "--pool", "5", "--runs", "3", "--out", out]);
@@ -53,7 +46,7 @@ describe("report: the search task's exposure chart, rendered in headless Chromiu
       const [dx, dy] = [d.x1 - d.x0, d.y1 - d.y0];
       return Math.abs(dy * (p.x - d.x0) - dx * (p.y - d.y0)) / Math.hypot(dx, dy);
     };
-    const fair = await exposureChart(browser, file);
+    const fair = await exposureChart(file);
     assert.ok(fair && fair.diagonal, "the chart and its diagonal are drawn");
     assert.equal(fair.points.length, 10, "one point per pool document (2 queries × 5)");
     assert.ok(fair.points.every((p) => p.w > 0 && p.h > 0), "points are visible");
@@ -61,17 +54,17 @@ describe("report: the search task's exposure chart, rendered in headless Chromiu
 
     assert.equal((await run("sim:collapsed?peak=1&jitter=0")).code, 0);
     assert.equal((await ptalign(["report", out, "--out", file])).code, 0);
-    const both = await exposureChart(browser, file);
+    const both = await exposureChart(file);
     assert.equal(both!.points.length, 20);
     assert.ok(both!.points.filter((p) => off(p, both!.diagonal!) > 20).length >= 4, "the collapsed model's exposure is far from its target");
     // The per-query panels: one step line of ε* per query, one point per document and model.
-    const page = await browser.newPage();
-    await page.goto(`file://${file}`);
-    const panels = await page.$$eval("section.tasks figure", (figs) => {
-      const fig = figs.find((f) => /^per query/.test(f.querySelector("figcaption")?.textContent ?? ""));
-      return fig ? { lines: fig.querySelectorAll(".mark-line.role-mark path").length, points: fig.querySelectorAll(".mark-symbol.role-mark path").length, titles: [...fig.querySelectorAll("text")].map((t) => t.textContent) } : null;
+    const panels = await withPage(async (page) => {
+      await page.goto(`file://${file}`);
+      return page.$$eval("section.tasks figure", (figs) => {
+        const fig = figs.find((f) => /^per query/.test(f.querySelector("figcaption")?.textContent ?? ""));
+        return fig ? { lines: fig.querySelectorAll(".mark-line.role-mark path").length, points: fig.querySelectorAll(".mark-symbol.role-mark path").length, titles: [...fig.querySelectorAll("text")].map((t) => t.textContent) } : null;
+      });
     });
-    await page.close();
     assert.ok(panels, "the per-query figure is drawn");
     assert.equal(panels.lines, 2);
     assert.equal(panels.points, 20);

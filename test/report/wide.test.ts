@@ -3,8 +3,7 @@
 // for the sample dots and the P_task ticks. Rendered in headless Chromium.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { after, before, describe, it } from "node:test";
-import type { Browser } from "playwright-core";
+import { before, describe, it } from "node:test";
 import { heatmapSpec, histogramSpec, MAX_ROWS, probLabel, supportRows } from "../../src/report/charts.ts";
 import { parseDist } from "../../src/distributions/index.ts";
 import { measure } from "../../src/run.ts";
@@ -13,7 +12,7 @@ import { runStudy } from "../../src/study/run.ts";
 import { saveResult, newRunId } from "../../src/store/results.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import type { ProtocolName, Result } from "../../src/types.ts";
-import { launchChromium } from "../support/browser.ts";
+import { withPage } from "../support/browser.ts";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
 
@@ -26,7 +25,6 @@ async function simRun(out: string, model: string, dist: string, steps: number): 
 }
 
 describe("report: wide supports and rough edges", () => {
-  let browser: Browser;
   let dir: string;
   let out: string;
   let file: string;
@@ -34,7 +32,6 @@ describe("report: wide supports and rough edges", () => {
   const long = `{${Array.from({ length: 50 }, (_, i) => `answer_number_${i}:0.02`).join(",")}}`;
 
   before(async () => {
-    browser = await launchChromium();
     dir = await tempDir();
     out = join(dir, "results");
     for (const k of [1000, 3000, 10000]) wide[k] = await simRun(out, "sim:e", `uniform(1,${k})`, 3);
@@ -49,7 +46,6 @@ describe("report: wide supports and rough edges", () => {
     assert.equal(res.code, 0, res.stderr);
     assert.doesNotMatch(res.stderr, /internal error/);
   });
-  after(() => browser?.close());
 
   it("a wide numeric support is binned into at most MAX_ROWS rows of consecutive values, each the sum of its answers", () => {
     const r = wide[1000]!;
@@ -85,27 +81,27 @@ describe("report: wide supports and rough edges", () => {
   });
 
   it("in Chromium: every chart renders, wide ones binned and saying so, legends present, nothing overflows the page", async () => {
-    const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
-    await page.goto(`file://${file}`);
-    const charts = await page.$$eval(".chart", (els) =>
-      els.map((el) => ({ kind: el.getAttribute("data-chart"), marks: el.querySelectorAll("g.role-mark > *").length, text: el.textContent ?? "", width: el.querySelector("svg")?.getBoundingClientRect().width ?? 0 })),
-    );
-    assert.equal(charts.length, 1 + 7 * 3, "the map, and three charts for each of the 7 measurements");
-    for (const c of charts) assert.ok(c.marks > 0 && c.width > 50, `${c.kind} drawn`);
-    const heatmaps = charts.filter((c) => c.kind === "heatmap");
-    assert.equal(heatmaps.filter((c) => /binned: \d+ answers per row/.test(c.text)).length, 3, "the three numeric wide supports say they are binned");
-    assert.equal(heatmaps.filter((c) => /top 39 of 50 answers/.test(c.text)).length, 1);
-    for (const h of heatmaps) assert.match(h.text, /sample drawn/, "the sample dots have a legend");
-    for (const h of charts.filter((c) => c.kind === "histogram")) assert.match(h.text, /P_task/, "the P_task ticks have a legend");
-    assert.ok(heatmaps.some((h) => h.text.includes("0.005")), "0.005 is labelled 0.005");
-    // Equal targets ("extreme" and its DIST text) are one legend entry, named by the shorter label.
-    const legend = await page.$$eval('[data-chart="scatter"] .role-legend-label text', (ts) => ts.map((t) => t.textContent));
-    assert.ok(legend.includes("extreme"), `legend: ${legend.join(" | ")}`);
-    assert.ok(!legend.some((l) => l?.startsWith("{1:0.1,2:0.7")), "no second entry for the same P_task");
-    const width = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
-    assert.ok(width[0]! <= width[1]!, `no horizontal overflow (${width[0]} > ${width[1]})`);
-    const longest = await page.$$eval("h2, td", (els) => Math.max(...els.map((e) => (e.textContent ?? "").length)));
-    assert.ok(longest < 400, `long targets are abbreviated on the page (longest text ${longest})`);
-    await page.close();
+    await withPage(async (page) => {
+      await page.goto(`file://${file}`);
+      const charts = await page.$$eval(".chart", (els) =>
+        els.map((el) => ({ kind: el.getAttribute("data-chart"), marks: el.querySelectorAll("g.role-mark > *").length, text: el.textContent ?? "", width: el.querySelector("svg")?.getBoundingClientRect().width ?? 0 })),
+      );
+      assert.equal(charts.length, 1 + 7 * 3, "the map, and three charts for each of the 7 measurements");
+      for (const c of charts) assert.ok(c.marks > 0 && c.width > 50, `${c.kind} drawn`);
+      const heatmaps = charts.filter((c) => c.kind === "heatmap");
+      assert.equal(heatmaps.filter((c) => /binned: \d+ answers per row/.test(c.text)).length, 3, "the three numeric wide supports say they are binned");
+      assert.equal(heatmaps.filter((c) => /top 39 of 50 answers/.test(c.text)).length, 1);
+      for (const h of heatmaps) assert.match(h.text, /sample drawn/, "the sample dots have a legend");
+      for (const h of charts.filter((c) => c.kind === "histogram")) assert.match(h.text, /P_task/, "the P_task ticks have a legend");
+      assert.ok(heatmaps.some((h) => h.text.includes("0.005")), "0.005 is labelled 0.005");
+      // Equal targets ("extreme" and its DIST text) are one legend entry, named by the shorter label.
+      const legend = await page.$$eval('[data-chart="scatter"] .role-legend-label text', (ts) => ts.map((t) => t.textContent));
+      assert.ok(legend.includes("extreme"), `legend: ${legend.join(" | ")}`);
+      assert.ok(!legend.some((l) => l?.startsWith("{1:0.1,2:0.7")), "no second entry for the same P_task");
+      const width = await page.evaluate(() => [document.documentElement.scrollWidth, document.documentElement.clientWidth]);
+      assert.ok(width[0]! <= width[1]!, `no horizontal overflow (${width[0]} > ${width[1]})`);
+      const longest = await page.$$eval("h2, td", (els) => Math.max(...els.map((e) => (e.textContent ?? "").length)));
+      assert.ok(longest < 400, `long targets are abbreviated on the page (longest text ${longest})`);
+    }, { viewport: { width: 1400, height: 1000 } });
   });
 });
