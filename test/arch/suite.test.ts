@@ -46,6 +46,9 @@ describe("npm test's layout", () => {
       assert.throws(() => planSuite(testFiles(dir)), /hooked\.test\.ts has a top-level hook.*test-process: own/);
       await writeFile(join(dir, "a/hooked.test.ts"), `// test-process: own — it has a top-level hook\nimport { before, test } from "node:test";\nbefore(() => {});\ntest("t", () => {});\n`);
       assert.deepEqual(planSuite(testFiles(dir)).own, [join(dir, "a/hooked.test.ts")]);
+      // A top-level after() too: node 20 may run it before the next file's tests.
+      await writeFile(join(dir, "a/after.test.ts"), `import { after, test } from "node:test";\nafter(() => {});\ntest("t", () => {});\n`);
+      assert.throws(() => planSuite(testFiles(dir)), /after\.test\.ts has a top-level hook/);
     } finally {
       await rm(dir, { recursive: true, force: true });
     }

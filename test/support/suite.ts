@@ -7,8 +7,9 @@
 //     // test-process: own — <why>
 //
 // because it has top-level hooks (`before(…)`, `beforeEach(…)` or `afterEach(…)` at the top of a file would run
-// around every file of a shared process, so a shared file with one is refused; a top-level `after(…)` only runs
-// later, at the end of the process), because it leaves process-wide state it cannot undo (a registered task), or
+// around every file of a shared process, and node 20 runs a top-level `after(…)` as soon as the tests registered so
+// far are done, possibly before the next file's: a shared file with any of them is refused), because it leaves
+// process-wide state it cannot undo (a registered task), or
 // because it is heavy enough (~15 CPU-s) that it should run beside the others rather than after them. A file whose
 // subject is a child process (signals, exit codes, kill -9, concurrent writers) shares a process like any other: the
 // child is what it tests, not the test process. Within a shared process the files run one after another, each
@@ -20,7 +21,7 @@ import { basename, dirname, join } from "node:path";
 import { pathToFileURL } from "node:url";
 
 const OWN = /^\/\/ test-process: own\b/m;
-const TOP_LEVEL_HOOK = /^(before|beforeEach|afterEach)\(/m;
+const TOP_LEVEL_HOOK = /^(before|beforeEach|afterEach|after)\(/m;
 /** Files of one folder per shared process, at most: a longer process would become the suite's tail. */
 export const PER_SHARED_PROCESS = 8;
 

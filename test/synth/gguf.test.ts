@@ -1,13 +1,11 @@
 import { strict as assert } from "node:assert";
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { after, test } from "node:test";
+import { test } from "node:test";
 import { readGgufFileInfo } from "node-llama-cpp";
 import { encodeGguf, gguf, writeGguf } from "../../src/synth/index.ts";
+import { tempDir } from "../support/tmp.ts";
 
-const dir = await mkdtemp(join(tmpdir(), "ptalign-gguf-"));
-after(async () => rm(dir, { recursive: true, force: true }));
+const dir = await tempDir("ptalign-gguf-"); // removed when the test process exits
 
 test("header: magic, version 3, counts, 32-byte aligned size", () => {
   const buf = encodeGguf({ metadata: [["general.name", gguf.str("x")]], tensors: [{ name: "t", dims: [3], data: new Float32Array([1, 2, 3]) }] });
