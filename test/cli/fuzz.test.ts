@@ -1,10 +1,11 @@
-// test-process: own — the real binary and a restricted reader in child processes, ~30 CPU-s (test/support/suite.ts)
-// Broken inputs and faults through the real CLI (bin/ptalign.js), as a user would meet them (issue 13): none may print
-// "internal error" or a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already
-// stored in the results directory is lost. The calls run in a small pool: in-process ones one at a time, the read-only ones as child processes.
+// test-process: own — a restricted reader in a child process, ~16 CPU-s (test/support/suite.ts)
+// Broken inputs and faults through the CLI, as a user would meet them (issue 13): none may print "internal error" or
+// a stack trace, each exits as documented (1 run failure, 2 bad input), and nothing already stored in the results
+// directory is lost (test/support/stored.ts). The calls run in a small pool: the in-process ones one at a time, the
+// read-only ones all in one restricted child process. Full disks and signals (issue 20.10, 20.11), with the same
+// rules, are test/cli/fullDisk.test.ts and test/cli/signals.test.ts.
 import assert from "node:assert/strict";
-import { createHash } from "node:crypto";
-import { copyFileSync, cpSync, mkdirSync, readdirSync, readFileSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
+import { copyFileSync, cpSync, mkdirSync, writeFileSync, openSync, writeSync, closeSync, chmodSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { createServer, type Server } from "node:http";
@@ -12,12 +13,10 @@ import type { AddressInfo } from "node:net";
 import { parseDist } from "../../src/distributions/index.ts";
 import { DEFAULT_TEMPLATE } from "../../src/protocols/index.ts";
 import { measure } from "../../src/run.ts";
-import { openStore } from "../../src/store/registry.ts";
 import { newRunId, saveResult } from "../../src/store/results.ts";
 import { inOneChild, ptalign, type CliResult } from "../support/cli.ts";
+import { assertNothingLost, snapshot, type Stored } from "../support/stored.ts";
 import { tempDir } from "../support/tmp.ts";
-import { mountSmallDisk, tempFiles, type FullDisk } from "../support/fullDisk.ts";
-import { interruptAfter, spawnCli, stepsStored } from "../support/process.ts";
 
 const ROOT = process.getuid?.() === 0;
 
@@ -61,26 +60,12 @@ async function simResult(out: string, model: string, dist: string, steps: number
   await saveResult(out, r);
 }
 
-/** What "nothing lost" means: every result file byte for byte, and every stored run with its steps. */
-async function snapshot(dir: string): Promise<{ files: Map<string, string>; runs: Map<string, number>; steps: number }> {
-  const files = new Map<string, string>();
-  for (const f of readdirSync(join(dir, "runs"))) files.set(f, createHash("sha256").update(readFileSync(join(dir, "runs", f))).digest("hex"));
-  const store = (await openStore(dir))!;
-  try {
-    const runs = new Map<string, number>();
-    for (const r of await store.listRuns()) runs.set(r.id, (await store.stepCounts(r.id)).reduce((a, b) => a + b, 0));
-    return { files, runs, steps: [...runs.values()].reduce((a, b) => a + b, 0) };
-  } finally {
-    await store.close();
-  }
-}
-
 describe("fuzz: broken inputs and faults through the CLI", () => {
   let dir: string;
   let base: string;
   let cases: Case[];
   let redirect: { server: Server; url: string };
-  let before0: Awaited<ReturnType<typeof snapshot>>;
+  let before0: Stored;
 
   before(async () => {
     dir = await tempDir();
@@ -195,92 +180,13 @@ describe("fuzz: broken inputs and faults through the CLI", () => {
     }
     assert.deepEqual(problems, []);
     // Nothing already stored is lost: every result file unchanged, every stored run still there with all its steps.
-    const after = await snapshot(base);
-    for (const [f, h] of before0.files) assert.equal(after.files.get(f), h, `runs/${f} unchanged`);
-    for (const [id, n] of before0.runs) assert.equal(after.runs.get(id), n, `run ${id} keeps its ${n} steps`);
+    const after = await assertNothingLost(base, before0);
     assert.equal(after.runs.size, before0.runs.size + 1, "the good run was added");
     // The damaged and read-only copies were not written to (their stores are as the fault left them).
     assert.equal((await snapshot(join(dir, "readonly"))).runs.size, before0.runs.size);
   });
 });
 
-// Issue 20.10 and 20.11: full disks (a real tmpfs filled to the byte, /dev/full as stdout) and signals (SIGINT /
-// SIGTERM sent to the real process once steps are stored). Same rules — no internal error, no stack, the documented
-// exit (1 for a full disk, 130 / 143 for SIGINT / SIGTERM), one line — and nothing already stored is lost.
-describe("fuzz: full disks and signals", () => {
-  let dir: string;
-  let base: string;
-  let disk: FullDisk;
-  let before0: Awaited<ReturnType<typeof snapshot>>;
-  before(async () => {
-    dir = await tempDir();
-    base = join(dir, "results");
-    await simResult(base, "sim:d", "extreme", 5);
-    before0 = await snapshot(base);
-    disk = await mountSmallDisk();
-  });
-  after(() => disk.unmount());
-
-  const toDevFull = async (args: string[]): Promise<CliResult> => {
-    const fd = openSync("/dev/full", "w");
-    try {
-      return await spawnCli(args, { stdout: fd }).exit;
-    } finally {
-      closeSync(fd);
-    }
-  };
-  /** On the filled tmpfs: the command runs, the filler goes (the next case starts with room). */
-  const onFullDisk = async (args: (full: string) => string[], spare = 0): Promise<CliResult> => {
-    disk.fill(spare);
-    try {
-      return await ptalign(args(disk.dir), { env: { PTALIGN_DEBUG: "" } });
-    } finally {
-      disk.unfill();
-    }
-  };
-  const study = () => {
-    const file = join(dir, "s.yaml");
-    writeFileSync(file, "models: [sim:d]\ntargets: [extreme, flat]\nsteps: 1500\nruns: 2\n");
-    return file;
-  };
-  const sim = ["--model", "sim:d", "--target", "extreme"];
-
-  it("no case prints an internal error or a stack; each exits as documented with one line; nothing stored is lost", async (t) => {
-    const cases: { name: string; code: number; disk?: boolean; stderr: RegExp; run: () => Promise<CliResult> }[] = [
-      { name: "ls > /dev/full", code: 1, stderr: /no space left on the device \(ENOSPC\) writing the output/, run: () => toDevFull(["ls", base]) },
-      { name: "export > /dev/full", code: 1, stderr: /no space left/, run: () => toDevFull(["export", base]) },
-      { name: "run --json > /dev/full", code: 1, stderr: /no space left/, run: () => toDevFull(["run", ...sim, "--steps", "5", "--json", "--no-save"]) },
-      { name: "run --out on a disk that fills part way", code: 1, disk: true, stderr: /no space left .*run the same command again to resume/, run: () => onFullDisk((d) => ["run", ...sim, "--steps", "3000", "--out", join(d, "r")], 150 * 1024) },
-      { name: "run --out on a full disk", code: 1, disk: true, stderr: /no space left/, run: () => onFullDisk((d) => ["run", ...sim, "--steps", "50", "--out", join(d, "r2")]) },
-      { name: "study on a disk that fills part way", code: 1, disk: true, stderr: /no space left/, run: () => onFullDisk((d) => ["run", study(), "--out", join(d, "s")], 150 * 1024) },
-      { name: "task codegen on a full disk", code: 1, disk: true, stderr: /no space left/, run: () => onFullDisk((d) => ["task", "codegen", "--model", "sim:d", "--n", "2", "--runs", "1", "--out", join(d, "t")]) },
-      { name: "report --out on a full disk", code: 1, disk: true, stderr: /no space left .*r\.html/, run: () => onFullDisk((d) => ["report", base, "--out", join(d, "r.html")]) },
-      { name: "export --out on a full disk", code: 1, disk: true, stderr: /no space left .*x\.csv/, run: () => onFullDisk((d) => ["export", base, "--out", join(d, "x.csv")]) },
-      { name: "run: SIGINT after 300 steps", code: 130, stderr: /interrupted \(SIGINT\).*resume/, run: () => interruptAfter(["run", ...sim, "--steps", "4000", "--out", base], base, before0.steps + 300, "SIGINT") },
-      { name: "run: SIGTERM after 300 steps", code: 143, stderr: /interrupted \(SIGTERM\).*resume/, run: () => interruptAfter(["run", ...sim, "--steps", "4000", "--seed", "3", "--out", base], base, stepsStored(base) + 300, "SIGTERM") },
-      { name: "study: SIGINT after 300 steps", code: 130, stderr: /interrupted \(SIGINT\).*resume/, run: () => interruptAfter(["run", study(), "--out", base], base, stepsStored(base) + 300, "SIGINT") },
-    ];
-    const problems: string[] = [];
-    for (const c of cases) {
-      if (c.disk && !disk.mounted) {
-        t.diagnostic(`skipped "${c.name}": ${disk.why}`);
-        continue;
-      }
-      const r = await c.run();
-      const say = (why: string) => problems.push(`${c.name}: ${why} (exit ${r.code}; stderr ${JSON.stringify(r.stderr.slice(0, 300))})`);
-      if (/internal error/i.test(r.stderr + r.stdout)) say("internal error");
-      if (/^\s+at .+[:(]\d+:\d+\)?$/m.test(r.stderr)) say("stack trace");
-      if (r.code !== c.code) say(`expected exit ${c.code}`);
-      if (r.stderr.trim().split("\n").length !== 1) say("not one line");
-      if (!c.stderr.test(r.stderr)) say(`stderr does not match ${c.stderr}`);
-      if (tempFiles(dir).length + tempFiles(disk.dir).length > 0) say(`temporary files left: ${[...tempFiles(dir), ...tempFiles(disk.dir)].join(", ")}`);
-    }
-    assert.deepEqual(problems, []);
-    const after = await snapshot(base);
-    for (const [f, h] of before0.files) assert.equal(after.files.get(f), h, `runs/${f} unchanged`);
-    for (const [id, n] of before0.runs) assert.equal(after.runs.get(id), n, `run ${id} keeps its ${n} steps`);
-  });
-});
 /** Files of the rough cases (issue 20, items 7, 8, 12): MovieLens with repairs, odd encodings, study prompts, stats. */
 async function roughFiles(dir: string): Promise<void> {
   const f = (name: string, data: string | Buffer) => writeFileSync(join(dir, name), data);

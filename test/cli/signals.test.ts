@@ -1,25 +1,31 @@
-// test-process: own — child processes stopped by signals, ~18 CPU-s (test/support/suite.ts)
-// Ctrl-C and SIGTERM (issue 20.11). The subject is a process, so each case spawns bin/ptalign.js, waits until the
-// store holds some steps (read from another connection, never written), sends the signal, and checks the exit code,
-// the one line on stderr, what the store keeps (status "interrupted", the steps, no claim left) and that the same
-// command resumes the measurement to exactly the result of an uninterrupted one.
+// test-process: own — child processes stopped by signals, ~20 CPU-s (test/support/suite.ts)
+// Ctrl-C and SIGTERM (issue 20.11), for run and a study each. The subject is a process, so each case spawns
+// bin/ptalign.js, waits until the store holds some steps (read from another connection, never written), sends the
+// signal, and checks the exit code, the one line on stderr (no "internal error", no stack), what the store keeps
+// (status "interrupted", the steps, no claim left, no temporary file) and that the same command resumes the
+// measurement to exactly the result of an uninterrupted one; interrupted in a results directory that already holds a
+// result, that result is kept byte for byte with all its steps (test/support/stored.ts).
 import assert from "node:assert/strict";
 import { existsSync, readdirSync } from "node:fs";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ptalign } from "../support/cli.ts";
-import { claimsHeld as claims, spawnCli, stepsStored, waitFor } from "../support/process.ts";
+import { tempFiles } from "../support/fullDisk.ts";
+import { claimsHeld as claims, interruptAfter, spawnCli, stepsStored, waitFor } from "../support/process.ts";
+import { assertNothingLost, snapshot } from "../support/stored.ts";
 import { tempDir } from "../support/tmp.ts";
 import { startFakeServer, type FakeServer } from "../remote/fakeServer.ts";
 
-/** Exactly one line on stderr, no "internal error", no stack. */
-function oneLine(stderr: string, pattern: RegExp): void {
+/** Exactly one line on stderr, matching `pattern`; no "internal error" on either stream, no stack. */
+function oneLine({ stdout = "", stderr }: { stdout?: string; stderr: string }, pattern: RegExp): void {
   const lines = stderr.trim().split("\n");
   assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
   assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /internal error|\n\s+at /);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+  assert.doesNotMatch(stderr + stdout, /internal error/i);
 }
+const noTemp = (dir: string) => assert.deepEqual(tempFiles(dir), [], "no temporary file is left behind");
 
 interface Listed {
   id: string;
@@ -51,7 +57,8 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     child.kill("SIGINT");
     const r = await exit;
     assert.equal(r.code, 130, r.stderr);
-    oneLine(r.stderr, /^ptalign: interrupted \(SIGINT\): \d+ steps kept in .*res \(measurement [^)]+\); run the same command again to resume$/);
+    oneLine(r, /^ptalign: interrupted \(SIGINT\): \d+ steps kept in .*res \(measurement [^)]+\); run the same command again to resume$/);
+    noTemp(dir);
 
     const [rec] = await listed(out);
     assert.equal(rec!.status, "interrupted");
@@ -83,7 +90,7 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     child.kill("SIGINT");
     const r = await exit;
     assert.equal(r.code, 130, r.stderr);
-    oneLine(r.stderr, /^ptalign: interrupted \(SIGINT\): \d+ steps kept in .*res \(measurement [^)]+\); this measurement is not resumed \(a probe\): run the command again for a complete one$/);
+    oneLine(r, /^ptalign: interrupted \(SIGINT\): \d+ steps kept in .*res \(measurement [^)]+\); this measurement is not resumed \(a probe\): run the command again for a complete one$/);
     const [rec] = await listed(out);
     assert.equal(rec!.status, "interrupted");
     assert.ok(rec!.progress.steps >= 200 && rec!.progress.steps < 20000, `steps kept: ${rec!.progress.steps}`);
@@ -99,7 +106,7 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     child.kill("SIGTERM");
     const r = await exit;
     assert.equal(r.code, 143, r.stderr);
-    oneLine(r.stderr, /^ptalign: interrupted \(SIGTERM\): [01] of 2 cells are finished in .*res, the cell in progress keeps its steps; run the same command again to resume$/);
+    oneLine(r, /^ptalign: interrupted \(SIGTERM\): [01] of 2 cells are finished in .*res, the cell in progress keeps its steps; run the same command again to resume$/);
     assert.equal(claims(out), 0, "no claim is left behind");
     const statuses = (await listed(out)).map((x) => x.status);
     assert.ok(statuses.includes("interrupted"), `statuses: ${statuses.join(", ")}`);
@@ -113,6 +120,28 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     assert.deepEqual((await listed(out)).map((x) => x.status), ["done", "done"]);
   });
 
+  it("run: SIGTERM, then a study: SIGINT, into a results directory that already holds a result → exit 143 / 130, one line each, no temporary file, the stored result kept byte for byte with all its steps", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "res");
+    const made = await ptalign(["run", "--model", "sim:d", "--target", "extreme", "--steps", "5", "--runs", "2", "--out", out]);
+    assert.equal(made.code, 0, made.stderr);
+    const stored = await snapshot(out);
+
+    const run = await interruptAfter(["run", "--model", "sim:d", "--target", "extreme", "--steps", "4000", "--seed", "3", "--out", out], out, stored.steps + 300, "SIGTERM");
+    assert.equal(run.code, 143, run.stderr);
+    oneLine(run, /^ptalign: interrupted \(SIGTERM\): \d+ steps kept in .*res \(measurement [^)]+\); run the same command again to resume$/);
+    noTemp(dir);
+
+    const study = join(dir, "s.yaml");
+    await writeFile(study, "models: [sim:d]\ntargets: [extreme, flat]\nsteps: 1500\nruns: 2\n");
+    const r = await interruptAfter(["run", study, "--out", out], out, stepsStored(out) + 300, "SIGINT");
+    assert.equal(r.code, 130, r.stderr);
+    oneLine(r, /^ptalign: interrupted \(SIGINT\): [01] of 2 cells are finished in .*res, the cell in progress keeps its steps; run the same command again to resume$/);
+    noTemp(dir);
+
+    await assertNothingLost(out, stored);
+  });
+
   it("task codegen: SIGINT keeps the finished models and the finished problems of the one in progress, marked interrupted", async () => {
     const dir = await tempDir();
     const out = join(dir, "res");
@@ -123,7 +152,7 @@ describe("signals: Ctrl-C and SIGTERM", () => {
     child.kill("SIGINT");
     const r = await exit;
     assert.equal(r.code, 130, r.stderr);
-    oneLine(r.stderr, /^ptalign: interrupted \(SIGINT\): 2 of 2 model results stored in .*tasks \(marked interrupted\), sim:e\S*: \d+ of \d+ problem runs finished; run the command again for complete results$/);
+    oneLine(r, /^ptalign: interrupted \(SIGINT\): 2 of 2 model results stored in .*tasks \(marked interrupted\), sim:e\S*: \d+ of \d+ problem runs finished; run the command again for complete results$/);
     const files = readdirSync(join(out, "tasks")).filter((f) => f.endsWith(".json"));
     assert.equal(files.length, 2);
     assert.ok(!readdirSync(join(out, "tasks")).some((f) => f.endsWith(".tmp")));
