@@ -15,9 +15,9 @@ import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import Database from "better-sqlite3";
 import { ptalign } from "../support/cli.ts";
-import { mountSmallDisk, tempFiles, type FullDisk } from "../support/fullDisk.ts";
+import { mountSmallDisk, type FullDisk } from "../support/fullDisk.ts";
 import { spawnCli } from "../support/process.ts";
-import { assertNothingLost, snapshot, type Stored } from "../support/stored.ts";
+import { assertNothingLost, noTemp, oneLine, snapshot, type Stored } from "../support/stored.ts";
 import { tempDir } from "../support/tmp.ts";
 
 let disk: FullDisk;
@@ -29,16 +29,7 @@ before(async () => {
 after(() => disk.unmount());
 const fill = (spare?: number) => disk.fill(spare);
 const unfill = () => disk.unfill();
-const noTemp = (dir: string) => assert.deepEqual(tempFiles(dir), [], "no temporary file is left behind");
 
-/** Exactly one line on stderr, matching `pattern`; no "internal error" on either stream, no stack. */
-function oneLine({ stdout = "", stderr }: { stdout?: string; stderr: string }, pattern: RegExp): void {
-  const lines = stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /\n\s+at /);
-  assert.doesNotMatch(stderr + stdout, /internal error/i);
-}
 
 const cli = (args: string[]) => ptalign(args, { env: { PTALIGN_DEBUG: "" } });
 

@@ -11,21 +11,11 @@ import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { ptalign } from "../support/cli.ts";
-import { tempFiles } from "../support/fullDisk.ts";
 import { claimsHeld as claims, interruptAfter, spawnCli, stepsStored, waitFor } from "../support/process.ts";
-import { assertNothingLost, snapshot } from "../support/stored.ts";
+import { assertNothingLost, noTemp, oneLine, snapshot } from "../support/stored.ts";
 import { tempDir } from "../support/tmp.ts";
 import { startFakeServer, type FakeServer } from "../remote/fakeServer.ts";
 
-/** Exactly one line on stderr, matching `pattern`; no "internal error" on either stream, no stack. */
-function oneLine({ stdout = "", stderr }: { stdout?: string; stderr: string }, pattern: RegExp): void {
-  const lines = stderr.trim().split("\n");
-  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
-  assert.match(lines[0]!, pattern);
-  assert.doesNotMatch(stderr, /\n\s+at /);
-  assert.doesNotMatch(stderr + stdout, /internal error/i);
-}
-const noTemp = (dir: string) => assert.deepEqual(tempFiles(dir), [], "no temporary file is left behind");
 
 interface Listed {
   id: string;

@@ -1,10 +1,24 @@
-// "Nothing stored is lost" (issue 13): what a results directory held before a fault, checked after it — every
+// What a command stopped by a fault (a full disk, a signal, bad input) must leave (issue 13): one line saying so, no
+// temporary file, and nothing stored lost — what a results directory held before the fault, checked after it: every
 // runs/*.json byte for byte, and every stored run with all its steps. Used by the fuzz, full-disk and signal tests.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { openStore } from "../../src/store/registry.ts";
+import { tempFiles } from "./fullDisk.ts";
+
+/** Exactly one line on stderr, matching `pattern`; no "internal error" on either stream, no stack. */
+export function oneLine({ stdout = "", stderr }: { stdout?: string; stderr: string }, pattern: RegExp): void {
+  const lines = stderr.trim().split("\n");
+  assert.equal(lines.length, 1, `one line expected:\n${stderr}`);
+  assert.match(lines[0]!, pattern);
+  assert.doesNotMatch(stderr, /\n\s+at /);
+  assert.doesNotMatch(stderr + stdout, /internal error/i);
+}
+
+/** No temporary file of an atomic write is left in `dir`. */
+export const noTemp = (dir: string): void => assert.deepEqual(tempFiles(dir), [], "no temporary file is left behind");
 
 export interface Stored {
   /** runs/*.json → sha256 of its bytes. */
