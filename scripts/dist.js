@@ -80,6 +80,7 @@ export async function buildDist(root = ROOT) {
   const files = Object.fromEntries(before.files.map((f) => [f, statOf(root, f)]));
   const dirs = Object.fromEntries(before.dirs.map((d) => [d, statOf(root, d)]));
   const hash = contentHash(root, before.files);
+  // Every file of src/ is an input (a README too: any change means a rebuild), but only code is built.
   const entryPoints = before.files.filter((f) => f.startsWith("src/") && f.endsWith(".ts") && !f.endsWith(".d.ts")).map((f) => join(root, f));
   const dist = join(root, "dist");
   const stage = mkdtempSync(join(root, ".dist-"));
@@ -102,7 +103,6 @@ export async function buildDist(root = ROOT) {
         },
       }],
     });
-    // Files of src/ that are not code (a README) are not needed at run time.
     writeFileSync(join(stage, STAMP), JSON.stringify({ hash, files, dirs }) + "\n");
     const old = `${stage}-old`;
     try {
