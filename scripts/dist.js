@@ -1,6 +1,6 @@
 // dist/: the sources (src/) as JavaScript, one file per source file, so that bin/ptalign.js starts without a
 // TypeScript loader. tsx's loader runs in a thread of its own and hands every module across: measured on 2 cores,
-// `ptalign ls` took 1.5 CPU-s through it and 0.6 from dist/, `ptalign run --steps 5` 1.9 and 0.9
+// `ptalign ls` took 1.5 CPU-s through it and 0.4 from dist/, `ptalign run --steps 5` 1.9 and 0.9
 // (docs/architecture.md, "Start-up cost").
 //
 // dist/ is never trusted blindly: dist/stamp.json records what it was built from (every file of src/, tsconfig.json
@@ -18,7 +18,7 @@ import { fileURLToPath } from "node:url";
 export const ROOT = dirname(dirname(fileURLToPath(import.meta.url)));
 const STAMP = "stamp.json";
 
-/** The files dist/ is built from, relative to ROOT, sorted; and the directories of src/ (a new file changes one). */
+/** The files dist/ is built from, relative to `root`, sorted; and the directories of src/ (a new file changes one). */
 function inputs(root) {
   const dirs = ["src"];
   const files = ["scripts/dist.js", "tsconfig.json"];

@@ -7,7 +7,7 @@ import { cpSync, existsSync, readFileSync, rmSync, symlinkSync, utimesSync, writ
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { promisify } from "node:util";
-import { after, before, describe, it } from "node:test";
+import { before, describe, it } from "node:test";
 import { buildDist, distState, ROOT } from "../../scripts/dist.js";
 import { ptalign } from "../support/cli.ts";
 import { tempDir } from "../support/tmp.ts";
@@ -33,7 +33,6 @@ describe("dist/: built from the sources, run only while it matches them", () => 
     const made = await ptalign(["run", "--model", "sim:d", "--target", "extreme", "--steps", "3", "--runs", "1", "--out", results]);
     assert.equal(made.code, 0, made.stderr);
   });
-  after(() => rmSync(root, { recursive: true, force: true }));
 
   it("one JavaScript file per source file; relative imports end in .js, packages stay imports, a dynamic import stays lazy", async () => {
     assert.equal(distState(root), "stale", "no dist/ yet");
@@ -76,6 +75,7 @@ describe("dist/: built from the sources, run only while it matches them", () => 
       await renderer.close();
     }
   });
+
   it("a touched but unchanged file keeps dist/ in use; a new, an edited or a removed file does not", async () => {
     const later = new Date(Date.now() + 5_000);
     utimesSync(file("src/errors.ts"), later, later);
@@ -93,5 +93,4 @@ describe("dist/: built from the sources, run only while it matches them", () => 
     writeFileSync(file("dist/stamp.json"), "{ not json");
     assert.equal(distState(root), "stale", "an unreadable stamp");
   });
-
 });

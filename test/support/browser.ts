@@ -89,12 +89,6 @@ async function packaged(): Promise<Found> {
   return { executablePath: binary, source: `@sparticuz/chromium ${version}` };
 }
 
-/** A browser of the caller's own (the caller closes it); tests render through withPage() instead. */
-export async function launchChromium(): Promise<Browser> {
-  const { executablePath } = await findChromium();
-  return chromium.launch({ executablePath, args: CHROMIUM_ARGS });
-}
-
 export interface PageOptions {
   /** Playwright's default for a new page unless given. */
   viewport?: { width: number; height: number };
